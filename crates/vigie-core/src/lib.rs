@@ -1,0 +1,33 @@
+//! Types shared by every Vigie stage.
+//!
+//! Vigie's data flows one way: a collector yields a document, the matcher turns it into a
+//! [`Report`], the store keeps the document and its report, and alerts and digests read the store.
+//! This crate holds the vocabulary those stages share, and nothing else:
+//!
+//! - [`Category`] of a watched organisation, as written in the watchlists;
+//! - [`Severity`], the triage level of a report, ordered from `Info` to `Critical`;
+//! - [`IdentifierKind`] and [`IdentifierCount`], the checksum-validated identifiers found in a text;
+//! - [`EntityFinding`] and [`Span`], where a watched organisation is named;
+//! - [`SampleFinding`], a block of delimited rows that looks like stolen records;
+//! - [`Report`], the whole finding for one document, serialisable as the `vigie scan --json` object.
+//!
+//! Not for: I/O, matching, storage or networking. This crate has no dependency beyond `serde`
+//! and `thiserror`, so that every other crate can depend on it.
+//!
+//! ```
+//! use vigie_core::{Severity, Category};
+//! assert!(Severity::Critical > Severity::High);
+//! assert_eq!("lab".parse::<Category>().unwrap(), Category::Lab);
+//! assert_eq!(Category::Lab.to_string(), "lab");
+//! ```
+#![deny(missing_docs)]
+
+mod category;
+mod report;
+mod severity;
+
+pub use category::{Category, ParseCategoryError};
+pub use report::{
+    EntityFinding, IdentifierCount, IdentifierKind, Report, SampleFinding, Span, Topic,
+};
+pub use severity::{ParseSeverityError, Severity};

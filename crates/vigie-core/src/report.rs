@@ -1,0 +1,186 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Category, Severity};
+
+/// A byte range in a document's text, with the text it covers.
+///
+/// Invariant: `start <= end`, and both fall on UTF-8 character boundaries of the text the
+/// document was scanned as (the original bytes for UTF-8 input, the decoded text otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: u64,
+    /// Offset one past the last byte.
+    pub end: u64,
+    /// The original text in that range, as written (it may be obfuscated).
+    pub text: String,
+}
+
+/// A watched organisation named in a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityFinding {
+    /// The stable watchlist id.
+    pub id: String,
+    /// The canonical display name.
+    pub name: String,
+    /// The entity's category.
+    pub category: Category,
+    /// Where it is named, in document order.
+    pub matches: Vec<Span>,
+}
+
+/// The kinds of identifiers the matcher validates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifierKind {
+    /// French social-security number (NIR), also the INS.
+    Nir,
+    /// FINESS establishment number.
+    Finess,
+    /// RPPS health-professional number.
+    Rpps,
+    /// International bank account number.
+    Iban,
+    /// SIREN or SIRET company number.
+    Siret,
+    /// French phone number.
+    Phone,
+    /// E-mail address at a watched domain.
+    HealthEmail,
+    /// Login and password pair at a watched domain.
+    Credential,
+}
+
+impl IdentifierKind {
+    /// Every kind, in report order.
+    pub const ALL: [IdentifierKind; 8] = [
+        IdentifierKind::Nir,
+        IdentifierKind::Finess,
+        IdentifierKind::Rpps,
+        IdentifierKind::Iban,
+        IdentifierKind::Siret,
+        IdentifierKind::Phone,
+        IdentifierKind::HealthEmail,
+        IdentifierKind::Credential,
+    ];
+
+    /// The snake-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierKind::Nir => "nir",
+            IdentifierKind::Finess => "finess",
+            IdentifierKind::Rpps => "rpps",
+            IdentifierKind::Iban => "iban",
+            IdentifierKind::Siret => "siret",
+            IdentifierKind::Phone => "phone",
+            IdentifierKind::HealthEmail => "health_email",
+            IdentifierKind::Credential => "credential",
+        }
+    }
+
+    /// The name analysts use (`NIR`, `FINESS`, `health e-mail`...).
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentifierKind::Nir => "NIR",
+            IdentifierKind::Finess => "FINESS",
+            IdentifierKind::Rpps => "RPPS",
+            IdentifierKind::Iban => "IBAN",
+            IdentifierKind::Siret => "SIREN/SIRET",
+            IdentifierKind::Phone => "phone",
+            IdentifierKind::HealthEmail => "health e-mail",
+            IdentifierKind::Credential => "credential",
+        }
+    }
+}
+
+impl fmt::Display for IdentifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Distinct values of one identifier kind in a document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentifierCount {
+    /// Distinct values that pass validation.
+    pub valid: u64,
+    /// Distinct look-alikes of the right shape that fail validation (decoys, typos, fakes).
+    pub invalid: u64,
+    /// A few valid values, masked unless the caller asked to reveal them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+}
+
+impl IdentifierCount {
+    /// Whether nothing of this kind was seen.
+    pub fn is_empty(&self) -> bool {
+        self.valid == 0 && self.invalid == 0
+    }
+}
+
+/// Delimited rows that look like an extract of records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleFinding {
+    /// Estimated number of data rows (header excluded).
+    pub rows: u64,
+    /// Column names: from the header when there is one, otherwise inferred from the values.
+    pub columns: Vec<String>,
+    /// The delimiter, as a string (`";"`, `","`, `"\t"`, `"|"`, `":"`).
+    pub delimiter: String,
+}
+
+/// Themes a document is about, besides data sales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// Prescription medicines sold without prescription (the MediPhantom pattern).
+    CounterfeitMedicine,
+    /// Logins, passwords, access to accounts or systems.
+    Credentials,
+    /// Ransomware claims and leak-site listings.
+    Ransomware,
+}
+
+/// What the matcher found in one document: the `vigie scan --json` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Where the document came from (a path, `-` for stdin, or a collector's label).
+    pub path: String,
+    /// Watched organisations named, sorted by first match.
+    pub entities: Vec<EntityFinding>,
+    /// Identifier counts by kind; kinds with nothing seen are omitted.
+    pub identifiers: BTreeMap<IdentifierKind, IdentifierCount>,
+    /// The largest block of delimited rows carrying personal data, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleFinding>,
+    /// Whether the document offers data (for sale, as a free dump, or on a leak site).
+    pub leak_offer: bool,
+    /// The offer and context cues found, in their canonical spelling.
+    pub cues: Vec<String>,
+    /// Themes the document is about.
+    pub topics: Vec<Topic>,
+    /// The triage level.
+    pub severity: Severity,
+    /// The reasons for the severity, most important first.
+    pub why: Vec<String>,
+    /// Bytes of text scanned.
+    pub bytes: u64,
+}
+
+impl Report {
+    /// The number of distinct valid identifiers of one kind.
+    pub fn valid(&self, kind: IdentifierKind) -> u64 {
+        self.identifiers.get(&kind).map_or(0, |c| c.valid)
+    }
+
+    /// Whether the report is worth showing: an entity, a valid identifier, a sample or an offer.
+    pub fn is_hit(&self) -> bool {
+        !self.entities.is_empty()
+            || self.identifiers.values().any(|c| c.valid > 0)
+            || self.sample.is_some()
+            || self.leak_offer
+    }
+}

@@ -1,0 +1,789 @@
+//! Finds identifiers in text and sorts them into valid values and look-alikes.
+//!
+//! One pass over the bytes finds runs of digit groups (`1 85 05 75 123 456 36`,
+//! `06.12.34.56.78`, `2A`-style Corsican departments included), classifies each run by its
+//! length and context, and validates it ([`crate::validate`]). A run that does not have a known
+//! length is split at its group separators when the parts validate (two numbers side by side in
+//! a space-separated dump). E-mails are found from their `@`, credentials from what follows an
+//! e-mail or a watched URL. Lines that carry personal fields are remembered for
+//! [`crate::sample`].
+
+use std::collections::{HashMap, HashSet};
+
+use memchr::{memchr_iter, memmem};
+use vigie_core::IdentifierKind;
+
+use crate::lexicon::{Hit, Lexicon};
+use crate::validate;
+
+/// Exact distinct-value sets stop growing past this many values per kind; further new values
+/// are still counted, without de-duplication (documented as an upper bound).
+pub const MAX_DISTINCT: usize = 1_000_000;
+
+/// Distinct values of one kind, valid and look-alike.
+#[derive(Debug, Default, Clone)]
+pub struct KindValues {
+    /// Valid values in first-seen order (raw; never leaves the matcher unmasked by default).
+    pub valid: Vec<String>,
+    valid_set: HashSet<String>,
+    /// Distinct invalid look-alikes.
+    pub invalid: HashSet<String>,
+    /// Values past [`MAX_DISTINCT`], counted without de-duplication.
+    pub overflow_valid: u64,
+    /// Look-alikes past [`MAX_DISTINCT`].
+    pub overflow_invalid: u64,
+}
+
+impl KindValues {
+    fn add(&mut self, value: String, valid: bool) {
+        if valid {
+            if self.valid_set.contains(&value) {
+                return;
+            }
+            if self.valid_set.len() >= MAX_DISTINCT {
+                self.overflow_valid += 1;
+                return;
+            }
+            self.valid_set.insert(value.clone());
+            self.valid.push(value);
+        } else if !self.invalid.contains(&value) {
+            if self.invalid.len() >= MAX_DISTINCT {
+                self.overflow_invalid += 1;
+                return;
+            }
+            self.invalid.insert(value);
+        }
+    }
+
+    /// Adds another window's values, keeping first-seen order.
+    pub fn merge(&mut self, other: KindValues) {
+        for v in other.valid {
+            self.add(v, true);
+        }
+        for v in other.invalid {
+            self.add(v, false);
+        }
+        self.overflow_valid += other.overflow_valid;
+        self.overflow_invalid += other.overflow_invalid;
+    }
+
+    /// Distinct valid values (plus overflow).
+    pub fn valid_count(&self) -> u64 {
+        self.valid.len() as u64 + self.overflow_valid
+    }
+
+    /// Distinct look-alikes (plus overflow).
+    pub fn invalid_count(&self) -> u64 {
+        self.invalid.len() as u64 + self.overflow_invalid
+    }
+}
+
+/// What the identifier pass found in one window.
+#[derive(Debug, Default, Clone)]
+pub struct IdentifierFindings {
+    /// Values by kind.
+    pub kinds: HashMap<IdentifierKind, KindValues>,
+    /// Start offsets of lines that carry a personal field, ascending, de-duplicated.
+    pub personal_lines: Vec<usize>,
+    /// Amounts written with a currency (`500$`, `0.5 BTC`, `1 000 €`).
+    pub prices: u64,
+}
+
+impl IdentifierFindings {
+    fn add(&mut self, kind: IdentifierKind, value: String, valid: bool) {
+        self.kinds.entry(kind).or_default().add(value, valid);
+    }
+
+    fn mark_line(&mut self, text: &[u8], at: usize) {
+        let start = line_start(text, at);
+        if self.personal_lines.last() != Some(&start) {
+            self.personal_lines.push(start);
+        }
+    }
+}
+
+fn line_start(text: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1)
+}
+
+fn line_end(text: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |p| at + p)
+}
+
+fn is_alnum_before(text: &str, at: usize) -> bool {
+    text[..at]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
+}
+
+fn is_alnum_at(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_some_and(char::is_alphanumeric)
+}
+
+/// The width of a digit-group separator at `at` (space, dot, hyphen, slash, no-break and thin
+/// spaces), if one is there and a digit follows it.
+fn group_separator(b: &[u8], at: usize) -> Option<(usize, u8)> {
+    let (len, kind) = match b.get(at..)? {
+        [b' ' | b'.' | b'-', ..] => (1, b[at]),
+        [b'/', ..] => (1, b'/'),
+        [0xC2, 0xA0, ..] => (2, b' '),
+        [0xE2, 0x80, 0xAF | 0x89, ..] => (3, b' '),
+        _ => return None,
+    };
+    b.get(at + len)
+        .is_some_and(u8::is_ascii_digit)
+        .then_some((len, kind))
+}
+
+struct Run {
+    start: usize,
+    end: usize,
+    /// Digit groups as (start, end) byte ranges.
+    groups: Vec<(usize, usize)>,
+    slash: bool,
+    plus: bool,
+}
+
+impl Run {
+    fn chars(&self, b: &[u8], from: usize, to: usize) -> String {
+        let mut s = String::new();
+        for &(gs, ge) in &self.groups[from..to] {
+            s.extend(b[gs..ge].iter().map(|&c| c as char));
+        }
+        s
+    }
+}
+
+/// Scans a window of text. `hits` are the lexicon's hits in the same window (for watched URLs
+/// followed by credentials).
+/// `finess_context` says the document mentioned FINESS before this window.
+pub fn scan(
+    text: &str,
+    lexicon: &Lexicon,
+    hits: &[Hit],
+    finess_context: bool,
+) -> IdentifierFindings {
+    let mut f = IdentifierFindings::default();
+    let b = text.as_bytes();
+    let finess_context = finess_context || has_finess_context(b);
+    scan_digits(text, finess_context, &mut f);
+    scan_emails(text, lexicon, &mut f);
+    scan_url_credentials(text, hits, &mut f);
+    f.personal_lines.sort_unstable();
+    f.personal_lines.dedup();
+    f
+}
+
+fn has_finess_context(b: &[u8]) -> bool {
+    ["finess", "FINESS", "Finess"]
+        .iter()
+        .any(|k| memmem::find(b, k.as_bytes()).is_some())
+}
+
+fn scan_digits(text: &str, finess_context: bool, f: &mut IdentifierFindings) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i..].iter().position(u8::is_ascii_digit) {
+            Some(p) => i += p,
+            None => break,
+        }
+        // IBAN: two upper-case letters glued to the digits, at a word start.
+        if i >= 2
+            && b[i - 1].is_ascii_uppercase()
+            && b[i - 2].is_ascii_uppercase()
+            && !is_alnum_before(text, i - 2)
+        {
+            if let Some(end) = scan_iban(text, i - 2, f) {
+                i = end;
+                continue;
+            }
+        }
+        // The decimal part of a number ("0,05", "1.5"): already seen with its integer part.
+        if i >= 2 && matches!(b[i - 1], b',' | b'.') && b[i - 2].is_ascii_digit() {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            continue;
+        }
+        if is_alnum_before(text, i) {
+            // Inside a word ("ID123", "x86"): skip the rest of it.
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            continue;
+        }
+        let run = read_run(b, i);
+        i = run.end.max(i + 1);
+        if is_alnum_at(text, run.end) {
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            continue;
+        }
+        classify_run(text, &run, finess_context, f);
+    }
+}
+
+fn read_run(b: &[u8], start: usize) -> Run {
+    let mut groups = Vec::new();
+    let mut j = start;
+    let mut slash = false;
+    let mut total = 0;
+    loop {
+        let gs = j;
+        while j < b.len() {
+            let c = b[j];
+            // Corsican departments inside a NIR: "2A"/"2B" right after the 5th digit.
+            let corsica = matches!(c, b'A' | b'B' | b'a' | b'b')
+                && j > gs
+                && b[j - 1] == b'2'
+                && total + (j - gs) == 6
+                && !b.get(j + 1).is_some_and(u8::is_ascii_alphabetic);
+            if c.is_ascii_digit() || corsica {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        total += j - gs;
+        groups.push((gs, j));
+        if total > 40 {
+            break;
+        }
+        match group_separator(b, j) {
+            Some((len, kind)) => {
+                slash |= kind == b'/';
+                j += len;
+            }
+            None => break,
+        }
+    }
+    let plus = start > 0 && b[start - 1] == b'+';
+    Run {
+        start,
+        end: j,
+        groups,
+        slash,
+        plus,
+    }
+}
+
+fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierFindings) {
+    let b = text.as_bytes();
+    let all = run.chars(b, 0, run.groups.len());
+    if run.slash || is_dashed_date(b, run) {
+        if is_date(&all, run) {
+            f.mark_line(b, run.start);
+        }
+        return;
+    }
+    if is_price(b, run) {
+        f.prices += 1;
+        return;
+    }
+    if classify(text, run.start, &all, run.plus, finess_context, true, f) {
+        return;
+    }
+    // Two numbers side by side: split at group boundaries where the parts validate.
+    if run.groups.len() > 1 {
+        let mut from = 0;
+        while from < run.groups.len() {
+            let mut used = 0;
+            for to in (from + 1..=run.groups.len()).rev() {
+                let part = run.chars(b, from, to);
+                if known_length(part.len())
+                    && classify(text, run.groups[from].0, &part, false, finess_context, false, f)
+                {
+                    used = to - from;
+                    break;
+                }
+            }
+            from += used.max(1);
+        }
+    }
+}
+
+fn known_length(len: usize) -> bool {
+    matches!(len, 9 | 10 | 11 | 13 | 14 | 15)
+}
+
+fn is_dashed_date(b: &[u8], run: &Run) -> bool {
+    let lens: Vec<usize> = run.groups.iter().map(|(s, e)| e - s).collect();
+    let dashed = run
+        .groups
+        .windows(2)
+        .all(|w| matches!(b.get(w[0].1), Some(b'-' | b'.')));
+    dashed && (lens == [4, 2, 2] || lens == [2, 2, 4])
+}
+
+fn is_date(all: &str, run: &Run) -> bool {
+    let lens: Vec<usize> = run.groups.iter().map(|(s, e)| e - s).collect();
+    let num = |from: usize, len: usize| all.get(from..from + len).and_then(|s| s.parse::<u32>().ok());
+    match lens.as_slice() {
+        [2, 2, 4] | [1, 2, 4] | [2, 1, 4] | [1, 1, 4] => {
+            let (d, m) = (num(0, lens[0]), num(lens[0], lens[1]));
+            matches!((d, m), (Some(1..=31), Some(1..=12)))
+        }
+        [4, 2, 2] => matches!((num(4, 2), num(6, 2)), (Some(1..=12), Some(1..=31))),
+        _ => false,
+    }
+}
+
+fn is_price(b: &[u8], run: &Run) -> bool {
+    let before = &b[..run.start];
+    let after = &b[run.end..];
+    let trimmed_before = before.strip_suffix(b" ").unwrap_or(before);
+    if trimmed_before.ends_with(b"$") || trimmed_before.ends_with("€".as_bytes()) {
+        return true;
+    }
+    // Decimals ("0,5 BTC") and multipliers ("2k$").
+    let mut rest = after;
+    if let [b',', d, tail @ ..] = rest {
+        if d.is_ascii_digit() {
+            rest = tail;
+            while let [d, tail @ ..] = rest {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                rest = tail;
+            }
+        }
+    }
+    if let [b'k' | b'K', tail @ ..] = rest {
+        rest = tail;
+    }
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    let head: Vec<u8> = rest.iter().take(5).map(u8::to_ascii_lowercase).collect();
+    ["$", "€", "usd", "eur", "btc", "xmr", "usdt", "ltc", "euro", "dollar", "руб"]
+        .iter()
+        .any(|c| head.starts_with(c.as_bytes()))
+        || rest.starts_with("€".as_bytes())
+        || rest.starts_with("₽".as_bytes())
+}
+
+/// Classifies the characters of a run (or of a part of one). Returns whether it was counted.
+fn classify(
+    text: &str,
+    at: usize,
+    chars: &str,
+    plus: bool,
+    finess_context: bool,
+    count_invalid: bool,
+    f: &mut IdentifierFindings,
+) -> bool {
+    use IdentifierKind as K;
+    let b = text.as_bytes();
+    let digits_only = chars.bytes().all(|c| c.is_ascii_digit());
+    let record = |f: &mut IdentifierFindings, kind: K, value: String, valid: bool| -> bool {
+        if valid || count_invalid {
+            f.add(kind, value, valid);
+            f.mark_line(b, at);
+            true
+        } else {
+            false
+        }
+    };
+    match chars.len() {
+        15 => {
+            let valid = validate::nir(chars);
+            record(f, K::Nir, chars.to_string(), valid)
+        }
+        _ if !digits_only => false,
+        14 => {
+            let valid = validate::siret(chars);
+            record(f, K::Siret, chars.to_string(), valid)
+        }
+        13 if chars.starts_with("0033") => {
+            let national = format!("0{}", &chars[4..]);
+            let valid = validate::phone(&national);
+            record(f, K::Phone, national, valid)
+        }
+        11 if chars.starts_with("33") && chars.as_bytes()[2] != b'0' => {
+            let national = format!("0{}", &chars[2..]);
+            let valid = validate::phone(&national);
+            record(f, K::Phone, national, valid)
+        }
+        11 if !plus => {
+            let valid = validate::rpps(chars);
+            record(f, K::Rpps, chars.to_string(), valid)
+        }
+        10 if chars.starts_with('0') => {
+            let valid = validate::phone(chars);
+            record(f, K::Phone, chars.to_string(), valid)
+        }
+        9 => {
+            let context = line_context(text, at);
+            if context.contains("siren") || context.contains("siret") {
+                let valid = validate::siret(chars);
+                record(f, K::Siret, chars.to_string(), valid)
+            } else if context.contains("finess") || finess_context {
+                let valid = validate::finess(chars);
+                record(f, K::Finess, chars.to_string(), valid)
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The lowercase text of the line before `at`, up to 80 bytes.
+fn line_context(text: &str, at: usize) -> String {
+    let b = text.as_bytes();
+    let start = line_start(b, at).max(at.saturating_sub(80));
+    let mut start = start;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..at].to_lowercase()
+}
+
+fn scan_iban(text: &str, start: usize, f: &mut IdentifierFindings) -> Option<usize> {
+    let b = text.as_bytes();
+    let country = &text[start..start + 2];
+    let mut chars = String::new();
+    let mut j = start;
+    let mut last_end = start;
+    while j < b.len() && chars.len() < 34 {
+        let c = b[j];
+        if c.is_ascii_alphanumeric() {
+            chars.push(c.to_ascii_uppercase() as char);
+            j += 1;
+            last_end = j;
+        } else if c == b' ' && b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric) {
+            if iban_length(country) == Some(chars.len()) {
+                break;
+            }
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    let expected = iban_length(country);
+    let shape_ok = chars.len() >= 4
+        && chars.as_bytes()[2..4].iter().all(u8::is_ascii_digit)
+        && match expected {
+            Some(len) => chars.len() == len,
+            None => (15..=34).contains(&chars.len()),
+        };
+    if !shape_ok || is_alnum_at(text, last_end) {
+        return None;
+    }
+    let valid = validate::iban(&chars);
+    if valid || expected.is_some() {
+        f.add(IdentifierKind::Iban, chars, valid);
+        f.mark_line(b, start);
+    }
+    Some(last_end)
+}
+
+fn iban_length(country: &str) -> Option<usize> {
+    validate::iban_length(country)
+}
+
+fn is_local_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+fn is_domain_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-')
+}
+
+/// An e-mail address around the `@` at `at`: (start, end, address lowercased).
+fn email_at(b: &[u8], at: usize) -> Option<(usize, usize, String)> {
+    let mut s = at;
+    while s > 0 && at - s < 64 && is_local_char(b[s - 1]) {
+        s -= 1;
+    }
+    let mut e = at + 1;
+    while e < b.len() && e - at < 254 && is_domain_char(b[e]) {
+        e += 1;
+    }
+    while e > at + 1 && matches!(b[e - 1], b'.' | b'-') {
+        e -= 1;
+    }
+    let local = std::str::from_utf8(&b[s..at]).ok()?;
+    let domain = std::str::from_utf8(&b[at + 1..e]).ok()?;
+    if local.is_empty() || !domain.contains('.') {
+        return None;
+    }
+    Some((s, e, format!("{}@{}", local, domain.to_ascii_lowercase())))
+}
+
+fn email_well_formed(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && domain.split('.').all(|label| {
+            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
+        })
+        && domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+const CREDENTIAL_DELIMITERS: &[u8] = b":;|\t,";
+
+/// The password that follows a login at `at`, if the line has `login<delim>password` there.
+fn password_after(b: &[u8], at: usize) -> Option<&[u8]> {
+    let mut j = at;
+    while j < b.len() && b[j] == b' ' {
+        j += 1;
+    }
+    if !b.get(j).is_some_and(|c| CREDENTIAL_DELIMITERS.contains(c)) {
+        return None;
+    }
+    j += 1;
+    while j < b.len() && b[j] == b' ' {
+        j += 1;
+    }
+    let start = j;
+    while j < b.len()
+        && !b[j].is_ascii_whitespace()
+        && !CREDENTIAL_DELIMITERS.contains(&b[j])
+        && j - start <= 128
+    {
+        j += 1;
+    }
+    let password = &b[start..j];
+    (password.len() >= 3 && password.len() <= 128).then_some(password)
+}
+
+fn scan_emails(text: &str, lexicon: &Lexicon, f: &mut IdentifierFindings) {
+    let b = text.as_bytes();
+    for at in memchr_iter(b'@', b) {
+        let Some((s, e, email)) = email_at(b, at) else {
+            continue;
+        };
+        f.mark_line(b, s);
+        let domain = &email[email.find('@').map_or(0, |p| p + 1)..];
+        if lexicon.domain_owner(domain).is_none() {
+            continue;
+        }
+        let valid = email_well_formed(&email);
+        f.add(IdentifierKind::HealthEmail, email.clone(), valid);
+        if let Some(password) = password_after(b, e) {
+            let value = format!("{email}\u{0}{}", String::from_utf8_lossy(password));
+            f.add(IdentifierKind::Credential, value, valid);
+        }
+    }
+}
+
+/// `https://host.watched.fr/path<delim>user<delim>password`, and the stealer-log block
+/// `URL: …` / `Username: …` / `Password: …`.
+fn scan_url_credentials(text: &str, hits: &[Hit], f: &mut IdentifierFindings) {
+    let b = text.as_bytes();
+    let mut seen_lines = HashSet::new();
+    for hit in hits.iter().filter(|h| h.domain) {
+        let ls = line_start(b, hit.start);
+        if !seen_lines.insert(ls) {
+            continue;
+        }
+        let le = line_end(b, hit.start);
+        // Skip the rest of the URL (path, port).
+        let mut j = hit.end;
+        while j < le && !b[j].is_ascii_whitespace() && !matches!(b[j], b'|' | b';' | b',') {
+            if b[j] == b':' && !b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+                break;
+            }
+            j += 1;
+        }
+        if let Some((user, password)) = user_and_password(&b[j..le]) {
+            if !user.contains(&b'@') {
+                let value = format!(
+                    "{}\u{0}{}",
+                    String::from_utf8_lossy(user),
+                    String::from_utf8_lossy(password)
+                );
+                f.add(IdentifierKind::Credential, value, true);
+                f.mark_line(b, ls);
+            }
+            continue;
+        }
+        // Stealer-log block: the URL line, then login and password lines.
+        let line = text[ls..le].to_ascii_lowercase();
+        if !(line.starts_with("url") || line.starts_with("host") || line.starts_with("soft")) {
+            continue;
+        }
+        let mut user = None;
+        let mut password = None;
+        let mut pos = le + 1;
+        for _ in 0..3 {
+            if pos >= b.len() {
+                break;
+            }
+            let end = line_end(b, pos);
+            let next = &text[pos..end];
+            if let Some((key, value)) = next.split_once(':') {
+                let key = key.trim().to_ascii_lowercase();
+                let value = value.trim();
+                if !value.is_empty() {
+                    if matches!(key.as_str(), "username" | "user" | "login" | "email") {
+                        user = Some(value.to_string());
+                    } else if matches!(key.as_str(), "password" | "pass" | "pwd") {
+                        password = Some(value.to_string());
+                    }
+                }
+            }
+            pos = end + 1;
+        }
+        if let (Some(user), Some(password)) = (user, password) {
+            f.add(IdentifierKind::Credential, format!("{user}\u{0}{password}"), true);
+            f.mark_line(b, ls);
+        }
+    }
+}
+
+fn user_and_password(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut j = 0;
+    while j < rest.len() && rest[j] == b' ' {
+        j += 1;
+    }
+    let delim = *rest.get(j)?;
+    if !matches!(delim, b':' | b'|' | b';' | b' ' | b'\t') {
+        return None;
+    }
+    let fields: Vec<&[u8]> = rest[j + 1..]
+        .split(|&c| c == delim)
+        .map(<[u8]>::trim_ascii)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match fields.as_slice() {
+        [user, password] if user.len() >= 2 && password.len() >= 3 && password.len() <= 128 => {
+            Some((user, password))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::Entity;
+    use vigie_core::Category;
+
+    fn lexicon() -> Lexicon {
+        let e = Entity {
+            id: "chu-lyon".into(),
+            name: "Hospices Civils de Lyon".into(),
+            category: Category::Hospital,
+            aliases: vec![],
+            domains: vec!["chu-lyon.fr".into()],
+            finess: vec![],
+            strict: false,
+            notify: vec![],
+        };
+        Lexicon::build(&[e]).unwrap()
+    }
+
+    fn scan_text(text: &str) -> IdentifierFindings {
+        let lex = lexicon();
+        let norm = crate::normalize::normalize(text);
+        let mut hits = Vec::new();
+        lex.find(text, &norm, &mut hits);
+        scan(text, &lex, &hits, false)
+    }
+
+    fn counts(f: &IdentifierFindings, kind: IdentifierKind) -> (u64, u64) {
+        f.kinds
+            .get(&kind)
+            .map_or((0, 0), |k| (k.valid_count(), k.invalid_count()))
+    }
+
+    fn valid_nir(body: &str) -> String {
+        format!("{body}{:02}", validate::nir_key(body).unwrap())
+    }
+
+    #[test]
+    fn nir_in_every_written_form() {
+        let n = valid_nir("1850575123456");
+        let spaced = format!(
+            "{} {} {} {} {} {} {}",
+            &n[..1], &n[1..3], &n[3..5], &n[5..7], &n[7..10], &n[10..13], &n[13..]
+        );
+        let dotted = spaced.replace(' ', ".");
+        let nbsp = spaced.replace(' ', "\u{a0}");
+        for form in [n.clone(), spaced, dotted, nbsp] {
+            let f = scan_text(&format!("NIR: {form}\n"));
+            assert_eq!(counts(&f, IdentifierKind::Nir), (1, 0), "{form}");
+        }
+        let corsica = valid_nir("285052A123456");
+        let f = scan_text(&format!("secu {} \n", corsica));
+        assert_eq!(counts(&f, IdentifierKind::Nir), (1, 0));
+    }
+
+    #[test]
+    fn decoys_are_counted_apart() {
+        let n = valid_nir("2920133012345");
+        let mut bad = n.clone().into_bytes();
+        bad[14] = if bad[14] == b'9' { b'0' } else { bad[14] + 1 };
+        let bad = String::from_utf8(bad).unwrap();
+        let f = scan_text(&format!("{n}\n{bad}\n{n}\n"));
+        assert_eq!(counts(&f, IdentifierKind::Nir), (1, 1));
+        // Inside a word or a longer number: not an identifier.
+        let f = scan_text(&format!("ref{n} x{n}y 9{n}9"));
+        assert_eq!(counts(&f, IdentifierKind::Nir), (0, 0));
+    }
+
+    #[test]
+    fn two_numbers_side_by_side_are_split() {
+        let n = valid_nir("1850575123456");
+        let f = scan_text(&format!("dupont 0612345678 {n}\n"));
+        assert_eq!(counts(&f, IdentifierKind::Nir), (1, 0));
+        assert_eq!(counts(&f, IdentifierKind::Phone), (1, 0));
+    }
+
+    #[test]
+    fn phones_in_french_and_international_forms() {
+        let f = scan_text("tel 06 12 34 56 78, +33 6 12 34 56 79, 0033612345670, 06.12.34.56.71");
+        assert_eq!(counts(&f, IdentifierKind::Phone).0, 4);
+    }
+
+    #[test]
+    fn finess_needs_context_siren_too() {
+        let f = scan_text("etablissement 750712184");
+        assert_eq!(counts(&f, IdentifierKind::Finess), (0, 0));
+        let f = scan_text("FINESS 750712184 et 750712185");
+        assert_eq!(counts(&f, IdentifierKind::Finess), (1, 1));
+        let f = scan_text("SIREN 732829320");
+        assert_eq!(counts(&f, IdentifierKind::Siret), (1, 0));
+    }
+
+    #[test]
+    fn iban_and_rpps() {
+        let f = scan_text("IBAN FR76 3000 6000 0112 3456 7890 189 et FR7630006000011234567890188");
+        assert_eq!(counts(&f, IdentifierKind::Iban), (1, 1));
+        let rpps = (0..10)
+            .map(|d| format!("1000345678{d}"))
+            .find(|s| validate::luhn(s))
+            .unwrap();
+        let f = scan_text(&format!("RPPS {rpps}"));
+        assert_eq!(counts(&f, IdentifierKind::Rpps), (1, 0));
+    }
+
+    #[test]
+    fn health_emails_and_credentials() {
+        let text = "jean.dupont@chu-lyon.fr:Hopital2024!\n\
+                    marie@labo.chu-lyon.fr;secret99\n\
+                    someone@gmail.com:password1\n\
+                    https://dpi.chu-lyon.fr/login|jmartin|Azerty123\n\
+                    URL: https://portail.chu-lyon.fr/\nUsername: pdurand\nPassword: Lyon69!!\n";
+        let f = scan_text(text);
+        assert_eq!(counts(&f, IdentifierKind::HealthEmail), (2, 0));
+        assert_eq!(counts(&f, IdentifierKind::Credential), (4, 0));
+    }
+
+    #[test]
+    fn prices_and_dates_are_not_identifiers() {
+        let f = scan_text("prix 1500$ ou 0,05 BTC, né le 12/05/1985, 1985-05-12");
+        assert_eq!(f.prices, 2);
+        assert!(f.kinds.is_empty());
+        assert_eq!(f.personal_lines, vec![0]);
+    }
+}
