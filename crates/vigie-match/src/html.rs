@@ -17,7 +17,10 @@ pub fn looks_like_html(head: &[u8]) -> bool {
 }
 
 fn is_hidden(name: &str) -> bool {
-    matches!(name, "script" | "style" | "noscript" | "template" | "svg" | "iframe")
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "svg" | "iframe"
+    )
 }
 
 fn is_block(name: &str) -> bool {
@@ -82,8 +85,25 @@ fn nesting_exceeds(html: &str, limit: usize) -> bool {
 fn is_void(name: &str) -> bool {
     matches!(
         name,
-        "br" | "img" | "meta" | "link" | "input" | "hr" | "wbr" | "area" | "base" | "col"
-            | "embed" | "source" | "track" | "param" | "p" | "li" | "td" | "tr" | "th" | "option"
+        "br" | "img"
+            | "meta"
+            | "link"
+            | "input"
+            | "hr"
+            | "wbr"
+            | "area"
+            | "base"
+            | "col"
+            | "embed"
+            | "source"
+            | "track"
+            | "param"
+            | "p"
+            | "li"
+            | "td"
+            | "tr"
+            | "th"
+            | "option"
     )
 }
 
@@ -124,7 +144,10 @@ pub fn strip_tags(html: &str) -> String {
 /// The readable text of an HTML document.
 pub fn html_to_text(html: &str) -> String {
     if nesting_exceeds(html, MAX_NESTING) {
-        tracing::warn!(bytes = html.len(), "html nested too deep for the parser, stripping tags instead");
+        tracing::warn!(
+            bytes = html.len(),
+            "html nested too deep for the parser, stripping tags instead"
+        );
         return strip_tags(html);
     }
     let doc = Html::parse_document(html);
@@ -186,7 +209,9 @@ mod tests {
         let unclosed = "<b><i>".repeat(50_000) + "Doctolib<script>x=1</script>";
         let text = html_to_text(&unclosed);
         assert!(text.contains("Doctolib") && !text.contains("x=1"));
-        assert!(html_to_text("<p><b>unclosed <i>tags & stray </p></b> &bogus; <").contains("unclosed"));
+        assert!(
+            html_to_text("<p><b>unclosed <i>tags & stray </p></b> &bogus; <").contains("unclosed")
+        );
     }
 
     #[test]

@@ -294,7 +294,15 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
             for to in (from + 1..=run.groups.len()).rev() {
                 let part = run.chars(b, from, to);
                 if known_length(part.len())
-                    && classify(text, run.groups[from].0, &part, false, finess_context, false, f)
+                    && classify(
+                        text,
+                        run.groups[from].0,
+                        &part,
+                        false,
+                        finess_context,
+                        false,
+                        f,
+                    )
                 {
                     used = to - from;
                     break;
@@ -320,7 +328,10 @@ fn is_dashed_date(b: &[u8], run: &Run) -> bool {
 
 fn is_date(all: &str, run: &Run) -> bool {
     let lens: Vec<usize> = run.groups.iter().map(|(s, e)| e - s).collect();
-    let num = |from: usize, len: usize| all.get(from..from + len).and_then(|s| s.parse::<u32>().ok());
+    let num = |from: usize, len: usize| {
+        all.get(from..from + len)
+            .and_then(|s| s.parse::<u32>().ok())
+    };
     match lens.as_slice() {
         [2, 2, 4] | [1, 2, 4] | [2, 1, 4] | [1, 1, 4] => {
             let (d, m) = (num(0, lens[0]), num(lens[0], lens[1]));
@@ -356,9 +367,11 @@ fn is_price(b: &[u8], run: &Run) -> bool {
     }
     let rest = rest.strip_prefix(b" ").unwrap_or(rest);
     let head: Vec<u8> = rest.iter().take(5).map(u8::to_ascii_lowercase).collect();
-    ["$", "€", "usd", "eur", "btc", "xmr", "usdt", "ltc", "euro", "dollar", "руб"]
-        .iter()
-        .any(|c| head.starts_with(c.as_bytes()))
+    [
+        "$", "€", "usd", "eur", "btc", "xmr", "usdt", "ltc", "euro", "dollar", "руб",
+    ]
+    .iter()
+    .any(|c| head.starts_with(c.as_bytes()))
         || rest.starts_with("€".as_bytes())
         || rest.starts_with("₽".as_bytes())
 }
@@ -519,9 +532,9 @@ fn email_well_formed(email: &str) -> bool {
     !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && domain.split('.').all(|label| {
-            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
-        })
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
         && domain
             .rsplit('.')
             .next()
@@ -634,7 +647,11 @@ fn scan_url_credentials(text: &str, hits: &[Hit], f: &mut IdentifierFindings) {
             pos = end + 1;
         }
         if let (Some(user), Some(password)) = (user, password) {
-            f.add(IdentifierKind::Credential, format!("{user}\u{0}{password}"), true);
+            f.add(
+                IdentifierKind::Credential,
+                format!("{user}\u{0}{password}"),
+                true,
+            );
             f.mark_line(b, ls);
         }
     }
@@ -677,6 +694,7 @@ mod tests {
             domains: vec!["chu-lyon.fr".into()],
             finess: vec![],
             strict: false,
+            strict_aliases: vec![],
             notify: vec![],
         };
         Lexicon::build(&[e]).unwrap()
@@ -705,7 +723,13 @@ mod tests {
         let n = valid_nir("1850575123456");
         let spaced = format!(
             "{} {} {} {} {} {} {}",
-            &n[..1], &n[1..3], &n[3..5], &n[5..7], &n[7..10], &n[10..13], &n[13..]
+            &n[..1],
+            &n[1..3],
+            &n[3..5],
+            &n[5..7],
+            &n[7..10],
+            &n[10..13],
+            &n[13..]
         );
         let dotted = spaced.replace(' ', ".");
         let nbsp = spaced.replace(' ', "\u{a0}");

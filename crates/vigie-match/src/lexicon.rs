@@ -116,11 +116,23 @@ impl Builder {
             self.patterns.len() - 1
         });
         let list = &mut self.owners[index];
-        if !list
-            .iter()
-            .any(|o| o.target == owner.target && o.form == owner.form)
+        // Two cue spellings that fold alike ("échantillon", "echantillon") are one cue.
+        if matches!(owner.form, Form::Cue { .. })
+            && list.iter().any(|o| matches!(o.form, Form::Cue { .. }))
         {
-            list.push(owner);
+            return;
+        }
+        match list
+            .iter_mut()
+            .find(|o| o.target == owner.target && o.form == owner.form)
+        {
+            // Same entity, same folded bytes: a loose spelling makes the pattern loose,
+            // otherwise every strict spelling counts ("AP-HP" and "APHP").
+            Some(existing) => match (&mut existing.strict, owner.strict) {
+                (Some(spellings), Some(more)) => spellings.extend(more),
+                (strict, _) => *strict = None,
+            },
+            None => list.push(owner),
         }
     }
 }
@@ -136,12 +148,10 @@ impl Lexicon {
         let mut domains = HashMap::new();
         for (i, e) in entities.iter().enumerate() {
             let target = Target::Entity(i as u32);
-            let strict: Option<Vec<String>> = e
-                .strict
-                .then(|| e.names().map(str::to_string).collect());
             for name in e.names() {
-                b.add(name, target, Form::Name, strict.as_deref());
-                if !e.strict {
+                let strict = e.is_strict_name(name).then(|| [name.to_string()]);
+                b.add(name, target, Form::Name, strict.as_ref().map(|s| &s[..]));
+                if !e.is_strict_name(name) {
                     for variant in cyrillic_variants(name) {
                         b.add(&variant, target, Form::Cyrillic, None);
                     }
@@ -153,7 +163,12 @@ impl Lexicon {
             }
         }
         for (i, c) in CUES.iter().enumerate() {
-            b.add(c.phrase, Target::Cue(i as u16), Form::Cue { stem: c.stem }, None);
+            b.add(
+                c.phrase,
+                Target::Cue(i as u16),
+                Form::Cue { stem: c.stem },
+                None,
+            );
         }
         let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
@@ -314,12 +329,15 @@ impl Lexicon {
             Form::Cue { stem: true } => {}
             Form::Cyrillic => {
                 let mut tail = 0;
-                let mut rest = text[end..].chars().filter(|&c| !crate::normalize::is_transparent(c));
+                let mut rest = text[end..]
+                    .chars()
+                    .filter(|&c| !crate::normalize::is_transparent(c));
                 loop {
                     match rest.next() {
                         Some(c) if is_word_char(c) => {
                             tail += 1;
-                            if tail > MAX_CYRILLIC_ENDING || !('\u{0400}'..='\u{04FF}').contains(&c) {
+                            if tail > MAX_CYRILLIC_ENDING || !('\u{0400}'..='\u{04FF}').contains(&c)
+                            {
                                 return false;
                             }
                         }

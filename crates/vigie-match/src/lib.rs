@@ -35,6 +35,7 @@
 //!     domains: vec!["medecindirect.fr".into()],
 //!     finess: vec![],
 //!     strict: false,
+//!     strict_aliases: vec![],
 //!     notify: vec![],
 //! };
 //! let matcher = Matcher::from_entities(vec![entity]).unwrap();

@@ -52,21 +52,140 @@ impl fmt::Display for LintIssue {
 /// Words of French, English and Russian prose that are also organisation names or aliases.
 /// A non-strict alias that folds to one of these fires on ordinary text.
 pub static COMMON_WORDS: &[&str] = &[
-    "accueil", "acces", "access", "action", "active", "activite", "aide", "alliance", "ami",
-    "amis", "apple", "atlas", "aura", "avenir", "avis", "azur", "base", "bien", "bio", "biologie",
-    "bleu", "blue", "bon", "care", "cardio", "centre", "center", "ciel", "cite", "city",
-    "clinic", "clinique", "cloud", "coeur", "community", "confiance", "conseil", "contact",
-    "data", "delta", "direct", "docteur", "doctor", "domaine", "ensemble", "equilibre", "espace",
-    "espoir", "europe", "expert", "famille", "first", "flash", "force", "france", "free",
-    "general", "generale", "global", "groupe", "group", "harmonie", "health", "home", "hopital",
-    "horizon", "hospital", "humanis", "ideal", "info", "jeune", "labo", "laboratoire", "lumiere",
-    "maison", "malakoff", "matmut", "medical", "medecin", "mediateur", "meridien", "mobile",
-    "mutuelle", "nature", "net", "nord", "nouvelle", "ocean", "one", "open", "orange", "paris",
-    "patient", "pharma", "pharmacie", "plus", "pole", "premier", "prevention", "prime", "pro",
-    "public", "quotidien", "radio", "reseau", "sante", "science", "sens", "service", "services",
-    "smart", "soins", "soleil", "solidarite", "source", "sud", "synergie", "systeme", "terre",
-    "unite", "unity", "valeur", "vie", "vision", "vital", "vitale", "vivre", "web", "zen",
-    "здоровье", "клиника", "больница", "аптека", "лаборатория",
+    "accueil",
+    "acces",
+    "access",
+    "action",
+    "active",
+    "activite",
+    "aide",
+    "alliance",
+    "ami",
+    "amis",
+    "apple",
+    "atlas",
+    "aura",
+    "avenir",
+    "avis",
+    "azur",
+    "base",
+    "bien",
+    "bio",
+    "biologie",
+    "bleu",
+    "blue",
+    "bon",
+    "care",
+    "cardio",
+    "centre",
+    "center",
+    "ciel",
+    "cite",
+    "city",
+    "clinic",
+    "clinique",
+    "cloud",
+    "coeur",
+    "community",
+    "confiance",
+    "conseil",
+    "contact",
+    "data",
+    "delta",
+    "direct",
+    "docteur",
+    "doctor",
+    "domaine",
+    "ensemble",
+    "equilibre",
+    "espace",
+    "espoir",
+    "europe",
+    "expert",
+    "famille",
+    "first",
+    "flash",
+    "force",
+    "france",
+    "free",
+    "general",
+    "generale",
+    "global",
+    "groupe",
+    "group",
+    "harmonie",
+    "health",
+    "home",
+    "hopital",
+    "horizon",
+    "hospital",
+    "humanis",
+    "ideal",
+    "info",
+    "jeune",
+    "labo",
+    "laboratoire",
+    "lumiere",
+    "maison",
+    "malakoff",
+    "matmut",
+    "medical",
+    "medecin",
+    "mediateur",
+    "meridien",
+    "mobile",
+    "mutuelle",
+    "nature",
+    "net",
+    "nord",
+    "nouvelle",
+    "ocean",
+    "one",
+    "open",
+    "orange",
+    "paris",
+    "patient",
+    "pharma",
+    "pharmacie",
+    "plus",
+    "pole",
+    "premier",
+    "prevention",
+    "prime",
+    "pro",
+    "public",
+    "quotidien",
+    "radio",
+    "reseau",
+    "sante",
+    "science",
+    "sens",
+    "service",
+    "services",
+    "smart",
+    "soins",
+    "soleil",
+    "solidarite",
+    "source",
+    "sud",
+    "synergie",
+    "systeme",
+    "terre",
+    "unite",
+    "unity",
+    "valeur",
+    "vie",
+    "vision",
+    "vital",
+    "vitale",
+    "vivre",
+    "web",
+    "zen",
+    "здоровье",
+    "клиника",
+    "больница",
+    "аптека",
+    "лаборатория",
 ];
 
 /// Runs every check over a watchlist.
@@ -96,11 +215,17 @@ pub fn lint(list: &Watchlist) -> Vec<LintIssue> {
             ids.insert(&e.id, i);
         }
         if e.domains.is_empty() {
-            issue(Level::Warning, "no domain: e-mails and credentials at its domain will not be recognised".into());
+            issue(
+                Level::Warning,
+                "no domain: e-mails and credentials at its domain will not be recognised".into(),
+            );
         }
         for d in &e.domains {
             if !valid_domain(d) {
-                issue(Level::Error, format!("domain {d:?} is not a valid host name"));
+                issue(
+                    Level::Error,
+                    format!("domain {d:?} is not a valid host name"),
+                );
             }
         }
         for f in &e.finess {
@@ -115,20 +240,24 @@ pub fn lint(list: &Watchlist) -> Vec<LintIssue> {
             }
             let shown = String::from_utf8_lossy(&folded).replace('\u{FFFD}', " ");
             if folded.len() < 2 {
-                issue(Level::Error, format!("{name:?} folds to {shown:?}: too short to match at all"));
-                continue;
-            }
-            if !e.strict && folded.len() < MIN_LOOSE_LEN {
                 issue(
                     Level::Error,
-                    format!("{name:?} is {} characters once folded and will fire on ordinary prose: mark the entity `strict = true` or drop the alias", folded.len()),
+                    format!("{name:?} folds to {shown:?}: too short to match at all"),
+                );
+                continue;
+            }
+            let strict = e.is_strict_name(name) || e.domains.iter().any(|d| d == name);
+            if !strict && folded.len() < MIN_LOOSE_LEN {
+                issue(
+                    Level::Error,
+                    format!("{name:?} is {} characters once folded and will fire on ordinary prose: move it to `strict_aliases`, mark the entity `strict = true`, or drop it", folded.len()),
                 );
             }
-            if !e.strict {
+            if !strict {
                 if let Some(word) = common.get(&folded) {
                     issue(
                         Level::Error,
-                        format!("{name:?} is the common word {word:?}: mark the entity `strict = true` or drop the alias"),
+                        format!("{name:?} is the common word {word:?}: move it to `strict_aliases`, mark the entity `strict = true`, or drop it"),
                     );
                 }
             }
@@ -159,7 +288,8 @@ fn valid_domain(d: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
         && labels
             .last()

@@ -116,18 +116,16 @@ pub fn is_separator(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '-' | '.'
-                | '_'
-                | '\''
-                | '\u{2010}'..='\u{2015}'
-                | '\u{2018}'
-                | '\u{2019}'
-                | '\u{00B7}'
-                | '\u{2027}'
-                | '\u{2212}'
-                | '\u{FF0D}'
-                | '\u{FF0E}'
-                | '\u{FF3F}'
+            '-' | '.' | '_' | '\'' | '\u{2010}'
+                ..='\u{2015}'
+                    | '\u{2018}'
+                    | '\u{2019}'
+                    | '\u{00B7}'
+                    | '\u{2027}'
+                    | '\u{2212}'
+                    | '\u{FF0D}'
+                    | '\u{FF0E}'
+                    | '\u{FF3F}'
         )
 }
 
@@ -544,9 +542,7 @@ pub fn normalize_into(text: &str, out: &mut Normalized) {
                 i += 1;
             }
             C_LEET_SYM => {
-                let next_is_word = bytes
-                    .get(i + 1)
-                    .is_some_and(|&n| n.is_ascii_alphanumeric());
+                let next_is_word = bytes.get(i + 1).is_some_and(|&n| n.is_ascii_alphanumeric());
                 if st.prev_word && next_is_word {
                     st.push(if b == b'@' { b'a' } else { b's' }, i);
                 } else {
@@ -623,7 +619,10 @@ mod tests {
 
     #[test]
     fn zero_width_entities_compat_forms_and_leet() {
-        assert_eq!(folded("Me\u{200B}de\u{00AD}cin\u{FEFF}Direct"), "medecindirect");
+        assert_eq!(
+            folded("Me\u{200B}de\u{00AD}cin\u{FEFF}Direct"),
+            "medecindirect"
+        );
         assert_eq!(folded("M&eacute;decin&#32;Direct"), "medecindirect");
         assert_eq!(folded("Ｍédecin Ｄirect"), "medecindirect");
         assert_eq!(folded("Ph4rmag3st"), folded("Pharmagest"));

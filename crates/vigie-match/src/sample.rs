@@ -91,7 +91,11 @@ fn value_kind(field: &str) -> &'static str {
     {
         return "iban";
     }
-    if digits == 0 && field.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'')) {
+    if digits == 0
+        && field
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\''))
+    {
         return "name";
     }
     "text"
@@ -193,7 +197,11 @@ mod tests {
 
     fn lines(text: &str) -> Vec<usize> {
         let mut v = vec![0];
-        v.extend(text.match_indices('\n').map(|(i, _)| i + 1).filter(|&i| i < text.len()));
+        v.extend(
+            text.match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .filter(|&i| i < text.len()),
+        );
         v
     }
 

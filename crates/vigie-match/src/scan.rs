@@ -199,7 +199,9 @@ impl Matcher {
             identifiers::scan(text, &self.lexicon, &hits, window.finess_context);
         found.personal_lines.retain(|&l| accepted(l));
         partial.prices = found.prices;
-        partial.samples.observe(text, window.base, &found.personal_lines);
+        partial
+            .samples
+            .observe(text, window.base, &found.personal_lines);
         // Identifier values are de-duplicated across windows, so values from the overlap may be
         // seen twice without being counted twice; but a value cut by the window's end must not
         // count, which `accept_to` (far from the end) guarantees for all but the last window.
@@ -403,8 +405,8 @@ impl<R: Read> WindowReader<R> {
                 finess_context: self.finess_context,
             }));
         }
-        let accept_to = floor_char_boundary(&text, text.len().saturating_sub(OVERLAP_BYTES))
-            .max(accept_from);
+        let accept_to =
+            floor_char_boundary(&text, text.len().saturating_sub(OVERLAP_BYTES)).max(accept_from);
         let context_start = floor_char_boundary(&text, accept_to.saturating_sub(CONTEXT_BYTES));
         self.carry = text[context_start..].to_string();
         self.carry_base = base + context_start as u64;

@@ -184,7 +184,13 @@ pub fn mask_nir(nir: &str) -> String {
     if nir.len() != 15 {
         return "*".repeat(nir.len());
     }
-    format!("{} {} {} ** *** *** {}", &nir[..1], &nir[1..3], &nir[3..5], &nir[13..])
+    format!(
+        "{} {} {} ** *** *** {}",
+        &nir[..1],
+        &nir[1..3],
+        &nir[3..5],
+        &nir[13..]
+    )
 }
 
 /// Masks all but the first `keep_head` and last `keep_tail` characters.
@@ -291,7 +297,11 @@ mod tests {
             .unwrap();
         assert!(rpps(&valid));
         let mut wrong = valid.clone().into_bytes();
-        wrong[10] = if wrong[10] == b'9' { b'0' } else { wrong[10] + 1 };
+        wrong[10] = if wrong[10] == b'9' {
+            b'0'
+        } else {
+            wrong[10] + 1
+        };
         assert!(!rpps(std::str::from_utf8(&wrong).unwrap()));
         assert!(!rpps("20003456789"));
     }
@@ -328,7 +338,10 @@ mod tests {
     fn masks_hide_the_person() {
         assert_eq!(mask_nir("185057512345636"), "1 85 05 ** *** *** 36");
         assert_eq!(mask_phone("0612345678"), "06 ** ** ** 78");
-        assert_eq!(mask_email("jean.dupont@chu-lyon.fr"), "j**********@chu-lyon.fr");
+        assert_eq!(
+            mask_email("jean.dupont@chu-lyon.fr"),
+            "j**********@chu-lyon.fr"
+        );
         assert_eq!(mask_credential("jdupont"), "j******:********");
         assert_eq!(
             mask_iban("FR7630006000011234567890189"),

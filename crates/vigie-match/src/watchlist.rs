@@ -31,15 +31,26 @@ pub struct Entity {
     /// Only an exact-case whole-word hit counts (names that are also common words).
     #[serde(default)]
     pub strict: bool,
+    /// Extra spellings that count only as exact-case whole words (acronyms such as `HCL` or
+    /// `CNIL`), for an entity whose other names are matched loosely.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strict_aliases: Vec<String>,
     /// Recipient ids to notify (used by the alerts stage).
     #[serde(default)]
     pub notify: Vec<String>,
 }
 
 impl Entity {
-    /// The canonical name followed by the aliases.
+    /// The canonical name followed by the aliases (strict aliases included).
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+        std::iter::once(self.name.as_str())
+            .chain(self.aliases.iter().map(String::as_str))
+            .chain(self.strict_aliases.iter().map(String::as_str))
+    }
+
+    /// Whether a name of this entity only counts as an exact-case whole word.
+    pub fn is_strict_name(&self, name: &str) -> bool {
+        self.strict || self.strict_aliases.iter().any(|a| a == name)
     }
 }
 

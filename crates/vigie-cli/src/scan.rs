@@ -1,0 +1,386 @@
+//! `vigie scan`: reads inputs in bounded windows, scans windows on a pool of threads, merges
+//! them per document in order, and prints one report per input.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread;
+
+use anyhow::{Context, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use vigie_core::Report;
+use vigie_match::{
+    document_text, looks_like_html, Matcher, Partial, ScanOptions, Window, WindowReader,
+    MAX_HTML_BYTES,
+};
+
+use crate::args::ScanArgs;
+use crate::{shipped, Outcome};
+
+/// One input: a file or stdin.
+#[derive(Debug, Clone)]
+enum Input {
+    File(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    fn label(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+        }
+    }
+}
+
+pub fn run(args: ScanArgs) -> Result<Outcome> {
+    let watchlist = shipped::load(&args.watchlists)?;
+    let matcher = Arc::new(Matcher::new(&watchlist).context("compiling the watchlists")?);
+    let options = ScanOptions {
+        reveal: args.reveal,
+        ..ScanOptions::default()
+    };
+    let mut had_error = false;
+    let mut inputs = Vec::new();
+    for path in &args.paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+        } else if let Err(e) = collect(path, &mut inputs) {
+            eprintln!("vigie: {}: {e}", path.display());
+            had_error = true;
+        }
+    }
+    let threads = args.threads.map_or_else(
+        || thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut found = false;
+    let mut print = |report: Result<Report, (String, io::Error)>| -> Result<()> {
+        match report {
+            Ok(report) => {
+                found |= report.is_hit();
+                if args.json {
+                    serde_json::to_writer(&mut out, &report)?;
+                    writeln!(out)?;
+                } else if report.is_hit() {
+                    write_human(&mut out, &report)?;
+                }
+            }
+            Err((label, e)) => {
+                eprintln!("vigie: {label}: {e}");
+                had_error = true;
+            }
+        }
+        Ok(())
+    };
+    if threads <= 1 {
+        for input in &inputs {
+            print(scan_one(&matcher, input, options))?;
+        }
+    } else {
+        scan_parallel(&matcher, &inputs, threads, options, &mut print)?;
+    }
+    out.flush()?;
+    drop(out);
+    Ok(if had_error {
+        Outcome::Error
+    } else if found {
+        Outcome::Found
+    } else {
+        Outcome::NothingFound
+    })
+}
+
+/// Adds a file, or every file under a directory (sorted, symlinks to directories not followed).
+fn collect(path: &Path, inputs: &mut Vec<Input>) -> io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_dir() {
+        inputs.push(Input::File(path.to_path_buf()));
+        return Ok(());
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(path)?.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let p = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            collect(&p, inputs)?;
+        } else if kind.is_file() || (kind.is_symlink() && p.is_file()) {
+            inputs.push(Input::File(p));
+        }
+    }
+    Ok(())
+}
+
+/// The windows of one input, produced one at a time.
+enum Source {
+    /// HTML parsed whole (bounded by [`MAX_HTML_BYTES`]), as one window.
+    Whole(Option<Window>),
+    Stream(WindowReader<Box<dyn Read + Send>>),
+}
+
+impl Source {
+    fn open(input: &Input) -> io::Result<Source> {
+        let mut reader: Box<dyn Read + Send> = match input {
+            Input::Stdin => Box::new(io::stdin()),
+            Input::File(p) => Box::new(File::open(p)?),
+        };
+        // Sniff the head to decide between HTML and text.
+        let mut head = vec![0u8; 2048];
+        let mut filled = 0;
+        while filled < head.len() {
+            match reader.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        head.truncate(filled);
+        let is_html_name = matches!(input, Input::File(p) if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("html") || x.eq_ignore_ascii_case("htm")));
+        let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(reader));
+        if is_html_name || looks_like_html(&head) {
+            let mut bytes = Vec::new();
+            chained
+                .take(MAX_HTML_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)?;
+            if bytes.len() <= MAX_HTML_BYTES {
+                let text = document_text(&bytes);
+                let len = text.len();
+                return Ok(Source::Whole(Some(Window {
+                    text,
+                    base: 0,
+                    accept_from: 0,
+                    accept_to: len,
+                    finess_context: false,
+                })));
+            }
+            tracing::warn!(input = %input.label(), limit = MAX_HTML_BYTES, "html too large to parse, scanning it as text");
+            let rest: Box<dyn Read + Send> = match input {
+                Input::File(p) => Box::new(File::open(p)?),
+                // Stdin cannot be rewound: scan what was read, then the rest.
+                Input::Stdin => Box::new(io::Cursor::new(bytes).chain(io::stdin())),
+            };
+            return Ok(Source::Stream(WindowReader::new(rest)));
+        }
+        Ok(Source::Stream(WindowReader::new(chained)))
+    }
+
+    fn next_window(&mut self) -> io::Result<Option<Window>> {
+        match self {
+            Source::Whole(w) => Ok(w.take()),
+            Source::Stream(r) => r.next_window(),
+        }
+    }
+}
+
+fn scan_one(
+    matcher: &Matcher,
+    input: &Input,
+    options: ScanOptions,
+) -> Result<Report, (String, io::Error)> {
+    let label = input.label();
+    let fail = |e| (label.clone(), e);
+    let mut source = Source::open(input).map_err(fail)?;
+    let mut partial = Partial::default();
+    while let Some(window) = source.next_window().map_err(fail)? {
+        partial.merge(matcher.scan_window(&window));
+    }
+    Ok(matcher.finish(&label, partial, options))
+}
+
+enum Event {
+    Window {
+        doc: usize,
+        seq: usize,
+        partial: Partial,
+    },
+    DocEnd {
+        doc: usize,
+        windows: usize,
+        error: Option<io::Error>,
+    },
+}
+
+struct Job {
+    doc: usize,
+    seq: usize,
+    window: Window,
+}
+
+#[derive(Default)]
+struct DocState {
+    parts: BTreeMap<usize, Partial>,
+    windows: Option<usize>,
+    error: Option<io::Error>,
+}
+
+/// Reader thread → bounded queue → `threads` workers → this thread, which merges in order.
+fn scan_parallel(
+    matcher: &Arc<Matcher>,
+    inputs: &[Input],
+    threads: usize,
+    options: ScanOptions,
+    print: &mut impl FnMut(Result<Report, (String, io::Error)>) -> Result<()>,
+) -> Result<()> {
+    let (job_tx, job_rx): (Sender<Job>, Receiver<Job>) = bounded(threads * 2);
+    let (event_tx, event_rx) = bounded::<Event>(threads * 4);
+    thread::scope(|scope| -> Result<()> {
+        for _ in 0..threads {
+            let job_rx = job_rx.clone();
+            let event_tx = event_tx.clone();
+            let matcher = Arc::clone(matcher);
+            scope.spawn(move || {
+                for job in job_rx {
+                    let partial = matcher.scan_window(&job.window);
+                    let event = Event::Window {
+                        doc: job.doc,
+                        seq: job.seq,
+                        partial,
+                    };
+                    if event_tx.send(event).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(job_rx);
+        let reader_events = event_tx.clone();
+        drop(event_tx);
+        scope.spawn(move || {
+            for (doc, input) in inputs.iter().enumerate() {
+                let mut windows = 0;
+                let error = match Source::open(input) {
+                    Err(e) => Some(e),
+                    Ok(mut source) => loop {
+                        match source.next_window() {
+                            Ok(Some(window)) => {
+                                let job = Job {
+                                    doc,
+                                    seq: windows,
+                                    window,
+                                };
+                                windows += 1;
+                                if job_tx.send(job).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => break None,
+                            Err(e) => break Some(e),
+                        }
+                    },
+                };
+                let end = Event::DocEnd {
+                    doc,
+                    windows,
+                    error,
+                };
+                if reader_events.send(end).is_err() {
+                    return;
+                }
+            }
+        });
+
+        let mut docs: BTreeMap<usize, DocState> = BTreeMap::new();
+        let mut next = 0;
+        for event in event_rx {
+            match event {
+                Event::Window { doc, seq, partial } => {
+                    docs.entry(doc).or_default().parts.insert(seq, partial);
+                }
+                Event::DocEnd {
+                    doc,
+                    windows,
+                    error,
+                } => {
+                    let state = docs.entry(doc).or_default();
+                    state.windows = Some(windows);
+                    state.error = error;
+                }
+            }
+            // Print every finished document, in input order.
+            while let Some(state) = docs.get(&next) {
+                if state.windows != Some(state.parts.len()) {
+                    break;
+                }
+                let Some(mut state) = docs.remove(&next) else {
+                    break;
+                };
+                let label = inputs[next].label();
+                let result = match state.error.take() {
+                    Some(e) => Err((label, e)),
+                    None => {
+                        let mut merged = Partial::default();
+                        for (_, part) in std::mem::take(&mut state.parts) {
+                            merged.merge(part);
+                        }
+                        Ok(matcher.finish(&label, merged, options))
+                    }
+                };
+                print(result)?;
+                next += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// ripgrep-like human output: the file and severity, then one line per finding.
+fn write_human(out: &mut impl Write, r: &Report) -> io::Result<()> {
+    let offer = if r.leak_offer { "  [leak offer]" } else { "" };
+    writeln!(out, "{}: {}{offer}", r.path, r.severity)?;
+    for e in &r.entities {
+        let shown: Vec<String> = e
+            .matches
+            .iter()
+            .take(3)
+            .map(|m| format!("{:?}@{}", m.text, m.start))
+            .collect();
+        let more = if e.matches.len() > 3 {
+            format!(" (+{} more)", e.matches.len() - 3)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "  entity     {} [{}] ({}): {}{more}",
+            e.name,
+            e.id,
+            e.category,
+            shown.join(", ")
+        )?;
+    }
+    for (kind, c) in &r.identifiers {
+        let examples = if c.examples.is_empty() {
+            String::new()
+        } else {
+            format!("  e.g. {}", c.examples.join(", "))
+        };
+        writeln!(
+            out,
+            "  identifier {}: {} valid, {} invalid{examples}",
+            kind.label(),
+            c.valid,
+            c.invalid
+        )?;
+    }
+    if let Some(s) = &r.sample {
+        writeln!(
+            out,
+            "  sample     {} rows [{}]",
+            s.rows,
+            s.columns.join(", ")
+        )?;
+    }
+    if !r.cues.is_empty() {
+        writeln!(out, "  cues       {}", r.cues.join(", "))?;
+    }
+    writeln!(out, "  why        {}", r.why.join("; "))?;
+    writeln!(out)
+}
