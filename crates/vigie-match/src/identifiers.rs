@@ -8,7 +8,9 @@
 //! e-mail or a watched URL. Lines that carry personal fields are remembered for
 //! [`crate::sample`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use ahash::AHashSet as HashSet;
 
 use memchr::{memchr_iter, memmem};
 use vigie_core::IdentifierKind;
@@ -185,8 +187,8 @@ fn scan_digits(text: &str, finess_context: bool, f: &mut IdentifierFindings) {
     let b = text.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        match b[i..].iter().position(u8::is_ascii_digit) {
-            Some(p) => i += p,
+        match crate::ascii_scan::next_digit(b, i) {
+            Some(p) => i = p,
             None => break,
         }
         // IBAN: two upper-case letters glued to the digits, at a word start.
@@ -702,9 +704,9 @@ mod tests {
 
     fn scan_text(text: &str) -> IdentifierFindings {
         let lex = lexicon();
-        let norm = crate::normalize::normalize(text);
+        let mut scratch = crate::normalize::Normalized::default();
         let mut hits = Vec::new();
-        lex.find(text, &norm, &mut hits);
+        lex.find(text, &mut scratch, &mut hits);
         scan(text, &lex, &hits, false)
     }
 

@@ -11,12 +11,14 @@
 use std::collections::HashMap;
 
 use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use crate::cues::CUES;
 use crate::normalize::{
-    is_separator, is_word_char, next_visible_char, normalize, source_len, Normalized, BREAK,
+    for_each_word_start, is_separator, is_word_char, next_visible_char, normalize, normalize_from,
+    source_len, Normalized, QuickFold, QuickStep, BREAK,
 };
 use crate::translit::cyrillic_variants;
 use crate::watchlist::Entity;
@@ -28,6 +30,9 @@ const GLUE_GUARD_LEN: usize = 6;
 
 /// Russian case endings tolerated after a Cyrillic rendering (`Фармажеста`, `Доктолибом`).
 const MAX_CYRILLIC_ENDING: usize = 3;
+
+/// Folded bytes produced at a candidate before the automaton is first stepped.
+const FIRST_FOLD: usize = 24;
 
 /// What a pattern stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +80,7 @@ pub struct Lexicon {
     dfa: DFA,
     owners: Vec<Vec<Owner>>,
     pattern_len: Vec<usize>,
-    prefix3: Vec<u64>,
-    prefix2: Vec<u64>,
+    max_pattern_len: usize,
     /// Watched domains (lowercase), with the entity they belong to.
     domains: HashMap<String, u32>,
 }
@@ -175,24 +179,13 @@ impl Lexicon {
             .start_kind(StartKind::Anchored)
             .build(&b.patterns)
             .map_err(|e| MatchError::Automaton(e.to_string()))?;
-        let mut prefix3 = vec![0u64; (1 << 24) / 64];
-        let mut prefix2 = vec![0u64; (1 << 16) / 64];
-        for p in &b.patterns {
-            if p.len() >= 3 {
-                let key = (p[0] as usize) << 16 | (p[1] as usize) << 8 | p[2] as usize;
-                prefix3[key >> 6] |= 1 << (key & 63);
-            } else {
-                let key = (p[0] as usize) << 8 | p[1] as usize;
-                prefix2[key >> 6] |= 1 << (key & 63);
-            }
-        }
-        let pattern_len = b.patterns.iter().map(Vec::len).collect();
+        let pattern_len: Vec<usize> = b.patterns.iter().map(Vec::len).collect();
+        let max_pattern_len = pattern_len.iter().copied().max().unwrap_or(0);
         Ok(Lexicon {
             dfa,
             owners: b.owners,
             pattern_len,
-            prefix3,
-            prefix2,
+            max_pattern_len,
             domains,
         })
     }
@@ -214,56 +207,121 @@ impl Lexicon {
         }
     }
 
-    #[inline]
-    fn may_start(&self, bytes: &[u8], p: usize) -> bool {
-        let (Some(&b0), Some(&b1)) = (bytes.get(p), bytes.get(p + 1)) else {
-            return false;
-        };
-        let key2 = (b0 as usize) << 8 | b1 as usize;
-        if self.prefix2[key2 >> 6] & (1 << (key2 & 63)) != 0 {
-            return true;
-        }
-        let Some(&b2) = bytes.get(p + 2) else {
-            return false;
-        };
-        let key = (b0 as usize) << 16 | (b1 as usize) << 8 | b2 as usize;
-        self.prefix3[key >> 6] & (1 << (key & 63)) != 0
-    }
-
-    /// Finds every verified hit in `text`, whose folded form is `norm`. Hits are appended to
-    /// `out` in order of start; for each start and target only the longest hit is kept.
-    pub fn find(&self, text: &str, norm: &Normalized, out: &mut Vec<Hit>) {
-        let bytes = &norm.bytes;
+    /// Finds every verified hit in `text`. Hits are appended to `out` in order of start; for
+    /// each start and target only the longest hit is kept. `scratch` is reused between calls.
+    ///
+    /// From each word start the automaton is stepped on bytes folded on the fly
+    /// ([`QuickFold`]); most words leave the trie of names within two or three bytes. Only when
+    /// a pattern ends, or the text needs the full normaliser, is a region folded with offsets
+    /// and the hit verified.
+    pub fn find(&self, text: &str, scratch: &mut Normalized, out: &mut Vec<Hit>) {
+        let bytes = text.as_bytes();
+        let first_new = out.len();
         let Ok(start_state) = self.dfa.start_state(Anchored::Yes) else {
             return;
         };
-        let first_new = out.len();
-        for &s in &norm.starts {
-            let s = s as usize;
-            if !self.may_start(bytes, s) {
-                continue;
+        for_each_word_start(text, |start| {
+            if self.quick_walk(bytes, start, start_state) {
+                self.fold_and_verify(text, start, scratch, out, first_new);
             }
-            let mut sid = start_state;
-            let mut at = s;
-            while at < bytes.len() {
-                sid = self.dfa.next_state(Anchored::Yes, sid, bytes[at]);
-                at += 1;
-                if self.dfa.is_special(sid) {
-                    if self.dfa.is_dead(sid) {
-                        break;
+        });
+    }
+
+    /// Steps the automaton from `start` on quickly folded bytes. Returns whether a pattern
+    /// ends on the way or the quick folding gave up (either way, look closer).
+    #[inline]
+    fn quick_walk(&self, bytes: &[u8], start: usize, start_state: StateID) -> bool {
+        let mut fold = QuickFold::new(bytes, start);
+        let mut sid = start_state;
+        loop {
+            match fold.next_byte() {
+                QuickStep::Byte(b) => {
+                    sid = self.dfa.next_state(Anchored::Yes, sid, b);
+                    if self.dfa.is_special(sid) {
+                        return !self.dfa.is_dead(sid);
                     }
-                    if self.dfa.is_match(sid) {
-                        for k in 0..self.dfa.match_len(sid) {
-                            let pid = self.dfa.match_pattern(sid, k).as_usize();
-                            if self.pattern_len[pid] != at - s {
-                                continue; // a suffix pattern that does not start at `s`
-                            }
-                            self.verify(text, norm, s, at, pid, out, first_new);
+                }
+                QuickStep::End => return false,
+                QuickStep::Unsupported => return true,
+            }
+        }
+    }
+
+    /// Folds a region from `start` with offsets, and verifies what ends in it.
+    fn fold_and_verify(
+        &self,
+        text: &str,
+        start: usize,
+        scratch: &mut Normalized,
+        out: &mut Vec<Hit>,
+        first_new: usize,
+    ) {
+        // Most candidates die within a few bytes: fold a little first, more if needed.
+        let mut budget = FIRST_FOLD;
+        loop {
+            normalize_from(text, start, budget, scratch);
+            let truncated = scratch.bytes.len() >= budget;
+            if self.walk(text, scratch, truncated, out, first_new) || !truncated {
+                break;
+            }
+            budget = self.max_pattern_len + 8;
+        }
+    }
+
+    /// Steps the anchored automaton over a region folded from a word start and verifies every
+    /// pattern that ends in it. Returns `false` when the region was too short to decide (the
+    /// automaton was still alive, or a match touched its end), having recorded nothing.
+    fn walk(
+        &self,
+        text: &str,
+        norm: &Normalized,
+        truncated: bool,
+        out: &mut Vec<Hit>,
+        first_new: usize,
+    ) -> bool {
+        let Ok(mut sid) = self.dfa.start_state(Anchored::Yes) else {
+            return true;
+        };
+        let bytes = &norm.bytes;
+        let mut ends: [(usize, usize); 8] = [(0, 0); 8];
+        let mut found = 0;
+        let mut overflow: Vec<(usize, usize)> = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            sid = self.dfa.next_state(Anchored::Yes, sid, bytes[at]);
+            at += 1;
+            if self.dfa.is_special(sid) {
+                if self.dfa.is_dead(sid) {
+                    break;
+                }
+                if self.dfa.is_match(sid) {
+                    for k in 0..self.dfa.match_len(sid) {
+                        let pid = self.dfa.match_pattern(sid, k).as_usize();
+                        if self.pattern_len[pid] != at {
+                            continue; // a suffix pattern that does not start here
+                        }
+                        if found < ends.len() {
+                            ends[found] = (at, pid);
+                            found += 1;
+                        } else {
+                            overflow.push((at, pid));
                         }
                     }
                 }
             }
         }
+        let alive = at == bytes.len() && !self.dfa.is_dead(sid);
+        let touches_end = ends[..found]
+            .iter()
+            .chain(&overflow)
+            .any(|&(e, _)| e == bytes.len());
+        if truncated && (alive || touches_end) {
+            return false;
+        }
+        for &(e, pid) in ends[..found].iter().chain(&overflow) {
+            self.verify(text, norm, 0, e, pid, out, first_new);
+        }
+        true
     }
 
     #[allow(clippy::too_many_arguments)]

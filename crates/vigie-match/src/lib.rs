@@ -52,6 +52,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod ascii_scan;
 mod cues;
 mod error;
 pub mod finess;

@@ -8,7 +8,7 @@ use vigie_core::{EntityFinding, IdentifierCount, IdentifierKind, Report, Span};
 use crate::html::{html_to_text, looks_like_html};
 use crate::identifiers::{self, IdentifierFindings, KindValues};
 use crate::lexicon::{Hit, Lexicon, Target};
-use crate::normalize::{normalize_into, Normalized};
+use crate::normalize::Normalized;
 use crate::offer::{assess, CueCounts};
 use crate::sample::SampleStats;
 use crate::severity::rate;
@@ -170,7 +170,6 @@ impl Matcher {
     fn scan_window_with(&self, window: &Window, norm: &mut Normalized) -> Partial {
         let text = window.text.as_str();
         let accepted = |start: usize| start >= window.accept_from && start < window.accept_to;
-        normalize_into(text, norm);
         let mut hits: Vec<Hit> = Vec::new();
         self.lexicon.find(text, norm, &mut hits);
         let hits = drop_contained(hits);
@@ -382,7 +381,11 @@ impl<R: Read> WindowReader<R> {
             let keep = incomplete_tail(&bytes);
             self.pending = bytes.split_off(bytes.len() - keep);
         }
-        let new_text = String::from_utf8_lossy(&bytes);
+        // Validation is much faster than lossy decoding, and input is nearly always valid.
+        let new_text = match std::str::from_utf8(&bytes) {
+            Ok(valid) => std::borrow::Cow::Borrowed(valid),
+            Err(_) => String::from_utf8_lossy(&bytes),
+        };
         if !self.finess_context {
             let lower = new_text.to_ascii_lowercase();
             self.finess_context = lower.contains("finess");

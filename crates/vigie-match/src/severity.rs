@@ -75,7 +75,7 @@ pub fn rate(report: &Report, news: bool) -> (Severity, Vec<String>) {
     let counterfeit = report.topics.contains(&Topic::CounterfeitMedicine);
     let severity = if entity && ((offer && personal) || bulk) {
         Severity::Critical
-    } else if (entity && offer) || (offer && personal) || bulk || (entity && credentials > 0) {
+    } else if (offer && (entity || personal)) || bulk || (entity && credentials > 0) {
         Severity::High
     } else if (entity && (any_valid || !report.topics.is_empty()))
         || offer

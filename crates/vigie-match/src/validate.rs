@@ -20,7 +20,7 @@ pub fn luhn(digits: &str) -> bool {
         }
         sum += d;
     }
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 fn all_digits(s: &str) -> bool {
@@ -120,7 +120,7 @@ pub fn siret(number: &str) -> bool {
         9 => luhn(number),
         14 => {
             if number.starts_with("356000000") {
-                number.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+                number.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
             } else {
                 luhn(number)
             }
