@@ -17,8 +17,8 @@ use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use crate::cues::CUES;
 use crate::normalize::{
-    for_each_word_start, is_separator, is_word_char, next_visible_char, normalize, normalize_from,
-    source_len, Normalized, QuickFold, QuickStep, BREAK,
+    ascii_head, for_each_word_start, is_separator, is_word_char, next_visible_char, normalize,
+    normalize_from, source_len, Normalized, QuickFold, QuickStep, BREAK,
 };
 use crate::translit::cyrillic_variants;
 use crate::watchlist::Entity;
@@ -32,7 +32,15 @@ const GLUE_GUARD_LEN: usize = 6;
 const MAX_CYRILLIC_ENDING: usize = 3;
 
 /// Folded bytes produced at a candidate before the automaton is first stepped.
-const FIRST_FOLD: usize = 24;
+const FIRST_FOLD: usize = 16;
+
+/// Size of the head bitmap, in bits (log2): 32 KiB.
+const HEAD_BITS: u32 = 18;
+
+#[inline(always)]
+fn head_key(head: [u8; 4]) -> usize {
+    (u32::from_le_bytes(head).wrapping_mul(0x9E37_79B1) >> (32 - HEAD_BITS)) as usize
+}
 
 /// What a pattern stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +89,10 @@ pub struct Lexicon {
     owners: Vec<Vec<Owner>>,
     pattern_len: Vec<usize>,
     max_pattern_len: usize,
+    /// The first four folded bytes of every pattern of four ASCII bytes or more, hashed: a word
+    /// that starts with four ASCII letters or digits whose head is not here cannot start a hit
+    /// (and no shorter pattern can end inside it). 32 KiB, so it stays in L1.
+    heads: Vec<u64>,
     /// Watched domains (lowercase), with the entity they belong to.
     domains: HashMap<String, u32>,
 }
@@ -181,11 +193,22 @@ impl Lexicon {
             .map_err(|e| MatchError::Automaton(e.to_string()))?;
         let pattern_len: Vec<usize> = b.patterns.iter().map(Vec::len).collect();
         let max_pattern_len = pattern_len.iter().copied().max().unwrap_or(0);
+        let mut heads = vec![0u64; (1 << HEAD_BITS) / 64];
+        // Only heads that a word of four ASCII letters or digits can have.
+        for p in b
+            .patterns
+            .iter()
+            .filter(|p| p.len() >= 4 && p[..4].iter().all(u8::is_ascii))
+        {
+            let key = head_key([p[0], p[1], p[2], p[3]]);
+            heads[key >> 6] |= 1 << (key & 63);
+        }
         Ok(Lexicon {
             dfa,
             owners: b.owners,
             pattern_len,
             max_pattern_len,
+            heads,
             domains,
         })
     }
@@ -221,28 +244,47 @@ impl Lexicon {
             return;
         };
         for_each_word_start(text, |start| {
-            if self.quick_walk(bytes, start, start_state) {
-                self.fold_and_verify(text, start, scratch, out, first_new);
+            // Exact shortcut: shorter patterns cannot end inside a four-letter word start.
+            if let Some(head) = ascii_head(bytes, start) {
+                let key = head_key(head);
+                if self.heads[key >> 6] & (1 << (key & 63)) == 0 {
+                    return;
+                }
+            }
+            if let Some(steps) = self.quick_walk(bytes, start, start_state) {
+                self.fold_and_verify(text, start, steps, scratch, out, first_new);
             }
         });
     }
 
-    /// Steps the automaton from `start` on quickly folded bytes. Returns whether a pattern
-    /// ends on the way or the quick folding gave up (either way, look closer).
+    /// Steps the automaton from `start` on quickly folded bytes. Returns the number of bytes
+    /// after which a pattern that starts at `start` ends, or `Some(0)` when the quick folding
+    /// gave up (either way, look closer); `None` when nothing can start here.
     #[inline]
-    fn quick_walk(&self, bytes: &[u8], start: usize, start_state: StateID) -> bool {
+    fn quick_walk(&self, bytes: &[u8], start: usize, start_state: StateID) -> Option<usize> {
         let mut fold = QuickFold::new(bytes, start);
         let mut sid = start_state;
+        let mut steps = 0;
         loop {
             match fold.next_byte() {
                 QuickStep::Byte(b) => {
                     sid = self.dfa.next_state(Anchored::Yes, sid, b);
+                    steps += 1;
                     if self.dfa.is_special(sid) {
-                        return !self.dfa.is_dead(sid);
+                        if self.dfa.is_dead(sid) {
+                            return None;
+                        }
+                        // Match states also list patterns that are suffixes of the path ("mp"
+                        // ends in the state of "comp"): only one that starts here is worth a look.
+                        if (0..self.dfa.match_len(sid)).any(|k| {
+                            self.pattern_len[self.dfa.match_pattern(sid, k).as_usize()] == steps
+                        }) {
+                            return Some(steps);
+                        }
                     }
                 }
-                QuickStep::End => return false,
-                QuickStep::Unsupported => return true,
+                QuickStep::End => return None,
+                QuickStep::Unsupported => return Some(0),
             }
         }
     }
@@ -252,12 +294,13 @@ impl Lexicon {
         &self,
         text: &str,
         start: usize,
+        first_match: usize,
         scratch: &mut Normalized,
         out: &mut Vec<Hit>,
         first_new: usize,
     ) {
-        // Most candidates die within a few bytes: fold a little first, more if needed.
-        let mut budget = FIRST_FOLD;
+        // Fold a little past the first match (longer patterns may follow), more if needed.
+        let mut budget = first_match.max(FIRST_FOLD);
         loop {
             normalize_from(text, start, budget, scratch);
             let truncated = scratch.bytes.len() >= budget;

@@ -846,6 +846,22 @@ impl<'a> QuickFold<'a> {
     }
 }
 
+/// The first four folded bytes of a word that starts with four ASCII letters or digits (exactly
+/// what the normaliser folds them to), or `None`.
+#[inline(always)]
+pub fn ascii_head(bytes: &[u8], start: usize) -> Option<[u8; 4]> {
+    let w = bytes.get(start..start + 4)?;
+    let word = |b: u8| CLASS[b as usize] == C_WORD;
+    (word(w[0]) && word(w[1]) && word(w[2]) && word(w[3])).then(|| {
+        [
+            FOLD[w[0] as usize],
+            FOLD[w[1] as usize],
+            FOLD[w[2] as usize],
+            FOLD[w[3] as usize],
+        ]
+    })
+}
+
 /// The first 8 folded bytes from a word start, or `None` when the normaliser is needed.
 pub fn quick_prefix(bytes: &[u8], start: usize) -> Option<([u8; 8], usize)> {
     let mut fold = QuickFold::new(bytes, start);
@@ -918,7 +934,11 @@ mod tests {
         assert_eq!(folded("Ｍédecin Ｄirect"), "medecindirect");
         assert_eq!(folded("Ph4rmag3st"), folded("Pharmagest"));
         assert_eq!(folded("D0ct0l1b"), folded("Doctolib"));
-        assert_ne!(folded("Ph@rmag€st"), folded("Pharmagest"), "€ is not a letter");
+        assert_ne!(
+            folded("Ph@rmag€st"),
+            folded("Pharmagest"),
+            "€ is not a letter"
+        );
         assert_eq!(folded("Ph@rmagest"), folded("Pharmagest"));
     }
 

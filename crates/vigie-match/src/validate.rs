@@ -120,7 +120,11 @@ pub fn siret(number: &str) -> bool {
         9 => luhn(number),
         14 => {
             if number.starts_with("356000000") {
-                number.bytes().map(|b| u32::from(b - b'0')).sum::<u32>().is_multiple_of(5)
+                number
+                    .bytes()
+                    .map(|b| u32::from(b - b'0'))
+                    .sum::<u32>()
+                    .is_multiple_of(5)
             } else {
                 luhn(number)
             }
