@@ -36,6 +36,8 @@ pub struct Normalized {
     pub orig: Vec<u32>,
     /// Indexes into `bytes` where a word of the original text starts.
     pub starts: Vec<u32>,
+    /// The source offset of each word start (a word's first letter may fold to nothing).
+    pub start_offsets: Vec<u32>,
 }
 
 impl Normalized {
@@ -44,6 +46,7 @@ impl Normalized {
         self.bytes.clear();
         self.orig.clear();
         self.starts.clear();
+        self.start_offsets.clear();
     }
 }
 
@@ -126,6 +129,8 @@ fn fast_non_ascii(bytes: &[u8], i: usize) -> Option<(bool, usize)> {
             Some((false, 3))
         }
         (0xC2, Some(0xA0)) => Some((false, 2)),
+        // U+0400..U+047F: Cyrillic letters.
+        (0xD0 | 0xD1, Some(&b)) if b & 0xC0 == 0x80 => Some((true, 2)),
         _ => None,
     }
 }
@@ -160,9 +165,37 @@ pub fn is_separator(c: char) -> bool {
         )
 }
 
+/// The lower case of ASCII and basic Cyrillic letters without a table look-up (`None`: ask
+/// `char::to_lowercase`).
+#[inline]
+fn fast_lower(c: char) -> Option<char> {
+    match c {
+        '\u{0}'..='\u{7F}' => Some(c.to_ascii_lowercase()),
+        'А'..='Я' => char::from_u32(c as u32 + 0x20),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50),
+        'а'..='я' | 'ѐ'..='џ' => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether a character is a combining mark; none lies below U+0300 or among the Cyrillic
+/// letters U+0400..U+047F.
+#[inline]
+fn is_combining(c: char) -> bool {
+    !(c < '\u{0300}' || ('\u{0400}'..='\u{047F}').contains(&c))
+        && unicode_normalization::char::is_combining_mark(c)
+}
+
 /// Whether a character counts as part of a word for boundary checks.
+#[inline]
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+    // The scripts Vigie reads most, without a Unicode table look-up.
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' => true,
+        '\u{0}'..='\u{7F}' | '×' | '÷' => false,
+        'À'..='ÿ' | '\u{0400}'..='\u{047F}' => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 fn is_cyrillic(c: char) -> bool {
@@ -174,7 +207,13 @@ fn is_greek(c: char) -> bool {
 }
 
 fn is_latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || (('\u{00C0}'..='\u{024F}').contains(&c) && c.is_alphabetic())
+    match c {
+        'a'..='z' | 'A'..='Z' => true,
+        '×' | '÷' => false,
+        '\u{00C0}'..='\u{00FF}' => true,
+        '\u{0100}'..='\u{024F}' => c.is_alphabetic(),
+        _ => false,
+    }
 }
 
 /// The Latin letter a Cyrillic or Greek look-alike stands for, in a mixed-script word.
@@ -365,6 +404,7 @@ impl State<'_> {
             self.out.orig.push(at as u32);
         }
         self.out.starts.push(self.out.bytes.len() as u32);
+        self.out.start_offsets.push(at as u32);
         self.sep_spaces = 0;
         self.sep_newlines = 0;
         self.sep_punct = 0;
@@ -402,7 +442,7 @@ impl State<'_> {
     /// Handles one character that is not on the ASCII fast path. `len` is its source length.
     fn other_char(&mut self, c: char, at: usize, len: usize) {
         // Combining marks (a decomposed accent) belong to the letter before them.
-        if is_transparent(c) || unicode_normalization::char::is_combining_mark(c) {
+        if is_transparent(c) || is_combining(c) {
             return;
         }
         if c.is_ascii() {
@@ -439,12 +479,17 @@ impl State<'_> {
         self.prev_word = true;
         let mut folded = false;
         unicode_normalization::char::decompose_compatible(c, |d| {
-            if unicode_normalization::char::is_combining_mark(d) {
+            if is_combining(d) {
                 return;
             }
             folded = true;
-            for lower in d.to_lowercase() {
-                self.fold_letter(lower, at, len);
+            match fast_lower(d) {
+                Some(lower) => self.fold_letter(lower, at, len),
+                None => {
+                    for lower in d.to_lowercase() {
+                        self.fold_letter(lower, at, len);
+                    }
+                }
             }
         });
         if !folded {
@@ -704,7 +749,7 @@ pub fn for_each_word_start(text: &str, mut f: impl FnMut(usize)) {
                     i += 1;
                     continue;
                 };
-                if is_transparent(c) || unicode_normalization::char::is_combining_mark(c) {
+                if is_transparent(c) || is_combining(c) {
                     // Neither a word character nor a break.
                 } else if if c.is_ascii() {
                     CLASS[c as usize] == C_WORD
@@ -735,8 +780,77 @@ pub fn for_each_word_start(text: &str, mut f: impl FnMut(usize)) {
 /// can fall back to the normaliser.
 pub struct QuickFold<'a> {
     bytes: &'a [u8],
+    start: usize,
     at: usize,
-    pending: &'static [u8],
+    /// Folded bytes produced ahead (the second byte of `æ` → `ae`, a whole Cyrillic word).
+    buf: [u8; QUICK_BUF],
+    buf_pos: u8,
+    buf_len: u8,
+}
+
+const QUICK_BUF: usize = 64;
+
+/// How a letter of U+0400..U+047F folds in an all-Cyrillic word, computed once with the
+/// normaliser's own steps (decomposition, lower case, skeleton).
+#[derive(Clone, Copy)]
+enum CyrillicFold {
+    /// The skeleton letter.
+    Letter(char),
+    /// Dropped (soft and hard signs).
+    Dropped,
+    /// Only the normaliser knows.
+    Unsupported,
+}
+
+struct CyrillicTable {
+    fold: [CyrillicFold; 128],
+    /// Whether the letter, lower-cased and reduced, is a vowel (for the `и` rule).
+    vowel: [bool; 128],
+}
+
+fn cyrillic_table() -> &'static CyrillicTable {
+    static TABLE: std::sync::OnceLock<CyrillicTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = CyrillicTable {
+            fold: [CyrillicFold::Unsupported; 128],
+            vowel: [false; 128],
+        };
+        for i in 0..128u32 {
+            let Some(c) = char::from_u32(0x400 + i) else {
+                continue;
+            };
+            let mut parts = Vec::new();
+            unicode_normalization::char::decompose_compatible(c, |d| {
+                if !unicode_normalization::char::is_combining_mark(d) {
+                    parts.extend(d.to_lowercase());
+                }
+            });
+            t.fold[i as usize] = match parts.as_slice() {
+                [l] if is_cyrillic(*l) => match cyrillic_skeleton(*l) {
+                    Some(k) => CyrillicFold::Letter(k),
+                    None => CyrillicFold::Dropped,
+                },
+                _ => CyrillicFold::Unsupported,
+            };
+            t.vowel[i as usize] = c
+                .to_lowercase()
+                .next()
+                .and_then(cyrillic_skeleton)
+                .is_some_and(is_cyrillic_vowel);
+        }
+        t
+    })
+}
+
+/// The code point of a two-byte UTF-8 sequence in U+0400..U+047F at `bytes[i]`.
+#[inline]
+fn cyrillic_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match (bytes.get(i), bytes.get(i + 1)) {
+        (Some(&lead @ (0xD0 | 0xD1)), Some(&cont)) if cont & 0xC0 == 0x80 => {
+            Some(((lead as usize & 0x1F) << 6 | (cont as usize & 0x3F)) - 0x400)
+        }
+        _ => None,
+    }
 }
 
 /// One step of [`QuickFold`].
@@ -756,8 +870,11 @@ impl<'a> QuickFold<'a> {
     pub fn new(bytes: &'a [u8], start: usize) -> Self {
         QuickFold {
             bytes,
+            start,
             at: start,
-            pending: &[],
+            buf: [0; QUICK_BUF],
+            buf_pos: 0,
+            buf_len: 0,
         }
     }
 
@@ -765,7 +882,7 @@ impl<'a> QuickFold<'a> {
     #[inline(always)]
     pub fn next_byte(&mut self) -> QuickStep {
         // The hot case, kept small enough to inline: an ASCII letter or digit.
-        if self.pending.is_empty() {
+        if self.buf_pos == self.buf_len {
             if let Some(&c) = self.bytes.get(self.at) {
                 if CLASS[c as usize] == C_WORD {
                     self.at += 1;
@@ -778,9 +895,9 @@ impl<'a> QuickFold<'a> {
 
     #[inline(never)]
     fn next_byte_slow(&mut self) -> QuickStep {
-        if let [first, rest @ ..] = self.pending {
-            self.pending = rest;
-            return QuickStep::Byte(FOLD[*first as usize]);
+        if self.buf_pos < self.buf_len {
+            self.buf_pos += 1;
+            return QuickStep::Byte(self.buf[self.buf_pos as usize - 1]);
         }
         let bytes = self.bytes;
         let n = bytes.len();
@@ -789,6 +906,13 @@ impl<'a> QuickFold<'a> {
         };
         if c == 0xC3 {
             return self.latin1();
+        }
+        if c == 0xD0 || c == 0xD1 {
+            if self.at == self.start {
+                return self.cyrillic_word();
+            }
+            // Cyrillic right after a letter of this word: a mixed word, for the normaliser.
+            return QuickStep::Unsupported;
         }
         // A run of separators between two words: nothing if it joins them, else a BREAK.
         let (mut spaces, mut newlines, mut punct, mut broken) = (0u32, 0u32, 0u32, false);
@@ -801,7 +925,7 @@ impl<'a> QuickFold<'a> {
                 C_OTHER => broken = true,
                 C_WORD => break,
                 _ => match bytes[k..] {
-                    [0xC3, ..] => break,
+                    [0xC3 | 0xD0 | 0xD1, ..] => break,
                     [0xC2, 0xA0, ..] => {
                         spaces += 1;
                         k += 1;
@@ -825,8 +949,78 @@ impl<'a> QuickFold<'a> {
         if bytes[k] == 0xC3 {
             return self.latin1();
         }
+        if bytes[k] == 0xD0 || bytes[k] == 0xD1 {
+            return self.cyrillic_word();
+        }
         self.at += 1;
         QuickStep::Byte(FOLD[bytes[k] as usize])
+    }
+
+    /// Folds a whole word that starts here in Cyrillic, as the normaliser folds an all-Cyrillic
+    /// word: skeleton letters, soft signs dropped, doubles merged, `и` before a vowel dropped.
+    /// Anything else in the word (a Latin letter, another script, an entity) is unsupported.
+    fn cyrillic_word(&mut self) -> QuickStep {
+        let table = cyrillic_table();
+        let bytes = self.bytes;
+        let mut k = self.at;
+        let mut len = 0usize;
+        let mut last: Option<char> = None;
+        loop {
+            if let Some(i) = cyrillic_at(bytes, k) {
+                k += 2;
+                let letter = match table.fold[i] {
+                    CyrillicFold::Unsupported => return QuickStep::Unsupported,
+                    CyrillicFold::Dropped => continue,
+                    CyrillicFold::Letter(l) => l,
+                };
+                if last == Some(letter) {
+                    continue;
+                }
+                if letter == 'и' && cyrillic_at(bytes, k).is_some_and(|next| table.vowel[next]) {
+                    continue;
+                }
+                last = Some(letter);
+                let mut utf8 = [0u8; 4];
+                for &b in letter.encode_utf8(&mut utf8).as_bytes() {
+                    if len == QUICK_BUF {
+                        return QuickStep::Unsupported;
+                    }
+                    self.buf[len] = b;
+                    len += 1;
+                }
+                continue;
+            }
+            match bytes.get(k) {
+                Some(&d) if d.is_ascii_digit() => {
+                    if len == QUICK_BUF {
+                        return QuickStep::Unsupported;
+                    }
+                    self.buf[len] = FOLD[d as usize];
+                    len += 1;
+                    k += 1;
+                }
+                // The word ends at a plain separator, punctuation, or the end of the text.
+                None => break,
+                Some(&d)
+                    if d < 0x80
+                        && CLASS[d as usize] != C_WORD
+                        && !matches!(d, b'&' | b'@' | b'$') =>
+                {
+                    break
+                }
+                Some(_) if fast_non_ascii(bytes, k).is_some_and(|(word, _)| !word) => break,
+                Some(_) => return QuickStep::Unsupported,
+            }
+        }
+        self.at = k;
+        self.buf_pos = 0;
+        self.buf_len = len as u8;
+        if len == 0 {
+            // Only soft signs: nothing folded; the next word follows.
+            return self.next_byte_slow();
+        }
+        self.buf_pos = 1;
+        QuickStep::Byte(self.buf[0])
     }
 
     #[inline]
@@ -838,7 +1032,11 @@ impl<'a> QuickFold<'a> {
         match folded {
             [first, rest @ ..] => {
                 self.at += 2;
-                self.pending = rest;
+                for (slot, &b) in self.buf.iter_mut().zip(rest) {
+                    *slot = FOLD[b as usize];
+                }
+                self.buf_pos = 0;
+                self.buf_len = rest.len() as u8;
                 QuickStep::Byte(FOLD[*first as usize])
             }
             [] => QuickStep::Unsupported,
@@ -960,16 +1158,14 @@ mod tests {
             "M e d e c i n  D i r e c t -- l'APHP;AP-HP x@y.fr &eacute;cole M&eacute;decin",
             "Me\u{301}decin\u{200B}Direct  ,  le, la; 3M 2024-11-23 $5 ＤＯＣＴＯＬＩＢ Фармажест",
             "HÔPITAL DE LA CROIX-ROUSSE l’enquête «\u{a0}Données\u{a0}» × ÷ Œuvre ÀÉÎÕÜ àéîõü ÿ ß Þ ð ø",
+            "Продам базу Фармажеста, пруфы в лс! Сербальянс ЁЖИК ёжик Йод ия ии аа ъь ЬЪ 2Б Б2 Cеrba Фарм4жест",
+            "Слив  базы   клиники\nСербаллианс — 300к строк; Доктолибу Ѐ ѝ Ѣ Ѳ і ї є ґ Ф&#1072;рм Фа\u{200B}рм",
         ];
         for text in texts {
             let whole = normalize(text);
             let mut starts = Vec::new();
             for_each_word_start(text, |i| starts.push(i));
-            let expected: Vec<usize> = whole
-                .starts
-                .iter()
-                .map(|&s| whole.orig[s as usize] as usize)
-                .collect();
+            let expected: Vec<usize> = whole.start_offsets.iter().map(|&s| s as usize).collect();
             assert_eq!(starts, expected, "{text}");
             for (k, &s) in whole.starts.iter().enumerate() {
                 let s = s as usize;
@@ -983,7 +1179,16 @@ mod tests {
                     starts[k]
                 );
                 assert_eq!(&region.orig[..], &whole.orig[s..s + len]);
-                if let Some((prefix, got)) = quick_prefix(text.as_bytes(), starts[k]) {
+                let quick = quick_prefix(text.as_bytes(), starts[k]);
+                let word = &text[starts[k]..];
+                if word.starts_with("Продам") || word.starts_with("ЁЖИК") || word.starts_with("Йод")
+                {
+                    assert!(
+                        quick.is_some(),
+                        "quick path must fold plain Cyrillic words: {word}"
+                    );
+                }
+                if let Some((prefix, got)) = quick {
                     let want = &whole.bytes[s..(s + 8).min(whole.bytes.len())];
                     assert_eq!(
                         &prefix[..got],

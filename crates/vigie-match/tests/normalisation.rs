@@ -257,3 +257,32 @@ proptest! {
         })?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The fast paths (word starts, quick folding, folding from a word start) produce exactly
+    /// what the normaliser produces over the whole text.
+    #[test]
+    fn fast_paths_agree_with_the_normaliser(
+        text in "([a-zA-Z0-9éÉàœßÿ×]|[а-яА-ЯёЁйЙьъыэюя]|[ \\-.'’\\n,;!@$&]|&eacute;|\\u{200B}|\\u{0301}){0,60}"
+    ) {
+        use vigie_match::normalize::{for_each_word_start, normalize, normalize_from, quick_prefix, Normalized};
+        let whole = normalize(&text);
+        let mut starts = Vec::new();
+        for_each_word_start(&text, |i| starts.push(i as u32));
+        prop_assert_eq!(&starts, &whole.start_offsets);
+        for (k, &s) in whole.starts.iter().enumerate() {
+            let s = s as usize;
+            let mut region = Normalized::default();
+            normalize_from(&text, starts[k] as usize, 10, &mut region);
+            let len = region.bytes.len();
+            prop_assert_eq!(&region.bytes[..], &whole.bytes[s..s + len]);
+            if let Some((prefix, got)) = quick_prefix(text.as_bytes(), starts[k] as usize) {
+                let want = &whole.bytes[s..(s + 8).min(whole.bytes.len())];
+                prop_assert_eq!(&prefix[..got], &want[..got.min(want.len())]);
+                prop_assert!(got == 8 || got == want.len(), "quick prefix stopped early");
+            }
+        }
+    }
+}
