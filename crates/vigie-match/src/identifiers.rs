@@ -18,18 +18,33 @@ use vigie_core::IdentifierKind;
 use crate::lexicon::{Hit, Lexicon};
 use crate::validate;
 
-/// Exact distinct-value sets stop growing past this many values per kind; further new values
-/// are still counted, without de-duplication (documented as an upper bound).
-pub const MAX_DISTINCT: usize = 1_000_000;
+/// Distinct-value sets stop growing past this many values per kind; further new values are
+/// still counted, without de-duplication (so counts past it are an upper bound).
+pub const MAX_DISTINCT: usize = 4_000_000;
+
+/// Raw valid values kept per kind, for examples (masked unless revealed).
+pub const MAX_EXAMPLES: usize = 8;
+
+/// A 64-bit fingerprint of a value. Distinct values are counted by fingerprint, so memory per
+/// value is a few words whatever its length; a collision (about one in 2^64 per pair) would
+/// under-count by one.
+fn fingerprint(value: &str) -> u64 {
+    // Fixed keys: windows scanned on different threads must agree.
+    static STATE: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            ahash::RandomState::with_seeds(0x5669_6769, 0x6520_4345, 0x5254_2053, 0x616e_7465)
+        })
+        .hash_one(value)
+}
 
 /// Distinct values of one kind, valid and look-alike.
 #[derive(Debug, Default, Clone)]
 pub struct KindValues {
-    /// Valid values in first-seen order (raw; never leaves the matcher unmasked by default).
-    pub valid: Vec<String>,
-    valid_set: HashSet<String>,
-    /// Distinct invalid look-alikes.
-    pub invalid: HashSet<String>,
+    /// The first valid values, raw, in first-seen order (never leave unmasked by default).
+    pub examples: Vec<String>,
+    valid: HashSet<u64>,
+    invalid: HashSet<u64>,
     /// Values past [`MAX_DISTINCT`], counted without de-duplication.
     pub overflow_valid: u64,
     /// Look-alikes past [`MAX_DISTINCT`].
@@ -38,32 +53,48 @@ pub struct KindValues {
 
 impl KindValues {
     fn add(&mut self, value: String, valid: bool) {
-        if valid {
-            if self.valid_set.contains(&value) {
-                return;
-            }
-            if self.valid_set.len() >= MAX_DISTINCT {
-                self.overflow_valid += 1;
-                return;
-            }
-            self.valid_set.insert(value.clone());
-            self.valid.push(value);
-        } else if !self.invalid.contains(&value) {
-            if self.invalid.len() >= MAX_DISTINCT {
-                self.overflow_invalid += 1;
-                return;
-            }
-            self.invalid.insert(value);
+        let fp = fingerprint(&value);
+        let (set, overflow) = if valid {
+            (&mut self.valid, &mut self.overflow_valid)
+        } else {
+            (&mut self.invalid, &mut self.overflow_invalid)
+        };
+        if set.contains(&fp) {
+            return;
+        }
+        if set.len() >= MAX_DISTINCT {
+            *overflow += 1;
+            return;
+        }
+        set.insert(fp);
+        if valid && self.examples.len() < MAX_EXAMPLES {
+            self.examples.push(value);
         }
     }
 
-    /// Adds another window's values, keeping first-seen order.
+    /// Adds another window's values, keeping first-seen order for examples.
     pub fn merge(&mut self, other: KindValues) {
-        for v in other.valid {
-            self.add(v, true);
+        for fp in other.valid {
+            if self.valid.len() >= MAX_DISTINCT {
+                self.overflow_valid += 1;
+            } else {
+                self.valid.insert(fp);
+            }
         }
-        for v in other.invalid {
-            self.add(v, false);
+        for fp in other.invalid {
+            if self.invalid.len() >= MAX_DISTINCT {
+                self.overflow_invalid += 1;
+            } else {
+                self.invalid.insert(fp);
+            }
+        }
+        for e in other.examples {
+            if self.examples.len() >= MAX_EXAMPLES {
+                break;
+            }
+            if !self.examples.contains(&e) {
+                self.examples.push(e);
+            }
         }
         self.overflow_valid += other.overflow_valid;
         self.overflow_invalid += other.overflow_invalid;

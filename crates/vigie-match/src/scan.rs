@@ -233,7 +233,7 @@ impl Matcher {
                 valid: values.valid_count(),
                 invalid: values.invalid_count(),
                 examples: values
-                    .valid
+                    .examples
                     .iter()
                     .take(options.examples)
                     .map(|v| render(*kind, v, options.reveal))
