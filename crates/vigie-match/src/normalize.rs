@@ -724,44 +724,19 @@ pub fn for_each_word_start(text: &str, mut f: impl FnMut(usize)) {
                 }
                 i += 1;
             }
-            C_NON_ASCII if fast_non_ascii(bytes, i).is_some() => {
-                let Some((word, len)) = fast_non_ascii(bytes, i) else {
-                    break;
-                };
-                if word {
-                    if !prev_word {
-                        f(i);
-                        prev_word = true;
-                    }
-                } else {
-                    prev_word = false;
-                }
-                i += len;
-            }
             C_AMP | C_NON_ASCII => {
-                let decoded = if class == C_AMP {
-                    decode_entity(&text[i..])
-                } else {
-                    text[i..].chars().next().map(|c| (c, c.len_utf8()))
-                };
-                let Some((c, len)) = decoded else {
+                let Some((kind, len)) = char_kind_at(text, i, class) else {
                     prev_word = false;
                     i += 1;
                     continue;
                 };
-                if is_transparent(c) || is_combining(c) {
-                    // Neither a word character nor a break.
-                } else if if c.is_ascii() {
-                    CLASS[c as usize] == C_WORD
-                } else {
-                    is_word_char(c)
-                } {
-                    if !prev_word {
+                match kind {
+                    Some(true) if !prev_word => {
                         f(i);
                         prev_word = true;
                     }
-                } else {
-                    prev_word = false;
+                    Some(true) | None => {}
+                    Some(false) => prev_word = false,
                 }
                 i += len;
             }
@@ -1042,6 +1017,31 @@ impl<'a> QuickFold<'a> {
             [] => QuickStep::Unsupported,
         }
     }
+}
+
+/// How the character at `i` (non-ASCII, or an entity when `class` is `C_AMP`) bears on word
+/// starts: `Some(true)` a word character, `Some(false)` a break, `None` transparent; with its
+/// length. `None` when an `&` starts no entity.
+#[inline]
+fn char_kind_at(text: &str, i: usize, class: u8) -> Option<(Option<bool>, usize)> {
+    if class == C_NON_ASCII {
+        if let Some((word, len)) = fast_non_ascii(text.as_bytes(), i) {
+            return Some((Some(word), len));
+        }
+    }
+    let (c, len) = if class == C_AMP {
+        decode_entity(&text[i..])?
+    } else {
+        text[i..].chars().next().map(|c| (c, c.len_utf8()))?
+    };
+    let kind = if is_transparent(c) || is_combining(c) {
+        None
+    } else if c.is_ascii() {
+        Some(CLASS[c as usize] == C_WORD)
+    } else {
+        Some(is_word_char(c))
+    };
+    Some((kind, len))
 }
 
 /// The first four folded bytes of a word that starts with four ASCII letters or digits (exactly
