@@ -181,6 +181,50 @@ fn news_and_buyers_are_not_offers() {
 }
 
 #[test]
+fn short_announcements_free_dumps_and_auctions_are_offers() {
+    // A teaser with a volume claim and a handle, no sale verb; a lower-case "ap-hp".
+    let r = scan_json("en_telegram_teaser.txt");
+    assert_eq!(r["leak_offer"], true, "{r}");
+    let ids = entity_ids(&r);
+    assert!(
+        ids.contains(&"doctolib".to_string()) && ids.contains(&"aphp".to_string()),
+        "{ids:?}"
+    );
+    assert_eq!(r["severity"], "high");
+    let cues: Vec<&str> = r["cues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        cues.contains(&"volume claim") && cues.contains(&"contact handle"),
+        "{cues:?}"
+    );
+    // A free dump.
+    let r = scan_json("fr_dump_gratuit.txt");
+    assert_eq!(r["leak_offer"], true, "{r}");
+    assert_eq!(entity_ids(&r), ["elsan"]);
+    // A Russian auction for network access.
+    let r = scan_json("ru_auction.txt");
+    assert_eq!(r["leak_offer"], true, "{r}");
+    assert_eq!(entity_ids(&r), ["chu-nantes"]);
+    assert!(r["topics"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("credentials")));
+}
+
+#[test]
+fn selling_something_else_is_not_a_data_offer() {
+    let out = vigie(&["scan", "--json", &post("fr_vente_voiture.txt")]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["leak_offer"], false, "{r}");
+    assert_eq!(r["severity"], "info");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn counterfeit_medicine_topic() {
     let r = scan_json("fr_pharmacie_en_ligne.txt");
     assert!(r["topics"]

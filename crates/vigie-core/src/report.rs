@@ -176,9 +176,11 @@ impl Report {
         self.identifiers.get(&kind).map_or(0, |c| c.valid)
     }
 
-    /// Whether the report is worth showing: an entity, a valid identifier, a sample or an offer.
+    /// Whether the report is worth showing: a severity above `info`, an entity, a valid
+    /// identifier, a sample or an offer.
     pub fn is_hit(&self) -> bool {
-        !self.entities.is_empty()
+        self.severity > Severity::Info
+            || !self.entities.is_empty()
             || self.identifiers.values().any(|c| c.valid > 0)
             || self.sample.is_some()
             || self.leak_offer

@@ -120,6 +120,10 @@ pub struct IdentifierFindings {
     pub personal_lines: Vec<usize>,
     /// Amounts written with a currency (`500$`, `0.5 BTC`, `1 000 €`).
     pub prices: u64,
+    /// Volume claims: a number followed by rows, records, patients... (`1.2M lines`).
+    pub volumes: u64,
+    /// Contact handles: `@name` not part of an e-mail, `t.me/name`.
+    pub contacts: u64,
 }
 
 impl IdentifierFindings {
@@ -202,6 +206,7 @@ pub fn scan(
     let finess_context = finess_context || has_finess_context(b);
     scan_digits(text, finess_context, &mut f);
     scan_emails(text, lexicon, &mut f);
+    f.contacts += memmem::find_iter(b, b"t.me/").count() as u64;
     scan_url_credentials(text, hits, &mut f);
     f.personal_lines.sort_unstable();
     f.personal_lines.dedup();
@@ -250,6 +255,10 @@ fn scan_digits(text: &str, finess_context: bool, f: &mut IdentifierFindings) {
         let run = read_run(b, i);
         i = run.end.max(i + 1);
         if is_alnum_at(text, run.end) {
+            // "1.2M lines", "300k patients": a multiplier glued to the number.
+            if is_volume(b, &run) {
+                f.volumes += 1;
+            }
             while i < b.len() && b[i].is_ascii_alphanumeric() {
                 i += 1;
             }
@@ -314,6 +323,10 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
     }
     if is_price(b, run) {
         f.prices += 1;
+        return;
+    }
+    if is_volume(b, run) {
+        f.volumes += 1;
         return;
     }
     if classify(text, run.start, &all, run.plus, finess_context, true, f) {
@@ -407,6 +420,58 @@ fn is_price(b: &[u8], run: &Run) -> bool {
     .any(|c| head.starts_with(c.as_bytes()))
         || rest.starts_with("€".as_bytes())
         || rest.starts_with("₽".as_bytes())
+}
+
+/// Words that say a number counts records: `1.2M lines`, `300k patients`, `50 тыс строк`.
+const VOLUME_WORDS: &[&str] = &[
+    "lines",
+    "rows",
+    "records",
+    "entries",
+    "users",
+    "accounts",
+    "patients",
+    "clients",
+    "customers",
+    "doctors",
+    "lignes",
+    "enregistrements",
+    "utilisateurs",
+    "comptes",
+    "dossiers",
+    "fiches",
+    "médecins",
+    "строк",
+    "записей",
+    "пациентов",
+    "клиентов",
+    "аккаунтов",
+];
+
+/// Whether the number is a volume claim: optionally a decimal part, a multiplier (k, m, M,
+/// mln, million(s), тыс, млн, or a `000` group), then a volume word.
+fn is_volume(b: &[u8], run: &Run) -> bool {
+    let mut rest = &b[run.end..];
+    if let [b',' | b'.', d, tail @ ..] = rest {
+        if d.is_ascii_digit() {
+            rest = tail;
+            while let [d, tail @ ..] = rest {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                rest = tail;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&rest[..rest.len().min(40)]).to_lowercase();
+    let mut t = text.trim_start();
+    for mult in ["millions", "million", "mln", "тыс.", "тыс", "млн", "k", "m"] {
+        if let Some(after) = t.strip_prefix(mult) {
+            t = after.trim_start_matches(['+', '.']).trim_start();
+            break;
+        }
+    }
+    VOLUME_WORDS.iter().any(|w| t.starts_with(w))
 }
 
 /// Classifies the characters of a run (or of a part of one). Returns whether it was counted.
@@ -605,6 +670,9 @@ fn scan_emails(text: &str, lexicon: &Lexicon, f: &mut IdentifierFindings) {
     let b = text.as_bytes();
     for at in memchr_iter(b'@', b) {
         let Some((s, e, email)) = email_at(b, at) else {
+            if is_handle(b, at) {
+                f.contacts += 1;
+            }
             continue;
         };
         f.mark_line(b, s);
@@ -619,6 +687,17 @@ fn scan_emails(text: &str, lexicon: &Lexicon, f: &mut IdentifierFindings) {
             f.add(IdentifierKind::Credential, value, valid);
         }
     }
+}
+
+/// A messaging handle at `at` (`@seller_fr`): not glued to a word before, 4 to 32 name
+/// characters after.
+fn is_handle(b: &[u8], at: usize) -> bool {
+    let glued = at > 0 && (b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'.');
+    let name = b[at + 1..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    !glued && (4..=32).contains(&name)
 }
 
 /// `https://host.watched.fr/path<delim>user<delim>password`, and the stealer-log block

@@ -4,20 +4,22 @@
 //!
 //! | cue kind | weight (counted at most) |
 //! |---|---|
-//! | sale (`vends`, `selling`, `продам`) | 3 (×2) |
+//! | sale (`vends`, `selling`, `продам`, auctions) | 3 (×2) |
 //! | leak-site listing (`countdown`, `data size`) | 2 (×3) |
-//! | free dump (`free download`, `слив`) | 2 (×2) |
+//! | free release (`free download`, `слив`) | 3 (×2) |
+//! | volume claim (`1.2M lines`, `300k patients`, `50 тыс строк`) | 2 (×1) |
 //! | sample or proof (`échantillon`, `пруфы`) | 2 (×2) |
 //! | price or currency, amounts with a currency | 2 (×2) |
 //! | escrow (`escrow`, `гарант`) | 2 (×1) |
-//! | contact (`DM`, `tox`, `в лс`) | 1 (×2) |
-//! | data words (`base de données`, `dump`, `lignes`) | 1 (×3) |
+//! | contact (`DM`, `tox`, `в лс`, `@handle`, `t.me/…`) | 1 (×2) |
+//! | data words (`base de données`, `dump`, `leak`, `lignes`) | 1 (×3) |
 //! | buying (`WTB`, `achète`, `куплю`) | −3 (×2) |
 //! | news reporting (`selon`, `according to`, `сообщает`) | −2 (×4) |
 //!
 //! A post is an offer when the score is at least [`OFFER_THRESHOLD`] and it has a primary cue:
-//! a sale verb, a leak-site listing (two cues), a free dump of data, or a sample with a price or
-//! contact. A post that only asks to buy is never an offer.
+//! a sale or a free release *of data or access* (a data word, a volume claim, a sample, valid
+//! identifiers, or logins/VPN/RDP alongside), a leak-site listing (two cues), or a sample or volume claim with a
+//! price or contact. Selling a car is not an offer; a post that only asks to buy never is.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +28,7 @@ use vigie_core::Topic;
 use crate::cues::{CueKind, CUES};
 
 /// The score a post needs to be an offer.
-pub const OFFER_THRESHOLD: i32 = 5;
+pub const OFFER_THRESHOLD: i32 = 4;
 
 /// Cue hits of a document, by cue index.
 #[derive(Debug, Default, Clone)]
@@ -79,17 +81,34 @@ pub struct Assessment {
     pub score: i32,
 }
 
-/// Applies the rule in the module docs. `prices` are amounts written with a currency;
-/// `credentials` the valid credentials found.
-pub fn assess(cues: &CueCounts, prices: u64, credentials: u64) -> Assessment {
+/// Signals found outside the cue words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// Amounts written with a currency (`500$`, `0,5 BTC`).
+    pub prices: u64,
+    /// Volume claims (`1.2M lines`, `300k patients`).
+    pub volumes: u64,
+    /// Contact handles (`@seller`, `t.me/...`).
+    pub contacts: u64,
+    /// Valid credentials at watched domains.
+    pub credentials: u64,
+    /// Valid personal identifiers of any kind.
+    pub identifiers: u64,
+}
+
+/// Applies the rule in the module docs.
+pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
     use CueKind::*;
     let k = |kind| cues.kind(kind);
-    let price = k(Price) + prices.min(2) as i32;
+    let price = k(Price) + signals.prices.min(2) as i32;
+    let contact = k(Contact) + signals.contacts.min(2) as i32;
+    let volume = signals.volumes.min(1) as i32;
     let (sale, buy, free, leak, sample) = (k(Sale), k(Buy), k(Free), k(LeakSite), k(Sample));
-    let (contact, escrow, data, news) = (k(Contact), k(Escrow), k(Data), k(News));
+    let (escrow, data, news) = (k(Escrow), k(Data), k(News));
     let score = 3 * sale.min(2)
         + 2 * leak.min(3)
-        + 2 * free.min(2)
+        + 3 * free.min(2)
+        + 2 * volume
         + 2 * sample.min(2)
         + 2 * price.min(2)
         + 2 * escrow.min(1)
@@ -97,10 +116,14 @@ pub fn assess(cues: &CueCounts, prices: u64, credentials: u64) -> Assessment {
         + data.min(3)
         - 3 * buy.min(2)
         - 2 * news.min(4);
-    let primary = sale > 0
+    // What is on offer must be data, or access to systems (logins, VPN, RDP): selling a car
+    // is not a leak.
+    let of_data =
+        data > 0 || volume > 0 || sample > 0 || signals.identifiers > 0 || k(CredentialWord) > 0;
+    let primary = (sale > 0 && of_data)
         || leak >= 2
-        || (free > 0 && data > 0)
-        || (sample > 0 && (price > 0 || contact > 0));
+        || (free > 0 && of_data)
+        || ((sample > 0 || volume > 0) && (price > 0 || contact > 0));
     let only_buying = buy > 0 && sale == 0 && leak == 0 && free == 0;
     let leak_offer = primary && !only_buying && score >= OFFER_THRESHOLD;
 
@@ -109,7 +132,7 @@ pub fn assess(cues: &CueCounts, prices: u64, credentials: u64) -> Assessment {
     if drugs > 0 && (k(NoPrescription) > 0 || sale > 0 || price > 0 || drugs >= 3) {
         topics.push(Topic::CounterfeitMedicine);
     }
-    if credentials > 0 || (k(CredentialWord) > 0 && (sale > 0 || free > 0 || price > 0)) {
+    if signals.credentials > 0 || (k(CredentialWord) > 0 && (sale > 0 || free > 0 || price > 0)) {
         topics.push(Topic::Credentials);
     }
     if k(Ransomware) > 0 || leak >= 2 {

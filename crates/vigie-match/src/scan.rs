@@ -9,7 +9,7 @@ use crate::html::{html_to_text, looks_like_html};
 use crate::identifiers::{self, IdentifierFindings, KindValues};
 use crate::lexicon::{Hit, Lexicon, Target};
 use crate::normalize::Normalized;
-use crate::offer::{assess, CueCounts};
+use crate::offer::{assess, CueCounts, Signals};
 use crate::sample::SampleStats;
 use crate::severity::rate;
 use crate::validate;
@@ -68,6 +68,8 @@ pub struct Partial {
     cues: CueCounts,
     ids: BTreeMap<IdentifierKind, KindValues>,
     prices: u64,
+    volumes: u64,
+    contacts: u64,
     samples: SampleStats,
     bytes: u64,
 }
@@ -85,6 +87,8 @@ impl Partial {
             self.ids.entry(kind).or_default().merge(values);
         }
         self.prices += other.prices;
+        self.volumes += other.volumes;
+        self.contacts += other.contacts;
         self.samples.merge(other.samples);
         self.bytes += other.bytes;
     }
@@ -198,6 +202,8 @@ impl Matcher {
             identifiers::scan(text, &self.lexicon, &hits, window.finess_context);
         found.personal_lines.retain(|&l| accepted(l));
         partial.prices = found.prices;
+        partial.volumes = found.volumes;
+        partial.contacts = found.contacts;
         partial
             .samples
             .observe(text, window.base, &found.personal_lines);
@@ -243,14 +249,33 @@ impl Matcher {
                 identifiers.insert(*kind, count);
             }
         }
-        let credentials = partial
-            .ids
-            .get(&IdentifierKind::Credential)
-            .map_or(0, KindValues::valid_count);
-        let assessment = assess(&partial.cues, partial.prices, credentials);
+        let valid = |kind| partial.ids.get(&kind).map_or(0, KindValues::valid_count);
+        let signals = Signals {
+            prices: partial.prices,
+            volumes: partial.volumes,
+            contacts: partial.contacts,
+            credentials: valid(IdentifierKind::Credential),
+            identifiers: [
+                IdentifierKind::Nir,
+                IdentifierKind::Rpps,
+                IdentifierKind::Iban,
+                IdentifierKind::HealthEmail,
+                IdentifierKind::Credential,
+            ]
+            .into_iter()
+            .map(valid)
+            .sum(),
+        };
+        let assessment = assess(&partial.cues, signals);
         let mut cues = partial.cues.phrases();
-        if partial.prices > 0 {
-            cues.push("amount".into());
+        for (count, name) in [
+            (partial.prices, "amount"),
+            (partial.volumes, "volume claim"),
+            (partial.contacts, "contact handle"),
+        ] {
+            if count > 0 {
+                cues.push(name.into());
+            }
         }
         let mut report = Report {
             path: path.to_string(),
