@@ -149,6 +149,10 @@ fn russian_sale_with_cyrillic_name() {
 
 #[test]
 fn leak_site_listing_is_an_offer_without_data() {
+    // A publication date and a data size are enough.
+    let r = scan_json("leaksite_dedalus.txt");
+    assert_eq!(entity_ids(&r), ["dedalus"]);
+    assert_eq!(r["leak_offer"], true, "{r}");
     let r = scan_json("leaksite_cerballiance.html");
     assert_eq!(entity_ids(&r), ["cerballiance"]);
     assert_eq!(r["leak_offer"], true);

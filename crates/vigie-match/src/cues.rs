@@ -159,6 +159,9 @@ pub static CUES: &[Cue] = &[
     cue("sera publié", LeakSite),
     cue("seront publiées", LeakSite),
     cue("files published", LeakSite),
+    cue("published", LeakSite),
+    cue("publication date", LeakSite),
+    cue("date de publication", LeakSite),
     cue("all files", LeakSite),
     cue("до публикации", LeakSite),
     // Samples and proofs.

@@ -448,8 +448,8 @@ const VOLUME_WORDS: &[&str] = &[
     "аккаунтов",
 ];
 
-/// Whether the number is a volume claim: optionally a decimal part, a multiplier (k, m, M,
-/// mln, million(s), тыс, млн, or a `000` group), then a volume word.
+/// Whether the number is a volume claim: a size (`1.4 TB`), or optionally a decimal part, a
+/// multiplier (k, m, M, mln, million(s), тыс, млн), then a volume word.
 fn is_volume(b: &[u8], run: &Run) -> bool {
     let mut rest = &b[run.end..];
     if let [b',' | b'.', d, tail @ ..] = rest {
@@ -463,7 +463,19 @@ fn is_volume(b: &[u8], run: &Run) -> bool {
             }
         }
     }
-    let text = String::from_utf8_lossy(&rest[..rest.len().min(40)]).to_lowercase();
+    let raw = String::from_utf8_lossy(&rest[..rest.len().min(40)]);
+    // Sizes of stolen data on leak sites: "1.4 TB", "312GB", "300 Go" (French units only in
+    // their case, "to" and "go" being words).
+    let unit = raw.trim_start();
+    if [
+        "GB", "TB", "Gb", "Tb", "gb", "tb", "Go", "To", "ГБ", "ТБ", "Гб", "Тб",
+    ]
+    .iter()
+    .any(|u| unit.starts_with(u) && !unit[u.len()..].starts_with(char::is_alphanumeric))
+    {
+        return true;
+    }
+    let text = raw.to_lowercase();
     let mut t = text.trim_start();
     for mult in ["millions", "million", "mln", "тыс.", "тыс", "млн", "k", "m"] {
         if let Some(after) = t.strip_prefix(mult) {
@@ -913,6 +925,16 @@ mod tests {
         let f = scan_text(text);
         assert_eq!(counts(&f, IdentifierKind::HealthEmail), (2, 0));
         assert_eq!(counts(&f, IdentifierKind::Credential), (4, 0));
+    }
+
+    #[test]
+    fn volume_claims() {
+        let f = scan_text(
+            "1.2M lines, 300k patients, 750,000 records, 50 тыс строк, 1.4 TB, 312GB, 300 Go",
+        );
+        assert_eq!(f.volumes, 7);
+        let f = scan_text("from 5 to 10, let's go 2 go, 3 lines of code? no: 3 apples");
+        assert_eq!(f.volumes, 1, "only '3 lines'");
     }
 
     #[test]

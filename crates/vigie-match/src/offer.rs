@@ -18,7 +18,8 @@
 //!
 //! A post is an offer when the score is at least [`OFFER_THRESHOLD`] and it has a primary cue:
 //! a sale or a free release *of data or access* (a data word, a volume claim, a sample, valid
-//! identifiers, or logins/VPN/RDP alongside), a leak-site listing (two cues), or a sample or volume claim with a
+//! identifiers, or logins/VPN/RDP alongside), a leak-site listing (two cues, or one and a data
+//! size), or a sample or volume claim with a
 //! price or contact. Selling a car is not an offer; a post that only asks to buy never is.
 
 use std::collections::BTreeMap;
@@ -122,6 +123,7 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
         data > 0 || volume > 0 || sample > 0 || signals.identifiers > 0 || k(CredentialWord) > 0;
     let primary = (sale > 0 && of_data)
         || leak >= 2
+        || (leak >= 1 && volume > 0)
         || (free > 0 && of_data)
         || ((sample > 0 || volume > 0) && (price > 0 || contact > 0));
     let only_buying = buy > 0 && sale == 0 && leak == 0 && free == 0;
