@@ -477,7 +477,9 @@ fn is_volume(b: &[u8], run: &Run) -> bool {
     }
     let text = raw.to_lowercase();
     let mut t = text.trim_start();
-    for mult in ["millions", "million", "mln", "тыс.", "тыс", "млн", "k", "m"] {
+    for mult in [
+        "millions", "million", "mln", "тыс.", "тыс", "млн", "k", "m", "к", "м",
+    ] {
         if let Some(after) = t.strip_prefix(mult) {
             t = after.trim_start_matches(['+', '.']).trim_start();
             break;

@@ -69,6 +69,30 @@ struct Owner {
     strict: Option<Vec<String>>,
 }
 
+/// A French name without its linking words ("CHU de Nantes" → "CHU Nantes"), as posts often
+/// write it; `None` when it has none or would be left with a single word.
+fn without_linking_words(name: &str) -> Option<String> {
+    const LINKS: [&str; 5] = ["de", "du", "des", "d'", "d’"];
+    let mut changed = false;
+    let mut kept = Vec::new();
+    for word in name.split_whitespace() {
+        let lower = word.to_lowercase();
+        if LINKS.contains(&lower.as_str()) {
+            changed = true;
+            continue;
+        }
+        if let Some(rest) = ["d'", "d’"].iter().find_map(|p| lower.strip_prefix(p)) {
+            if !rest.is_empty() {
+                changed = true;
+                kept.push(word[word.len() - rest.len()..].to_string());
+                continue;
+            }
+        }
+        kept.push(word.to_string());
+    }
+    (changed && kept.len() >= 2).then(|| kept.join(" "))
+}
+
 /// A verified hit, in original-text offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -168,6 +192,9 @@ impl Lexicon {
                 let strict = e.is_strict_name(name).then(|| [name.to_string()]);
                 b.add(name, target, Form::Name, strict.as_ref().map(|s| &s[..]));
                 if !e.is_strict_name(name) {
+                    if let Some(short) = without_linking_words(name) {
+                        b.add(&short, target, Form::Name, None);
+                    }
                     for variant in cyrillic_variants(name) {
                         b.add(&variant, target, Form::Cyrillic, None);
                     }

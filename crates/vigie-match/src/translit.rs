@@ -97,6 +97,9 @@ fn word_variants(word: &str) -> Vec<String> {
             (&["у"], 2)
         } else if rest.starts_with("au") {
             (&["о"], 2)
+        } else if (rest == "ay" || rest == "ey") && i > 0 {
+            // English endings: Ramsay → Рамсей.
+            (&["ей", "эй", "ай"], 2)
         } else if rest.starts_with("ai") || rest.starts_with("ei") {
             (&["е"], 2)
         } else if rest.starts_with("oi") {
@@ -187,6 +190,7 @@ mod tests {
         assert!(meets("Cegedim", "Сежедим"));
         assert!(meets("Dedalus", "Дедалус"));
         assert!(meets("Biogroup", "Биогруп"));
+        assert!(meets("Ramsay", "Рамсей"));
     }
 
     #[test]
