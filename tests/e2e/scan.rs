@@ -220,6 +220,51 @@ fn short_announcements_free_dumps_and_auctions_are_offers() {
 }
 
 #[test]
+fn ordinary_technical_prose_is_not_a_leak() {
+    // A licence text: generic sale words, capitals, surnames that are also brand names, LGPL.
+    let out = vigie(&["scan", "--json", &post("licence_like.txt")]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["leak_offer"], false, "{r}");
+    assert!(entity_ids(&r).is_empty(), "{r}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn brand_names_that_are_surnames_need_a_health_context() {
+    let out = vigie_stdin(
+        &["scan", "--json", "-"],
+        b"Thanks to Alan and Dr Vidal for the review, 43510 times.",
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(entity_ids(&r).is_empty(), "{r}");
+    let out = vigie_stdin(
+        &["scan", "--json", "-"],
+        b"Dump de la base Vidal des m\xc3\xa9dicaments et des clients Alan (mutuelle).",
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entity_ids(&r), ["vidal", "alan"], "{r}");
+}
+
+#[test]
+fn binary_files_are_skipped_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("blob.bin");
+    let mut bytes = b"\x1f\x8b\x08\x00 dm pm tg db Doctolib".to_vec();
+    bytes.extend_from_slice(&[0u8; 64]);
+    std::fs::write(&bin, bytes).unwrap();
+    let out = vigie(&["scan", "--json", &bin.display().to_string()]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(entity_ids(&r).is_empty());
+    assert!(
+        r["why"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("binary file, not scanned")),
+        "{r}"
+    );
+}
+
+#[test]
 fn selling_something_else_is_not_a_data_offer() {
     let out = vigie(&["scan", "--json", &post("fr_vente_voiture.txt")]);
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -120,6 +120,8 @@ fn collect(path: &Path, inputs: &mut Vec<Input>) -> io::Result<()> {
 
 /// The windows of one input, produced one at a time.
 enum Source {
+    /// A NUL byte in the first 2 KiB: a binary file, not scanned (as ripgrep does).
+    Binary,
     /// HTML parsed whole (bounded by [`MAX_HTML_BYTES`]), as one window.
     Whole(Option<Window>),
     Stream(WindowReader<Box<dyn Read + Send>>),
@@ -143,6 +145,10 @@ impl Source {
             }
         }
         head.truncate(filled);
+        if head.contains(&0) {
+            tracing::info!(input = %input.label(), "binary file, not scanned");
+            return Ok(Source::Binary);
+        }
         let is_html_name = matches!(input, Input::File(p) if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("html") || x.eq_ignore_ascii_case("htm")));
         let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(reader));
         if is_html_name || looks_like_html(&head) {
@@ -174,6 +180,7 @@ impl Source {
 
     fn next_window(&mut self) -> io::Result<Option<Window>> {
         match self {
+            Source::Binary => Ok(None),
             Source::Whole(w) => Ok(w.take()),
             Source::Stream(r) => r.next_window(),
         }
@@ -188,11 +195,26 @@ fn scan_one(
     let label = input.label();
     let fail = |e| (label.clone(), e);
     let mut source = Source::open(input).map_err(fail)?;
+    let binary = matches!(source, Source::Binary);
     let mut partial = Partial::default();
     while let Some(window) = source.next_window().map_err(fail)? {
         partial.merge(matcher.scan_window(&window));
     }
-    Ok(matcher.finish(&label, partial, options))
+    Ok(finish(matcher, &label, partial, options, binary))
+}
+
+fn finish(
+    matcher: &Matcher,
+    label: &str,
+    partial: Partial,
+    options: ScanOptions,
+    binary: bool,
+) -> Report {
+    let mut report = matcher.finish(label, partial, options);
+    if binary {
+        report.why.push("binary file, not scanned".into());
+    }
+    report
 }
 
 enum Event {
@@ -204,6 +226,7 @@ enum Event {
     DocEnd {
         doc: usize,
         windows: usize,
+        binary: bool,
         error: Option<io::Error>,
     },
 }
@@ -218,6 +241,7 @@ struct Job {
 struct DocState {
     parts: BTreeMap<usize, Partial>,
     windows: Option<usize>,
+    binary: bool,
     error: Option<io::Error>,
 }
 
@@ -256,9 +280,11 @@ fn scan_parallel(
         scope.spawn(move || {
             for (doc, input) in inputs.iter().enumerate() {
                 let mut windows = 0;
+                let mut binary = false;
                 let error = match Source::open(input) {
                     Err(e) => Some(e),
                     Ok(mut source) => loop {
+                        binary |= matches!(source, Source::Binary);
                         match source.next_window() {
                             Ok(Some(window)) => {
                                 let job = Job {
@@ -279,6 +305,7 @@ fn scan_parallel(
                 let end = Event::DocEnd {
                     doc,
                     windows,
+                    binary,
                     error,
                 };
                 if reader_events.send(end).is_err() {
@@ -297,10 +324,12 @@ fn scan_parallel(
                 Event::DocEnd {
                     doc,
                     windows,
+                    binary,
                     error,
                 } => {
                     let state = docs.entry(doc).or_default();
                     state.windows = Some(windows);
+                    state.binary = binary;
                     state.error = error;
                 }
             }
@@ -320,7 +349,7 @@ fn scan_parallel(
                         for (_, part) in std::mem::take(&mut state.parts) {
                             merged.merge(part);
                         }
-                        Ok(matcher.finish(&label, merged, options))
+                        Ok(finish(matcher, &label, merged, options, state.binary))
                     }
                 };
                 print(result)?;

@@ -116,8 +116,11 @@ impl KindValues {
 pub struct IdentifierFindings {
     /// Values by kind.
     pub kinds: HashMap<IdentifierKind, KindValues>,
-    /// Start offsets of lines that carry a personal field, ascending, de-duplicated.
+    /// Start offsets of lines that carry personal data, ascending, de-duplicated: an
+    /// identifier (of any validity), or at least two weaker personal fields (a date, an e-mail).
     pub personal_lines: Vec<usize>,
+    /// (line start, weight) marks, folded into `personal_lines` at the end of the scan.
+    marks: Vec<(usize, u8)>,
     /// Amounts written with a currency (`500$`, `0.5 BTC`, `1 000 €`).
     pub prices: u64,
     /// Volume claims: a number followed by rows, records, patients... (`1.2M lines`).
@@ -131,13 +134,37 @@ impl IdentifierFindings {
         self.kinds.entry(kind).or_default().add(value, valid);
     }
 
+    /// Marks the line of `at` as carrying an identifier.
     fn mark_line(&mut self, text: &[u8], at: usize) {
-        let start = line_start(text, at);
-        if self.personal_lines.last() != Some(&start) {
-            self.personal_lines.push(start);
+        self.marks.push((line_start(text, at), STRONG));
+    }
+
+    /// Marks the line of `at` as carrying a weaker personal field (a date, any e-mail).
+    fn mark_line_weak(&mut self, text: &[u8], at: usize) {
+        self.marks.push((line_start(text, at), WEAK));
+    }
+
+    /// Keeps the lines whose marks add up to a personal row.
+    fn settle_lines(&mut self) {
+        self.marks.sort_unstable();
+        let mut i = 0;
+        while i < self.marks.len() {
+            let line = self.marks[i].0;
+            let mut weight = 0u32;
+            while i < self.marks.len() && self.marks[i].0 == line {
+                weight += u32::from(self.marks[i].1);
+                i += 1;
+            }
+            if weight >= u32::from(STRONG) {
+                self.personal_lines.push(line);
+            }
         }
+        self.marks = Vec::new();
     }
 }
+
+const STRONG: u8 = 2;
+const WEAK: u8 = 1;
 
 fn line_start(text: &[u8], at: usize) -> usize {
     memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1)
@@ -208,8 +235,7 @@ pub fn scan(
     scan_emails(text, lexicon, &mut f);
     f.contacts += memmem::find_iter(b, b"t.me/").count() as u64;
     scan_url_credentials(text, hits, &mut f);
-    f.personal_lines.sort_unstable();
-    f.personal_lines.dedup();
+    f.settle_lines();
     f
 }
 
@@ -317,7 +343,7 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
     let all = run.chars(b, 0, run.groups.len());
     if run.slash || is_dashed_date(b, run) {
         if is_date(&all, run) {
-            f.mark_line(b, run.start);
+            f.mark_line_weak(b, run.start);
         }
         return;
     }
@@ -689,11 +715,12 @@ fn scan_emails(text: &str, lexicon: &Lexicon, f: &mut IdentifierFindings) {
             }
             continue;
         };
-        f.mark_line(b, s);
         let domain = &email[email.find('@').map_or(0, |p| p + 1)..];
         if lexicon.domain_owner(domain).is_none() {
+            f.mark_line_weak(b, s);
             continue;
         }
+        f.mark_line(b, s);
         let valid = email_well_formed(&email);
         f.add(IdentifierKind::HealthEmail, email.clone(), valid);
         if let Some(password) = password_after(b, e) {

@@ -69,6 +69,29 @@ struct Owner {
     strict: Option<Vec<String>>,
 }
 
+/// Whether a spelling is written in capitals (an acronym such as `HAS`).
+fn is_upper_word(s: &str) -> bool {
+    s.chars().any(char::is_alphabetic) && !s.chars().any(char::is_lowercase)
+}
+
+/// Whether the words just before and after `start..end` are in capitals too.
+fn in_capitals(text: &str, start: usize, end: usize) -> bool {
+    let word_before: String = text[..start]
+        .chars()
+        .rev()
+        .skip_while(|c| !c.is_alphanumeric())
+        .take_while(|c| c.is_alphanumeric())
+        .collect();
+    let word_after: String = text[end..]
+        .chars()
+        .skip_while(|c| !c.is_alphanumeric())
+        .take_while(|c| c.is_alphanumeric())
+        .collect();
+    let shouted =
+        |w: &str| w.chars().filter(|c| c.is_alphabetic()).count() >= 2 && is_upper_word(w);
+    shouted(&word_before) || shouted(&word_after)
+}
+
 /// A French name without its linking words ("CHU de Nantes" → "CHU Nantes"), as posts often
 /// write it; `None` when it has none or would be left with a single word.
 fn without_linking_words(name: &str) -> Option<String> {
@@ -417,11 +440,20 @@ impl Lexicon {
             if !self.boundaries_ok(text, norm, s, e, end, owner) {
                 continue;
             }
+            let found = &text[start..end];
             if let Some(spellings) = &owner.strict {
-                let found = &text[start..end];
                 if !spellings.iter().any(|sp| sp == found) {
                     continue;
                 }
+                // An acronym inside capitals is a word of a shouted sentence ("IT HAS BEEN").
+                if is_upper_word(found) && in_capitals(text, start, end) {
+                    continue;
+                }
+            }
+            // Leetspeak makes letters of digits, but a number is not a name (`43510`).
+            let digits = found.bytes().filter(u8::is_ascii_digit).count();
+            if digits > 0 && digits > found.chars().filter(|c| c.is_alphabetic()).count() {
+                continue;
             }
             let hit = Hit {
                 target: owner.target,

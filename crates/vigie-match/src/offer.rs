@@ -2,7 +2,9 @@
 //!
 //! The rule is a weighted count, written so that an analyst can follow it:
 //!
-//! | cue kind | weight (counted at most) |
+//! Each distinct cue counts once, however often it is repeated.
+//!
+//! | cue kind | weight (distinct cues counted at most) |
 //! |---|---|
 //! | sale (`vends`, `selling`, `продам`, auctions) | 3 (×2) |
 //! | leak-site listing (`countdown`, `data size`) | 2 (×3) |
@@ -12,15 +14,16 @@
 //! | price or currency, amounts with a currency | 2 (×2) |
 //! | escrow (`escrow`, `гарант`) | 2 (×1) |
 //! | contact (`DM`, `tox`, `в лс`, `@handle`, `t.me/…`) | 1 (×2) |
-//! | data words (`base de données`, `dump`, `leak`, `lignes`) | 1 (×3) |
+//! | data words (`base de données`, `dump`, `leak`, `fullz`) | 1 (×3) |
+//! | generic words (`sell`, `published`, `contact`) | 1 (×2) |
 //! | buying (`WTB`, `achète`, `куплю`) | −3 (×2) |
 //! | news reporting (`selon`, `according to`, `сообщает`) | −2 (×4) |
 //!
 //! A post is an offer when the score is at least [`OFFER_THRESHOLD`] and it has a primary cue:
 //! a sale or a free release *of data or access* (a data word, a volume claim, a sample, valid
 //! identifiers, or logins/VPN/RDP alongside), a leak-site listing (two cues, or one and a data
-//! size), or a sample or volume claim with a
-//! price or contact. Selling a car is not an offer; a post that only asks to buy never is.
+//! size), a volume claim with a price or contact, or a sample with a price or contact and a data
+//! word or identifiers. Selling a car is not an offer; a post that only asks to buy never is.
 
 use std::collections::BTreeMap;
 
@@ -51,20 +54,23 @@ impl CueCounts {
         }
     }
 
-    /// Hits of one kind.
+    /// Distinct cues of one kind seen: a word repeated through a long text (`published` in a
+    /// licence) counts once.
     pub fn kind(&self, kind: CueKind) -> i32 {
         self.by_cue
-            .iter()
-            .filter(|(&c, _)| CUES[c as usize].kind == kind)
-            .map(|(_, &n)| n as i32)
-            .sum()
+            .keys()
+            .filter(|&&c| CUES[c as usize].kind == kind)
+            .count() as i32
     }
 
-    /// The phrases of the cues seen, for the report.
+    /// The phrases of the offer and topic cues seen, for the report (health context words are
+    /// left out).
     pub fn phrases(&self) -> Vec<String> {
         self.by_cue
             .keys()
-            .map(|&c| CUES[c as usize].phrase.to_string())
+            .map(|&c| &CUES[c as usize])
+            .filter(|c| c.kind != CueKind::Health)
+            .map(|c| c.phrase.to_string())
             .collect()
     }
 }
@@ -105,7 +111,7 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
     let contact = k(Contact) + signals.contacts.min(2) as i32;
     let volume = signals.volumes.min(1) as i32;
     let (sale, buy, free, leak, sample) = (k(Sale), k(Buy), k(Free), k(LeakSite), k(Sample));
-    let (escrow, data, news) = (k(Escrow), k(Data), k(News));
+    let (escrow, data, news, weak) = (k(Escrow), k(Data), k(News), k(Weak));
     let score = 3 * sale.min(2)
         + 2 * leak.min(3)
         + 3 * free.min(2)
@@ -115,6 +121,7 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
         + 2 * escrow.min(1)
         + contact.min(2)
         + data.min(3)
+        + weak.min(2)
         - 3 * buy.min(2)
         - 2 * news.min(4);
     // What is on offer must be data, or access to systems (logins, VPN, RDP): selling a car
@@ -125,7 +132,8 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
         || leak >= 2
         || (leak >= 1 && volume > 0)
         || (free > 0 && of_data)
-        || ((sample > 0 || volume > 0) && (price > 0 || contact > 0));
+        || (volume > 0 && (price > 0 || contact > 0))
+        || (sample > 0 && (price > 0 || contact > 0) && (data > 0 || signals.identifiers > 0));
     let only_buying = buy > 0 && sale == 0 && leak == 0 && free == 0;
     let leak_offer = primary && !only_buying && score >= OFFER_THRESHOLD;
 

@@ -232,6 +232,28 @@ impl Matcher {
             })
             .collect();
         entities.sort_by_key(|e| e.matches.first().map_or(0, |m| m.start));
+        // Names that are also ordinary words or surnames (Vidal, Alan, Roche) count only in a
+        // health context: a health word, another watched organisation, or a health identifier.
+        let needs_context = |id: &str| {
+            self.entities
+                .iter()
+                .find(|e| e.id == id)
+                .is_some_and(Entity::needs_context)
+        };
+        let health_context = partial.cues.kind(crate::cues::CueKind::Health) > 0
+            || entities.iter().any(|e| !needs_context(&e.id))
+            || [
+                IdentifierKind::Nir,
+                IdentifierKind::Rpps,
+                IdentifierKind::Finess,
+                IdentifierKind::HealthEmail,
+                IdentifierKind::Credential,
+            ]
+            .iter()
+            .any(|k| partial.ids.get(k).is_some_and(|v| v.valid_count() > 0));
+        if !health_context {
+            entities.retain(|e| !needs_context(&e.id));
+        }
 
         let mut identifiers = BTreeMap::new();
         for (kind, values) in &partial.ids {

@@ -48,6 +48,12 @@ impl Entity {
             .chain(self.strict_aliases.iter().map(String::as_str))
     }
 
+    /// Whether the entity's name is also an ordinary word or surname (a strict entity whose name
+    /// is not in capitals: `Vidal`, `Alan`, `Roche`): its hits count only in a health context.
+    pub fn needs_context(&self) -> bool {
+        self.strict && self.name.chars().any(char::is_lowercase)
+    }
+
     /// Whether a name of this entity only counts as an exact-case whole word.
     pub fn is_strict_name(&self, name: &str) -> bool {
         self.strict || self.strict_aliases.iter().any(|a| a == name)
