@@ -293,6 +293,8 @@ impl Lexicon {
         let Ok(start_state) = self.dfa.start_state(Anchored::Yes) else {
             return;
         };
+        // Offers count distinct cues, so a cue already found here need not be verified again.
+        let mut seen_cues = vec![0u64; CUES.len().div_ceil(64)];
         for_each_word_start(text, |start| {
             // Exact shortcut: shorter patterns cannot end inside a four-letter word start.
             if let Some(head) = ascii_head(bytes, start) {
@@ -301,8 +303,14 @@ impl Lexicon {
                     return;
                 }
             }
-            if let Some(steps) = self.quick_walk(bytes, start, start_state) {
+            if let Some(steps) = self.quick_walk(bytes, start, start_state, &seen_cues) {
+                let before = out.len();
                 self.fold_and_verify(text, start, steps, scratch, out, first_new);
+                for hit in &out[before..] {
+                    if let Target::Cue(c) = hit.target {
+                        seen_cues[c as usize >> 6] |= 1 << (c & 63);
+                    }
+                }
             }
         });
     }
@@ -311,7 +319,13 @@ impl Lexicon {
     /// after which a pattern that starts at `start` ends, or `Some(0)` when the quick folding
     /// gave up (either way, look closer); `None` when nothing can start here.
     #[inline]
-    fn quick_walk(&self, bytes: &[u8], start: usize, start_state: StateID) -> Option<usize> {
+    fn quick_walk(
+        &self,
+        bytes: &[u8],
+        start: usize,
+        start_state: StateID,
+        seen_cues: &[u64],
+    ) -> Option<usize> {
         let mut fold = QuickFold::new(bytes, start);
         let mut sid = start_state;
         let mut steps = 0;
@@ -326,8 +340,16 @@ impl Lexicon {
                         }
                         // Match states also list patterns that are suffixes of the path ("mp"
                         // ends in the state of "comp"): only one that starts here is worth a look.
+                        // Cues already found are skipped: keep walking for longer names.
                         if (0..self.dfa.match_len(sid)).any(|k| {
-                            self.pattern_len[self.dfa.match_pattern(sid, k).as_usize()] == steps
+                            let pid = self.dfa.match_pattern(sid, k).as_usize();
+                            self.pattern_len[pid] == steps
+                                && !self.owners[pid].iter().all(|o| match o.target {
+                                    Target::Cue(c) => {
+                                        seen_cues[c as usize >> 6] & (1 << (c & 63)) != 0
+                                    }
+                                    Target::Entity(_) => false,
+                                })
                         }) {
                             return Some(steps);
                         }
