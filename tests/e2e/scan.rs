@@ -345,6 +345,18 @@ fn clean_prose_finds_nothing() {
 }
 
 #[test]
+fn watched_domains_in_addresses_name_the_organisation() {
+    let out = vigie_stdin(
+        &["scan", "--json", "-"],
+        b"contact: J.DUPONT@CHU-LYON.FR, admin@aphp.fr:Passw0rd!",
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entity_ids(&r), ["hcl", "aphp"], "{r}");
+    assert_eq!(r["identifiers"]["health_email"]["valid"], 2);
+    assert_eq!(r["identifiers"]["credential"]["valid"], 1);
+}
+
+#[test]
 fn invalid_utf8_is_decoded_lossily() {
     let r = scan_json("invalid_utf8.txt");
     assert_eq!(entity_ids(&r), ["weda"]);

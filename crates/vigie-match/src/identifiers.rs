@@ -355,6 +355,14 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
         f.volumes += 1;
         return;
     }
+    // "+33 (0)6 12 34 56 78": the trunk zero in brackets after the country code.
+    if all.len() == 9 && !all.starts_with('0') && after_plus33_trunk(b, run.start) {
+        let national = format!("0{all}");
+        let valid = validate::phone(&national);
+        f.add(IdentifierKind::Phone, national, valid);
+        f.mark_line(b, run.start);
+        return;
+    }
     if classify(text, run.start, &all, run.plus, finess_context, true, f) {
         return;
     }
@@ -383,6 +391,12 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
             from += used.max(1);
         }
     }
+}
+
+/// Whether `+33 (0)` or `+33(0)` (optionally followed by a space) ends just before `at`.
+fn after_plus33_trunk(b: &[u8], at: usize) -> bool {
+    let before = b[..at].strip_suffix(b" ").unwrap_or(&b[..at]);
+    before.ends_with(b"+33 (0)") || before.ends_with(b"+33(0)")
 }
 
 fn known_length(len: usize) -> bool {
@@ -687,7 +701,12 @@ fn password_after(b: &[u8], at: usize) -> Option<&[u8]> {
     while j < b.len() && b[j] == b' ' {
         j += 1;
     }
-    if !b.get(j).is_some_and(|c| CREDENTIAL_DELIMITERS.contains(c)) {
+    let delimiter = *b.get(j)?;
+    if !CREDENTIAL_DELIMITERS.contains(&delimiter) {
+        return None;
+    }
+    // "a@b.fr, c@d.fr" is a list of addresses; "a@b.fr,secret" a combo.
+    if delimiter == b',' && b.get(j + 1).is_some_and(u8::is_ascii_whitespace) {
         return None;
     }
     j += 1;
@@ -703,7 +722,8 @@ fn password_after(b: &[u8], at: usize) -> Option<&[u8]> {
         j += 1;
     }
     let password = &b[start..j];
-    (password.len() >= 3 && password.len() <= 128).then_some(password)
+    // The next address of a list is not a password.
+    (password.len() >= 3 && password.len() <= 128 && !password.contains(&b'@')).then_some(password)
 }
 
 fn scan_emails(text: &str, lexicon: &Lexicon, f: &mut IdentifierFindings) {
@@ -920,6 +940,8 @@ mod tests {
     fn phones_in_french_and_international_forms() {
         let f = scan_text("tel 06 12 34 56 78, +33 6 12 34 56 79, 0033612345670, 06.12.34.56.71");
         assert_eq!(counts(&f, IdentifierKind::Phone).0, 4);
+        let f = scan_text("+33 (0)6 12 34 56 72 ou +33(0)145678901, 06-12-34-56-73");
+        assert_eq!(counts(&f, IdentifierKind::Phone).0, 3);
     }
 
     #[test]

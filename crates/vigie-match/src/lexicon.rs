@@ -463,6 +463,10 @@ impl Lexicon {
                 continue;
             }
             let found = &text[start..end];
+            // A domain is written without spaces ("Cerballiance Fr" is not cerballiance.fr).
+            if owner.form == Form::Domain && found.contains(char::is_whitespace) {
+                continue;
+            }
             if let Some(spellings) = &owner.strict {
                 if !spellings.iter().any(|sp| sp == found) {
                     continue;

@@ -662,10 +662,20 @@ pub fn normalize_from(text: &str, start: usize, max_bytes: usize, out: &mut Norm
     }
 }
 
-/// Whether the `@` or `$` at `i` stands for a letter (`Ph@rmagest`): a word character follows.
+/// Whether the `@` or `$` at `i` stands for a letter (`Ph@rmagest`): a word character follows,
+/// and what follows is not a domain (`dupont@chu-lyon.fr` is an address: its domain must start
+/// a word of its own).
 #[inline]
 fn leet_between_letters(bytes: &[u8], i: usize) -> bool {
-    bytes.get(i + 1).is_some_and(|&n| n.is_ascii_alphanumeric())
+    if !bytes.get(i + 1).is_some_and(|&n| n.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let rest = &bytes[i + 1..bytes.len().min(i + 65)];
+    let token = rest
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'-' || c == b'.'))
+        .map_or(rest, |end| &rest[..end]);
+    !token.contains(&b'.')
 }
 
 /// Calls `f` with the byte offset of every word start of `text`, exactly where
@@ -1159,6 +1169,7 @@ mod tests {
             "M e d e c i n  D i r e c t -- l'APHP;AP-HP x@y.fr &eacute;cole M&eacute;decin",
             "Me\u{301}decin\u{200B}Direct  ,  le, la; 3M 2024-11-23 $5 ＤＯＣＴＯＬＩＢ Фармажест",
             "HÔPITAL DE LA CROIX-ROUSSE l’enquête «\u{a0}Données\u{a0}» × ÷ Œuvre ÀÉÎÕÜ àéîõü ÿ ß Þ ð ø",
+            "mail j.dupont@chu-lyon.fr Ph@rmagest p@ss x@y.z",
             "Продам базу Фармажеста, пруфы в лс! Сербальянс ЁЖИК ёжик Йод ия ии аа ъь ЬЪ 2Б Б2 Cеrba Фарм4жест",
             "Слив  базы   клиники\nСербаллианс — 300к строк; Доктолибу Ѐ ѝ Ѣ Ѳ і ї є ґ Ф&#1072;рм Фа\u{200B}рм",
         ];

@@ -154,6 +154,15 @@ fn separate_words_are_not_glued_into_a_short_name() {
 }
 
 #[test]
+fn domains_are_not_glued_from_words() {
+    assert!(hits("see doctolib.fr", "doctolib"));
+    assert!(!ids("Cerballiance Fr").is_empty());
+    let m = matcher();
+    let r = m.scan_text("t", "CERBALLIANCE Fr", ScanOptions::default());
+    assert_eq!(r.entities[0].matches[0].text, "CERBALLIANCE");
+}
+
+#[test]
 fn punctuation_breaks_names() {
     assert!(!hits("medecin, direct", "medecindirect"));
     assert!(!hits("medecin (direct)", "medecindirect"));
