@@ -436,18 +436,7 @@ fn is_price(b: &[u8], run: &Run) -> bool {
         return true;
     }
     // Decimals ("0,5 BTC") and multipliers ("2k$").
-    let mut rest = after;
-    if let [b',', d, tail @ ..] = rest {
-        if d.is_ascii_digit() {
-            rest = tail;
-            while let [d, tail @ ..] = rest {
-                if !d.is_ascii_digit() {
-                    break;
-                }
-                rest = tail;
-            }
-        }
-    }
+    let mut rest = skip_decimal_part(after);
     if let [b'k' | b'K', tail @ ..] = rest {
         rest = tail;
     }
@@ -488,21 +477,21 @@ const VOLUME_WORDS: &[&str] = &[
     "аккаунтов",
 ];
 
+/// What follows a number's decimal part (`,5 BTC` → ` BTC`), or `after` itself.
+fn skip_decimal_part(after: &[u8]) -> &[u8] {
+    match after {
+        [b',' | b'.', d, tail @ ..] if d.is_ascii_digit() => {
+            let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+            &tail[digits..]
+        }
+        _ => after,
+    }
+}
+
 /// Whether the number is a volume claim: a size (`1.4 TB`), or optionally a decimal part, a
 /// multiplier (k, m, M, mln, million(s), тыс, млн), then a volume word.
 fn is_volume(b: &[u8], run: &Run) -> bool {
-    let mut rest = &b[run.end..];
-    if let [b',' | b'.', d, tail @ ..] = rest {
-        if d.is_ascii_digit() {
-            rest = tail;
-            while let [d, tail @ ..] = rest {
-                if !d.is_ascii_digit() {
-                    break;
-                }
-                rest = tail;
-            }
-        }
-    }
+    let rest = skip_decimal_part(&b[run.end..]);
     let raw = String::from_utf8_lossy(&rest[..rest.len().min(40)]);
     // Sizes of stolen data on leak sites: "1.4 TB", "312GB", "300 Go" (French units only in
     // their case, "to" and "go" being words).
