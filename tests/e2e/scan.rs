@@ -357,6 +357,19 @@ fn watched_domains_in_addresses_name_the_organisation() {
 }
 
 #[test]
+fn consumer_mail_domains_are_not_health_organisations() {
+    // orange.fr addresses are in most French leaks; Orange is watched only as a name.
+    let out = vigie_stdin(
+        &["scan", "--json", "-"],
+        b"nom;tel;email\nPETIT;0633445566;luc.petit@orange.fr\nMARTIN;0611223344;p.martin@gmail.com\nROUX;0622334455;roux@orange.fr\n",
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(entity_ids(&r).is_empty(), "{r}");
+    assert!(r["identifiers"].get("health_email").is_none(), "{r}");
+    assert_eq!(r["sample"]["rows"], 3);
+}
+
+#[test]
 fn invalid_utf8_is_decoded_lossily() {
     let r = scan_json("invalid_utf8.txt");
     assert_eq!(entity_ids(&r), ["weda"]);

@@ -351,6 +351,9 @@ pub static CUES: &[Cue] = &[
     cue("виагра", Drug),
     // Credentials.
     cue("combolist", CredentialWord),
+    cue("logs", CredentialWord),
+    cue("mdp", CredentialWord),
+    cue("mot de passe", CredentialWord),
     cue("combo", CredentialWord),
     cue("logins", CredentialWord),
     cue("login", CredentialWord),

@@ -225,7 +225,11 @@ impl Lexicon {
             }
             for d in &e.domains {
                 b.add(d, target, Form::Domain, None);
-                domains.insert(d.to_ascii_lowercase(), i as u32);
+                // Addresses count as health e-mails only at health-sector organisations (the
+                // press and other companies named in the seeds are watched as names only).
+                if e.category != vigie_core::Category::Other {
+                    domains.insert(d.to_ascii_lowercase(), i as u32);
+                }
             }
         }
         for (i, c) in CUES.iter().enumerate() {

@@ -139,7 +139,7 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
 
     let mut topics = Vec::new();
     let drugs = k(Drug);
-    if drugs > 0 && (k(NoPrescription) > 0 || sale > 0 || price > 0 || drugs >= 3) {
+    if drugs > 0 && (k(NoPrescription) > 0 || sale > 0 || price > 0 || free > 0 || drugs >= 3) {
         topics.push(Topic::CounterfeitMedicine);
     }
     if signals.credentials > 0 || (k(CredentialWord) > 0 && (sale > 0 || free > 0 || price > 0)) {
