@@ -265,6 +265,33 @@ fn binary_files_are_skipped_and_said_so() {
 }
 
 #[test]
+fn more_market_styles() {
+    // A ransomware group's weekly victim list.
+    let r = scan_json("en_victim_list.txt");
+    assert_eq!(r["leak_offer"], true, "{r}");
+    assert_eq!(entity_ids(&r), ["synlab", "clinique-pasteur-toulouse"]);
+    assert!(r["topics"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("ransomware")));
+    // Stealer-log accounts sold by the batch, a Telegram handle to contact.
+    let r = scan_json("fr_comptes_ameli.txt");
+    assert_eq!(r["leak_offer"], true, "{r}");
+    assert_eq!(entity_ids(&r), ["assurance-maladie", "doctolib"]);
+    assert!(r["topics"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("credentials")));
+    // An HTML post with a sample of practitioner rows (RPPS look-alikes, real phone formats).
+    let r = scan_json("fr_cegedim_rpps.html");
+    assert_eq!(entity_ids(&r), ["cegedim"]);
+    assert_eq!(r["identifiers"]["rpps"]["invalid"], 3);
+    assert_eq!(r["identifiers"]["phone"]["valid"], 3);
+    assert_eq!(r["sample"]["rows"], 3);
+    assert_eq!(r["severity"], "critical");
+}
+
+#[test]
 fn selling_something_else_is_not_a_data_offer() {
     let out = vigie(&["scan", "--json", &post("fr_vente_voiture.txt")]);
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
