@@ -1,19 +1,18 @@
 //! One Aho-Corasick automaton over every folded name, alias, domain and cue.
 //!
-//! The search only starts at word starts (see [`crate::normalize`]); a 3-byte prefix bitmap
-//! (and a 2-byte one for the few two-letter cues) throws away most word starts before the
-//! automaton is touched, which is what makes the matcher fast on ordinary prose. At a surviving
-//! start the anchored DFA is stepped byte by byte until it dies, and every pattern that ends
-//! there is checked against the original text: the hit must end at a word end (Russian case
-//! endings allowed after Cyrillic renderings), short names must not be glued together from
-//! separate words, and `strict` names must appear exactly as written.
+//! The search only starts at word starts (see [`crate::normalize`]). A 4-byte head bitmap
+//! throws away most words before the automaton is touched; at a surviving start the anchored
+//! automaton is stepped on bytes folded on the fly until it dies, and every pattern that starts
+//! there and ends on the way is checked against the original text: the hit must end at a word
+//! end (Russian case endings allowed after Cyrillic renderings), short names must not be glued
+//! together from separate words, and `strict` names must appear exactly as written.
 
 use std::collections::HashMap;
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 
 use crate::cues::CUES;
 use crate::normalize::{
@@ -132,7 +131,7 @@ pub struct Hit {
 /// The compiled search over names, domains and cues.
 #[derive(Debug)]
 pub struct Lexicon {
-    dfa: DFA,
+    automaton: NFA,
     owners: Vec<Vec<Owner>>,
     pattern_len: Vec<usize>,
     max_pattern_len: usize,
@@ -240,9 +239,10 @@ impl Lexicon {
                 None,
             );
         }
-        let dfa = DFA::builder()
+        // The contiguous NFA: as fast here as the DFA (walks are short and start anchored),
+        // with a third of the memory and a faster build.
+        let automaton = NFA::builder()
             .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Anchored)
             .build(&b.patterns)
             .map_err(|e| MatchError::Automaton(e.to_string()))?;
         let pattern_len: Vec<usize> = b.patterns.iter().map(Vec::len).collect();
@@ -258,7 +258,7 @@ impl Lexicon {
             heads[key >> 6] |= 1 << (key & 63);
         }
         Ok(Lexicon {
-            dfa,
+            automaton,
             owners: b.owners,
             pattern_len,
             max_pattern_len,
@@ -294,7 +294,7 @@ impl Lexicon {
     pub fn find(&self, text: &str, scratch: &mut Normalized, out: &mut Vec<Hit>) {
         let bytes = text.as_bytes();
         let first_new = out.len();
-        let Ok(start_state) = self.dfa.start_state(Anchored::Yes) else {
+        let Ok(start_state) = self.automaton.start_state(Anchored::Yes) else {
             return;
         };
         // Offers count distinct cues, so a cue already found here need not be verified again.
@@ -336,17 +336,17 @@ impl Lexicon {
         loop {
             match fold.next_byte() {
                 QuickStep::Byte(b) => {
-                    sid = self.dfa.next_state(Anchored::Yes, sid, b);
+                    sid = self.automaton.next_state(Anchored::Yes, sid, b);
                     steps += 1;
-                    if self.dfa.is_special(sid) {
-                        if self.dfa.is_dead(sid) {
+                    if self.automaton.is_special(sid) {
+                        if self.automaton.is_dead(sid) {
                             return None;
                         }
                         // Match states also list patterns that are suffixes of the path ("mp"
                         // ends in the state of "comp"): only one that starts here is worth a look.
                         // Cues already found are skipped: keep walking for longer names.
-                        if (0..self.dfa.match_len(sid)).any(|k| {
-                            let pid = self.dfa.match_pattern(sid, k).as_usize();
+                        if (0..self.automaton.match_len(sid)).any(|k| {
+                            let pid = self.automaton.match_pattern(sid, k).as_usize();
                             self.pattern_len[pid] == steps
                                 && !self.owners[pid].iter().all(|o| match o.target {
                                     Target::Cue(c) => {
@@ -398,7 +398,7 @@ impl Lexicon {
         out: &mut Vec<Hit>,
         first_new: usize,
     ) -> bool {
-        let Ok(mut sid) = self.dfa.start_state(Anchored::Yes) else {
+        let Ok(mut sid) = self.automaton.start_state(Anchored::Yes) else {
             return true;
         };
         let bytes = &norm.bytes;
@@ -407,15 +407,15 @@ impl Lexicon {
         let mut overflow: Vec<(usize, usize)> = Vec::new();
         let mut at = 0;
         while at < bytes.len() {
-            sid = self.dfa.next_state(Anchored::Yes, sid, bytes[at]);
+            sid = self.automaton.next_state(Anchored::Yes, sid, bytes[at]);
             at += 1;
-            if self.dfa.is_special(sid) {
-                if self.dfa.is_dead(sid) {
+            if self.automaton.is_special(sid) {
+                if self.automaton.is_dead(sid) {
                     break;
                 }
-                if self.dfa.is_match(sid) {
-                    for k in 0..self.dfa.match_len(sid) {
-                        let pid = self.dfa.match_pattern(sid, k).as_usize();
+                if self.automaton.is_match(sid) {
+                    for k in 0..self.automaton.match_len(sid) {
+                        let pid = self.automaton.match_pattern(sid, k).as_usize();
                         if self.pattern_len[pid] != at {
                             continue; // a suffix pattern that does not start here
                         }
@@ -429,7 +429,7 @@ impl Lexicon {
                 }
             }
         }
-        let alive = at == bytes.len() && !self.dfa.is_dead(sid);
+        let alive = at == bytes.len() && !self.automaton.is_dead(sid);
         let touches_end = ends[..found]
             .iter()
             .chain(&overflow)
