@@ -267,11 +267,6 @@ impl Lexicon {
         })
     }
 
-    /// The number of distinct folded patterns.
-    pub fn pattern_count(&self) -> usize {
-        self.pattern_len.len()
-    }
-
     /// The entity a watched domain belongs to (exact domain or a subdomain of it).
     pub fn domain_owner(&self, domain: &str) -> Option<u32> {
         let domain = domain.to_ascii_lowercase();

@@ -123,11 +123,6 @@ impl Matcher {
         &self.entities
     }
 
-    /// The number of distinct folded patterns in the automaton.
-    pub fn pattern_count(&self) -> usize {
-        self.lexicon.pattern_count()
-    }
-
     /// Scans a whole text held in memory.
     pub fn scan_text(&self, path: &str, text: &str, options: ScanOptions) -> Report {
         let window = Window {
@@ -493,4 +488,58 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigie_core::Category;
+
+    #[test]
+    fn streaming_in_windows_matches_scanning_whole() {
+        let entity = Entity {
+            id: "weda".into(),
+            name: "Weda".into(),
+            category: Category::SoftwareVendor,
+            aliases: vec!["Weda Médecin".into()],
+            domains: vec!["weda.fr".into()],
+            finess: vec![],
+            strict: false,
+            strict_aliases: vec![],
+            notify: vec![],
+        };
+        let matcher = Matcher::from_entities(vec![entity]).unwrap();
+        // Names, NIRs and sample rows straddling every window border of a 3.5 MiB text.
+        let key = validate::nir_key("1850575123456").unwrap();
+        let mut text = String::new();
+        let mut k = 0u64;
+        while text.len() < 3 * WINDOW_BYTES + WINDOW_BYTES / 2 {
+            let border = (text.len() / WINDOW_BYTES + 1) * WINDOW_BYTES;
+            if border - text.len() < 100 {
+                while text.len() < border - 3 {
+                    text.push('x');
+                }
+            }
+            text.push_str(&format!(
+                "post {k} Weda Médecin base; nom;nir;tel\nA;1850575123456{key:02};0612345678\n"
+            ));
+            k += 1;
+        }
+        let whole = matcher.scan_text("t", &text, ScanOptions::default());
+        let streamed = matcher
+            .scan_reader(
+                "t",
+                std::io::Cursor::new(text.as_bytes()),
+                ScanOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(whole, streamed);
+        assert_eq!(whole.entities[0].matches.len(), MAX_SPANS_PER_ENTITY);
+        assert_eq!(whole.bytes as usize, text.len());
+        assert!(
+            whole.sample.as_ref().is_some_and(|s| s.rows == k),
+            "{:?}",
+            whole.sample
+        );
+    }
 }

@@ -188,20 +188,6 @@ impl Watchlist {
         }
         counts
     }
-
-    /// Looks an entity up by id.
-    pub fn get(&self, id: &str) -> Option<&Entity> {
-        self.entities.iter().find(|e| e.id == id)
-    }
-
-    /// Index of every entity by id.
-    pub fn index_by_id(&self) -> HashMap<&str, usize> {
-        self.entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.id.as_str(), i))
-            .collect()
-    }
 }
 
 /// The `*.toml` files directly inside a directory, sorted by name.
