@@ -289,6 +289,19 @@ fn more_market_styles() {
     assert_eq!(r["identifiers"]["phone"]["valid"], 3);
     assert_eq!(r["sample"]["rows"], 3);
     assert_eq!(r["severity"], "critical");
+    // A SQL dump posted without sale words: a watched clinic and valid NIRs make it high.
+    let r = scan_json("fr_dump_sql.txt");
+    assert_eq!(entity_ids(&r), ["clinique-pasteur-toulouse"]);
+    assert_eq!(r["identifiers"]["nir"]["valid"], 4);
+    assert_eq!(r["leak_offer"], false);
+    assert_eq!(r["severity"], "high");
+    // JSON lines: the keys are the columns.
+    let r = scan_json("en_jsonl_sample.txt");
+    assert_eq!(
+        r["sample"]["columns"],
+        serde_json::json!(["nom", "nir", "tel", "resultat"])
+    );
+    assert_eq!(r["severity"], "critical");
 }
 
 #[test]

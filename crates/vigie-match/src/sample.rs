@@ -128,12 +128,14 @@ impl SampleStats {
                 .filter(|prev| shape_of(prev) == Some(shape))
                 .map(|prev| split_fields(prev, shape.0).collect::<Vec<_>>())
                 .filter(|fields| is_header(fields));
+            let json_keys = json_keys(line);
             let columns = match header {
                 Some(fields) => fields
                     .iter()
                     .take(MAX_COLUMNS)
                     .map(|f| f.to_lowercase())
                     .collect(),
+                None if !json_keys.is_empty() => json_keys,
                 None => split_fields(line, shape.0)
                     .take(MAX_COLUMNS)
                     .map(|f| value_kind(f).to_string())
@@ -182,6 +184,25 @@ impl SampleStats {
     }
 }
 
+/// The keys of a JSON-lines record (`{"nom":"DUPONT","nir":"…"}`), in order; empty for
+/// anything else.
+fn json_keys(line: &str) -> Vec<String> {
+    static KEY: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let trimmed = line.trim_start();
+    if !trimmed.starts_with('{') {
+        return Vec::new();
+    }
+    let Some(key) = KEY.get_or_init(|| regex::Regex::new(r#"[{,]\s*"([^"]{1,40})"\s*:"#).ok())
+    else {
+        return Vec::new();
+    };
+    key.captures_iter(trimmed)
+        .filter_map(|c| c.get(1))
+        .take(MAX_COLUMNS)
+        .map(|m| m.as_str().to_lowercase())
+        .collect()
+}
+
 fn previous_line(text: &str, line_start: usize) -> Option<&str> {
     if line_start == 0 {
         return None;
@@ -224,6 +245,14 @@ mod tests {
         s.observe(text, 0, &lines(text));
         let f = s.finding().unwrap();
         assert_eq!(f.columns, ["name", "nir", "phone", "date"]);
+    }
+
+    #[test]
+    fn json_lines_give_their_keys() {
+        let text = "{\"nom\":\"A\",\"nir\":\"185057512345673\",\"tel\":\"0612345678\"}\n".repeat(3);
+        let mut s = SampleStats::default();
+        s.observe(&text, 0, &lines(&text));
+        assert_eq!(s.finding().unwrap().columns, ["nom", "nir", "tel"]);
     }
 
     #[test]

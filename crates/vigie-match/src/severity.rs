@@ -9,7 +9,7 @@
 //! | severity | when |
 //! |---|---|
 //! | critical | E and O and P; or E and B |
-//! | high | E and O; or O and P; or B; or E and a credential |
+//! | high | E and O; or O and P; or B; or E and P (a dump posted without sale words is a leak) |
 //! | medium | E with any valid identifier or a credentials, ransomware or counterfeit-medicine topic; or O; or P; or a counterfeit-medicine topic |
 //! | low | E |
 //! | info | otherwise |
@@ -75,7 +75,7 @@ pub fn rate(report: &Report, news: bool) -> (Severity, Vec<String>) {
     let counterfeit = report.topics.contains(&Topic::CounterfeitMedicine);
     let severity = if entity && ((offer && personal) || bulk) {
         Severity::Critical
-    } else if (offer && (entity || personal)) || bulk || (entity && credentials > 0) {
+    } else if (offer && (entity || personal)) || bulk || (entity && personal) {
         Severity::High
     } else if (entity && (any_valid || !report.topics.is_empty()))
         || offer
