@@ -141,7 +141,16 @@ pub struct Lexicon {
     heads: Vec<u64>,
     /// Watched domains (lowercase), with the entity they belong to.
     domains: HashMap<String, u32>,
+    /// Entities that match only as written (`strict`): never through a masked letter.
+    strict_entities: Vec<bool>,
 }
+
+/// Bytes around a masked letter (`D*ctolib`) searched again with each letter in its place.
+const MASK_REGION: usize = 160;
+
+/// Masked letters examined per window at most (`a*b` in source code would otherwise cost 36
+/// searches each).
+const MAX_MASKS: usize = 256;
 
 struct Builder {
     by_bytes: HashMap<Vec<u8>, usize>,
@@ -208,6 +217,7 @@ impl Lexicon {
             owners: Vec::new(),
         };
         let mut domains = HashMap::new();
+        let strict_entities = entities.iter().map(|e| e.strict).collect();
         for (i, e) in entities.iter().enumerate() {
             let target = Target::Entity(i as u32);
             for name in e.names() {
@@ -264,6 +274,7 @@ impl Lexicon {
             max_pattern_len,
             heads,
             domains,
+            strict_entities,
         })
     }
 
@@ -287,6 +298,72 @@ impl Lexicon {
     /// a pattern ends, or the text needs the full normaliser, is a region folded with offsets
     /// and the hit verified.
     pub fn find(&self, text: &str, scratch: &mut Normalized, out: &mut Vec<Hit>) {
+        self.find_plain(text, scratch, out);
+        self.find_masked(text, scratch, out);
+    }
+
+    /// Names with one letter masked by `*` (`D*ctolib`, `C*rballiance`), as sellers write them
+    /// to dodge searches: each letter and digit is tried in the mask's place, in a copy of the
+    /// region around it (one byte for one byte, so offsets are unchanged). Only loose names,
+    /// and only hits that cover the mask, count; a mask is never a name's first letter.
+    fn find_masked(&self, text: &str, scratch: &mut Normalized, out: &mut Vec<Hit>) {
+        let b = text.as_bytes();
+        let mut examined = 0;
+        for star in memchr::memchr_iter(b'*', b) {
+            if examined == MAX_MASKS {
+                tracing::debug!(
+                    limit = MAX_MASKS,
+                    "more masked letters than examined in a window"
+                );
+                break;
+            }
+            let letter_before = star > 0 && b[star - 1].is_ascii_alphabetic();
+            let letter_after = b.get(star + 1).is_some_and(u8::is_ascii_alphabetic);
+            if !letter_before || !letter_after {
+                continue;
+            }
+            examined += 1;
+            // The region: from the start of the masked word to a little past the mask.
+            let word_start = b[..star]
+                .iter()
+                .rposition(|c| !c.is_ascii_alphanumeric())
+                .map_or(0, |p| p + 1);
+            let mut end = (star + MASK_REGION).min(b.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mut region = b[word_start..end].to_vec();
+            let at = star - word_start;
+            let mut found = Vec::new();
+            for guess in (b'a'..=b'z').chain(b'0'..=b'9') {
+                region[at] = guess;
+                let Ok(candidate) = std::str::from_utf8(&region) else {
+                    continue;
+                };
+                found.clear();
+                self.find_plain(candidate, scratch, &mut found);
+                let covering = found.iter().filter(|h| {
+                    h.start < at
+                        && h.end > at
+                        && matches!(h.target, Target::Entity(e) if !self.strict_entities[e as usize])
+                });
+                let mut any = false;
+                for h in covering {
+                    any = true;
+                    out.push(Hit {
+                        start: h.start + word_start,
+                        end: h.end + word_start,
+                        ..*h
+                    });
+                }
+                if any {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn find_plain(&self, text: &str, scratch: &mut Normalized, out: &mut Vec<Hit>) {
         let bytes = text.as_bytes();
         let first_new = out.len();
         let Ok(start_state) = self.automaton.start_state(Anchored::Yes) else {

@@ -163,6 +163,26 @@ fn domains_are_not_glued_from_words() {
 }
 
 #[test]
+fn a_letter_masked_by_a_star() {
+    assert!(hits("leak D*ctolib users", "doctolib"));
+    assert!(hits("base C*rballiance", "cerballiance"));
+    assert!(hits("PH*RMAGEST", "pharmagest"));
+    // Not at the name's first letter, not in strict names.
+    assert!(!hits("*octolib", "doctolib"));
+    assert!(!hits("H*S", "has"));
+    assert!(
+        hits("*Doctolib*", "doctolib"),
+        "emphasis is punctuation around the name"
+    );
+    let m = matcher();
+    let text = "vends D*ctolib.";
+    let r = m.scan_text("t", text, ScanOptions::default());
+    let span = &r.entities[0].matches[0];
+    assert_eq!(&text[span.start as usize..span.end as usize], "D*ctolib");
+    assert_eq!(span.text, "D*ctolib");
+}
+
+#[test]
 fn punctuation_breaks_names() {
     assert!(!hits("medecin, direct", "medecindirect"));
     assert!(!hits("medecin (direct)", "medecindirect"));
