@@ -5,8 +5,8 @@
 //! - `baseline/aho_corasick_default`: the `aho-corasick` crate with its default automaton
 //!   over the same names, aliases and domains, ASCII case-insensitive, no normalisation —
 //!   the number to compare with;
-//! - `vigie/identifiers_heavy` and `vigie/russian`: text dense in numbers, and Cyrillic text,
-//!   which take the matcher's slower paths.
+//! - `vigie/identifiers_heavy`, `vigie/russian` and `vigie/one_line_json`: text dense in
+//!   numbers, Cyrillic text, and a minified one-line dump, which take the matcher's slower paths.
 
 use std::path::Path;
 
@@ -125,6 +125,22 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(russian.len() as u64));
     g.bench_function("vigie/russian", |b| {
         b.iter(|| matcher.scan_text("bench", &russian, ScanOptions::default()))
+    });
+    // A minified JSON dump: one 8 MB line dense in phones and addresses (line look-ups must not
+    // go back to the start of the line for every identifier).
+    let mut rng = Rng(7);
+    let mut one_line = String::from("[");
+    while one_line.len() < 8 << 20 {
+        one_line.push_str(&format!(
+            "{{\"nom\":\"DUPONT\",\"tel\":\"06{:08}\",\"email\":\"x{}@chu-lyon.fr\"}},",
+            rng.next() % 100_000_000,
+            rng.next() % 1_000_000
+        ));
+    }
+    one_line.push(']');
+    g.throughput(Throughput::Bytes(one_line.len() as u64));
+    g.bench_function("vigie/one_line_json", |b| {
+        b.iter(|| matcher.scan_text("bench", &one_line, ScanOptions::default()))
     });
     g.finish();
 }

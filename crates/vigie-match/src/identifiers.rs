@@ -121,6 +121,10 @@ pub struct IdentifierFindings {
     pub personal_lines: Vec<usize>,
     /// (line start, weight) marks, folded into `personal_lines` at the end of the scan.
     marks: Vec<(usize, u8)>,
+    /// The last line start found, and the position it was found for: each pass moves forward,
+    /// so the next look-up only searches the bytes in between (a one-line JSON dump would
+    /// otherwise be searched back to its start for every identifier).
+    line_cache: (usize, usize),
     /// Amounts written with a currency (`500$`, `0.5 BTC`, `1 000 €`).
     pub prices: u64,
     /// Volume claims: a number followed by rows, records, patients... (`1.2M lines`).
@@ -136,12 +140,26 @@ impl IdentifierFindings {
 
     /// Marks the line of `at` as carrying an identifier.
     fn mark_line(&mut self, text: &[u8], at: usize) {
-        self.marks.push((line_start(text, at), STRONG));
+        let start = self.line_of(text, at);
+        self.marks.push((start, STRONG));
     }
 
     /// Marks the line of `at` as carrying a weaker personal field (a date, any e-mail).
     fn mark_line_weak(&mut self, text: &[u8], at: usize) {
-        self.marks.push((line_start(text, at), WEAK));
+        let start = self.line_of(text, at);
+        self.marks.push((start, WEAK));
+    }
+
+    /// The start of the line holding `at`, searching back only to the previous look-up.
+    fn line_of(&mut self, text: &[u8], at: usize) -> usize {
+        let (cached_at, cached_start) = self.line_cache;
+        let start = if at >= cached_at {
+            memchr::memrchr(b'\n', &text[cached_at..at]).map_or(cached_start, |p| cached_at + p + 1)
+        } else {
+            line_start(text, at)
+        };
+        self.line_cache = (at, start);
+        start
     }
 
     /// Keeps the lines whose marks add up to a personal row.
@@ -586,8 +604,8 @@ fn classify(
 /// The lowercase text of the line before `at`, up to 80 bytes.
 fn line_context(text: &str, at: usize) -> String {
     let b = text.as_bytes();
-    let start = line_start(b, at).max(at.saturating_sub(80));
-    let mut start = start;
+    let from = at.saturating_sub(80);
+    let mut start = memchr::memrchr(b'\n', &b[from..at]).map_or(from, |p| from + p + 1);
     while !text.is_char_boundary(start) {
         start += 1;
     }
@@ -756,7 +774,7 @@ fn scan_url_credentials(text: &str, hits: &[Hit], f: &mut IdentifierFindings) {
     let b = text.as_bytes();
     let mut seen_lines = HashSet::new();
     for hit in hits.iter().filter(|h| h.domain) {
-        let ls = line_start(b, hit.start);
+        let ls = f.line_of(b, hit.start);
         if !seen_lines.insert(ls) {
             continue;
         }

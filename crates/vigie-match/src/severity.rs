@@ -4,7 +4,8 @@
 //! the personal data it carries:
 //! - *personal data* (P): at least one valid NIR, a sample of at least 3 rows, or a valid
 //!   credential at a watched domain;
-//! - *bulk* (B): at least 10 valid NIRs, a sample of at least 10 rows, or 10 credentials.
+//! - *bulk* (B): at least 10 valid NIRs, a sample of at least 10 rows, 10 credentials, 50 e-mail
+//!   addresses at watched domains or 100 phone numbers (a one-line JSON dump has no rows).
 //!
 //! | severity | when |
 //! |---|---|
@@ -21,6 +22,10 @@ use vigie_core::{Category, IdentifierKind, Report, Severity, Topic};
 
 /// At least this many valid NIRs, sample rows or credentials make a bulk leak.
 pub const BULK: u64 = 10;
+/// At least this many e-mail addresses at watched domains make a bulk leak.
+pub const BULK_EMAILS: u64 = 50;
+/// At least this many phone numbers make a bulk leak (a contact page lists a few).
+pub const BULK_PHONES: u64 = 100;
 
 /// Computes the severity and its reasons from the rest of the report, and the news flag.
 pub fn rate(report: &Report, news: bool) -> (Severity, Vec<String>) {
@@ -43,6 +48,7 @@ pub fn rate(report: &Report, news: bool) -> (Severity, Vec<String>) {
         IdentifierKind::Rpps,
         IdentifierKind::Iban,
         IdentifierKind::HealthEmail,
+        IdentifierKind::Phone,
     ] {
         let n = report.valid(kind);
         if n > 0 {
@@ -69,7 +75,11 @@ pub fn rate(report: &Report, news: bool) -> (Severity, Vec<String>) {
         ));
     }
     let personal = nir > 0 || rows >= crate::sample::MIN_ROWS || credentials > 0;
-    let bulk = nir >= BULK || rows >= BULK || credentials >= BULK;
+    let bulk = nir >= BULK
+        || rows >= BULK
+        || credentials >= BULK
+        || report.valid(IdentifierKind::HealthEmail) >= BULK_EMAILS
+        || report.valid(IdentifierKind::Phone) >= BULK_PHONES;
     let any_valid = report.identifiers.values().any(|c| c.valid > 0);
     let offer = report.leak_offer;
     let counterfeit = report.topics.contains(&Topic::CounterfeitMedicine);
