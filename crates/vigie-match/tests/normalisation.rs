@@ -315,3 +315,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Any bytes at all: no panic, and every span slices the decoded text.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+        MATCHER.with(|m| {
+            let r = m.scan_bytes("t", &bytes, ScanOptions::default());
+            let text = vigie_match::document_text(&bytes);
+            for e in &r.entities {
+                for s in &e.matches {
+                    prop_assert!(text.get(s.start as usize..s.end as usize).is_some());
+                }
+            }
+            Ok(())
+        })?;
+    }
+
+    /// Text dense in the characters that steer the special paths.
+    #[test]
+    fn special_characters_never_panic(
+        text in "([0-9]{1,16}|[ .,;:|@$&*#/\\-_'’\\n\\t+()]|&#[0-9]{1,8};|&[a-z]{1,6};|[a-zA-Zé]{1,8}|[а-яё]{1,6}|\\u{200B}|<[a-z/]{1,5}>|FR76|2A|\\+33|t\\.me/){0,120}"
+    ) {
+        MATCHER.with(|m| {
+            let r = m.scan_text("t", &text, ScanOptions::default());
+            for e in &r.entities {
+                for s in &e.matches {
+                    prop_assert_eq!(&text[s.start as usize..s.end as usize], s.text.as_str());
+                }
+            }
+            let html = format!("<html><body><p>{text}</p></body></html>");
+            m.scan_bytes("t.html", html.as_bytes(), ScanOptions::default());
+            Ok(())
+        })?;
+    }
+}
