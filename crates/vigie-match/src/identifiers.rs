@@ -459,7 +459,10 @@ fn is_price(b: &[u8], run: &Run) -> bool {
         rest = tail;
     }
     let rest = rest.strip_prefix(b" ").unwrap_or(rest);
-    let head: Vec<u8> = rest.iter().take(5).map(u8::to_ascii_lowercase).collect();
+    let mut head = [0u8; 6];
+    for (slot, c) in head.iter_mut().zip(rest) {
+        *slot = c.to_ascii_lowercase();
+    }
     [
         "$", "€", "usd", "eur", "btc", "xmr", "usdt", "ltc", "euro", "dollar", "руб",
     ]
@@ -510,6 +513,11 @@ fn skip_decimal_part(after: &[u8]) -> &[u8] {
 /// multiplier (k, m, M, mln, million(s), тыс, млн), then a volume word.
 fn is_volume(b: &[u8], run: &Run) -> bool {
     let rest = skip_decimal_part(&b[run.end..]);
+    // Most numbers are followed by punctuation (a CSV field): no unit or word can follow.
+    let next = rest.iter().find(|&&c| c != b' ');
+    if !next.is_some_and(|&c| c.is_ascii_alphabetic() || c >= 0x80) {
+        return false;
+    }
     let raw = String::from_utf8_lossy(&rest[..rest.len().min(40)]);
     // Sizes of stolen data on leak sites: "1.4 TB", "312GB", "300 Go" (French units only in
     // their case, "to" and "go" being words).
@@ -1001,5 +1009,7 @@ mod tests {
         assert_eq!(f.prices, 2);
         assert!(f.kinds.is_empty());
         assert_eq!(f.personal_lines, vec![0]);
+        let f = scan_text("200 dollars, 5000 руб");
+        assert_eq!(f.prices, 2);
     }
 }
