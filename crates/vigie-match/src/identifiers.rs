@@ -248,7 +248,7 @@ pub fn scan(
 ) -> IdentifierFindings {
     let mut f = IdentifierFindings::default();
     let b = text.as_bytes();
-    let finess_context = finess_context || has_finess_context(b);
+    let finess_context = finess_context || mentions_finess(b);
     scan_digits(text, finess_context, &mut f);
     scan_emails(text, lexicon, &mut f);
     f.contacts += memmem::find_iter(b, b"t.me/").count() as u64;
@@ -257,10 +257,12 @@ pub fn scan(
     f
 }
 
-fn has_finess_context(b: &[u8]) -> bool {
-    ["finess", "FINESS", "Finess"]
-        .iter()
-        .any(|k| memmem::find(b, k.as_bytes()).is_some())
+/// Whether the text mentions FINESS, in any case (9-digit numbers are then FINESS numbers).
+pub(crate) fn mentions_finess(b: &[u8]) -> bool {
+    memchr::memchr2_iter(b'f', b'F', b).any(|at| {
+        b.get(at..at + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"finess"))
+    })
 }
 
 fn scan_digits(text: &str, finess_context: bool, f: &mut IdentifierFindings) {
@@ -633,7 +635,7 @@ fn scan_iban(text: &str, start: usize, f: &mut IdentifierFindings) -> Option<usi
             j += 1;
             last_end = j;
         } else if c == b' ' && b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric) {
-            if iban_length(country) == Some(chars.len()) {
+            if validate::iban_length(country) == Some(chars.len()) {
                 break;
             }
             j += 1;
@@ -641,7 +643,7 @@ fn scan_iban(text: &str, start: usize, f: &mut IdentifierFindings) -> Option<usi
             break;
         }
     }
-    let expected = iban_length(country);
+    let expected = validate::iban_length(country);
     let shape_ok = chars.len() >= 4
         && chars.as_bytes()[2..4].iter().all(u8::is_ascii_digit)
         && match expected {
@@ -657,10 +659,6 @@ fn scan_iban(text: &str, start: usize, f: &mut IdentifierFindings) -> Option<usi
         f.mark_line(b, start);
     }
     Some(last_end)
-}
-
-fn iban_length(country: &str) -> Option<usize> {
-    validate::iban_length(country)
 }
 
 fn is_local_char(c: u8) -> bool {

@@ -429,8 +429,7 @@ impl<R: Read> WindowReader<R> {
             Err(_) => String::from_utf8_lossy(&bytes),
         };
         if !self.finess_context {
-            let lower = new_text.to_ascii_lowercase();
-            self.finess_context = lower.contains("finess");
+            self.finess_context = identifiers::mentions_finess(new_text.as_bytes());
         }
         let mut text = std::mem::take(&mut self.carry);
         text.push_str(&new_text);
