@@ -5,16 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-need_apt=()
-# Nothing beyond the toolchain is needed yet; later stages add their packages here
-# (libclang-dev for RocksDB, tor for the lab network, chromium for the digest).
-for tool in python3; do
-  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  apt-get update -q && apt-get install -y -q "${need_apt[@]}"
-fi
-command -v cargo >/dev/null 2>&1 || { echo "ops/test.sh: cargo is missing (rustup toolchain expected)" >&2; exit 2; }
+source "$root/ops/deps.sh"
 if [ ! -d "$root/../shared/seeds" ]; then
   echo "ops/test.sh: ../shared/seeds not found beside the repository; the seed tests need it" >&2
   exit 2

@@ -12,6 +12,12 @@ pub struct Cli {
     /// More log output on stderr (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Configuration file (TOML); see ops/config/vigie.example.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Evidence store directory (default: the config's store.path, else `storage`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -23,6 +29,99 @@ pub enum Command {
     /// Check or build watchlists.
     #[command(subcommand)]
     Watchlist(WatchlistCommand),
+    /// Scan files and record them in the evidence store as sightings.
+    Ingest(IngestArgs),
+    /// List and show incidents (one sale or leak, wherever it was posted).
+    #[command(subcommand)]
+    Incidents(IncidentsCommand),
+    /// Check and export evidence.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Apply the retention policy to raw snapshots.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or directories (recursed).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Source label recorded with each sighting.
+    #[arg(long, default_value = "ingest")]
+    pub source: String,
+    /// When the files were collected (RFC 3339 or YYYY-MM-DD; default: now).
+    #[arg(long, value_name = "TIME")]
+    pub seen_at: Option<String>,
+    /// Watchlist files or directories; replaces the shipped lists. Repeatable.
+    #[arg(long = "watchlists", value_name = "DIR")]
+    pub watchlists: Vec<PathBuf>,
+    /// Files larger than this are skipped (logged), in bytes.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub max_bytes: u64,
+    /// Print one JSON object per file and a summary object.
+    #[arg(long)]
+    pub json: bool,
+    /// Matcher threads (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// Incidents, most recently seen first.
+    List {
+        /// Only incidents seen since this time (RFC 3339 or YYYY-MM-DD).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only incidents naming this watchlist id.
+        #[arg(long, value_name = "ID")]
+        entity: Option<String>,
+        /// Only incidents at or above this severity (info, low, medium, high, critical).
+        #[arg(long, value_name = "S")]
+        severity: Option<vigie_core::Severity>,
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One incident: sightings, organisations, masked identifier counts, hashes.
+    Show {
+        /// Incident id.
+        id: u64,
+        /// JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Recompute the chain of custody and every snapshot hash; exit 1 on the first broken link.
+    Verify {
+        /// JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an incident's snapshots, manifest and SHA256SUMS as a .tar.gz.
+    Export {
+        /// Incident id.
+        id: u64,
+        /// Output file.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Time-stamp the chain head now with the configured RFC 3161 authority.
+    Timestamp,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete raw bytes of snapshots with personal data older than retention.raw_days.
+    Apply {
+        /// Overrides retention.raw_days.
+        #[arg(long)]
+        days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -2,32 +2,48 @@
 //! exit code; each command lives in its own module.
 
 mod args;
+mod config;
+mod evidence;
+mod files;
+mod incidents;
+mod ingest;
 mod scan;
 mod shipped;
+mod timestamping;
 mod watchlist;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Exit codes, as grep: something found, nothing found, error.
+/// Exit codes, as grep: 0 something found (or done), 1 nothing found (or a check failed),
+/// 2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Found,
+    Success,
     NothingFound,
+    CheckFailed,
     Error,
 }
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     args::init_logging(cli.verbose);
-    let outcome = match cli.command {
-        args::Command::Scan(a) => scan::run(a),
-        args::Command::Watchlist(a) => watchlist::run(a),
-    };
+    let outcome = config::Config::load(cli.config.as_deref()).and_then(|config| {
+        let store = cli.store.as_deref();
+        match cli.command {
+            args::Command::Scan(a) => scan::run(a),
+            args::Command::Watchlist(a) => watchlist::run(a),
+            args::Command::Ingest(a) => ingest::run(a, &config, store),
+            args::Command::Incidents(c) => incidents::run(c, &config, store),
+            args::Command::Evidence(c) => evidence::run(c, &config, store),
+            args::Command::Retention(c) => evidence::retention(c, &config, store),
+        }
+    });
     match outcome {
-        Ok(Outcome::Found) => ExitCode::from(0),
-        Ok(Outcome::NothingFound) => ExitCode::from(1),
+        Ok(Outcome::Found | Outcome::Success) => ExitCode::from(0),
+        Ok(Outcome::NothingFound | Outcome::CheckFailed) => ExitCode::from(1),
         Ok(Outcome::Error) => ExitCode::from(2),
         Err(e) => {
             if is_broken_pipe(&e) {

@@ -95,26 +95,11 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     })
 }
 
-/// Adds a file, or every file under a directory (sorted, symlinks to directories not followed).
+/// Adds a file, or every file under a directory.
 fn collect(path: &Path, inputs: &mut Vec<Input>) -> io::Result<()> {
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_dir() {
-        inputs.push(Input::File(path.to_path_buf()));
-        return Ok(());
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(path)?.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let p = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            collect(&p, inputs)?;
-        } else if kind.is_file() || (kind.is_symlink() && p.is_file()) {
-            inputs.push(Input::File(p));
-        }
-    }
+    let mut files = Vec::new();
+    crate::files::collect(path, &mut files)?;
+    inputs.extend(files.into_iter().map(Input::File));
     Ok(())
 }
 

@@ -9,7 +9,9 @@
 //! - [`IdentifierKind`] and [`IdentifierCount`], the checksum-validated identifiers found in a text;
 //! - [`EntityFinding`] and [`Span`], where a watched organisation is named;
 //! - [`SampleFinding`], a block of delimited rows that looks like stolen records;
-//! - [`Report`], the whole finding for one document, serialisable as the `vigie scan --json` object.
+//! - [`Report`], the whole finding for one document, serialisable as the `vigie scan --json` object;
+//! - [`Signature`], a near-duplicate fingerprint of a document's text, which the store uses to
+//!   group reposts of one sale into one incident.
 //!
 //! Not for: I/O, matching, storage or networking. This crate has no dependency beyond `serde`
 //! and `thiserror`, so that every other crate can depend on it.
@@ -23,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod category;
+mod near_dup;
 mod report;
 mod severity;
 
@@ -30,4 +33,5 @@ pub use category::{Category, ParseCategoryError};
 pub use report::{
     EntityFinding, IdentifierCount, IdentifierKind, Report, SampleFinding, Span, Topic,
 };
+pub use near_dup::{Analysis, Signature, BANDS, BAND_ROWS, SIGNATURE_LEN};
 pub use severity::{ParseSeverityError, Severity};

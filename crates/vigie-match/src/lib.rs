@@ -60,6 +60,7 @@ mod html;
 mod identifiers;
 mod lexicon;
 mod lint;
+pub mod near_dup;
 pub mod normalize;
 pub mod offer;
 mod sample;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 
-use vigie_core::{EntityFinding, IdentifierCount, IdentifierKind, Report, Span};
+use vigie_core::{Analysis, EntityFinding, IdentifierCount, IdentifierKind, Report, Span};
 
 use crate::html::{html_to_text, looks_like_html};
 use crate::identifiers::{self, IdentifierFindings, KindValues};
@@ -141,6 +141,15 @@ impl Matcher {
     pub fn scan_bytes(&self, path: &str, bytes: &[u8], options: ScanOptions) -> Report {
         let text = document_text(bytes);
         self.scan_text(path, &text, options)
+    }
+
+    /// Scans a document given as bytes and computes its near-duplicate signature: what the
+    /// store records for a collected page or message.
+    pub fn analyze(&self, path: &str, bytes: &[u8], options: ScanOptions) -> Analysis {
+        let text = document_text(bytes);
+        let signature = crate::near_dup::signature(&text);
+        let report = self.scan_text(path, &text, options);
+        Analysis { report, signature }
     }
 
     /// Scans a stream in bounded windows; memory does not grow with the stream's size.

@@ -1,0 +1,103 @@
+//! The TOML configuration (`--config FILE`): typed, validated, unknown keys refused.
+//!
+//! Every section is optional; `ops/config/vigie.example.toml` documents each key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+    #[serde(default)]
+    pub timestamping: Option<TimestampingConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The store directory; relative paths are relative to the config file.
+    #[serde(default = "default_store")]
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: default_store(),
+        }
+    }
+}
+
+fn default_store() -> PathBuf {
+    PathBuf::from("storage")
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days the raw bytes of snapshots holding personal data are kept.
+    pub raw_days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampingConfig {
+    /// RFC 3161 Time-Stamp Authority URL (HTTP POST, `application/timestamp-query`).
+    pub url: String,
+    /// Minimum minutes between two time-stamps of the chain head.
+    #[serde(default = "default_interval")]
+    pub interval_minutes: u32,
+    /// PEM file with the TSA's CA certificate(s), used by `vigie evidence verify`.
+    pub ca_file: PathBuf,
+}
+
+fn default_interval() -> u32 {
+    60
+}
+
+impl Config {
+    /// Reads and validates a config file; `None` gives the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        let mut config: Config =
+            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        if config.store.path.is_relative() {
+            config.store.path = base.join(&config.store.path);
+        }
+        if let Some(t) = &mut config.timestamping {
+            if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
+                bail!(
+                    "invalid config {}: timestamping.url must be an http(s) URL, got {:?}",
+                    path.display(),
+                    t.url
+                );
+            }
+            if t.interval_minutes == 0 {
+                bail!("invalid config {}: timestamping.interval_minutes must be at least 1", path.display());
+            }
+            if t.ca_file.is_relative() {
+                t.ca_file = base.join(&t.ca_file);
+            }
+        }
+        if config.retention.raw_days == Some(0) {
+            bail!("invalid config {}: retention.raw_days must be at least 1", path.display());
+        }
+        Ok(config)
+    }
+
+    /// The store directory: `--store` wins over the config.
+    pub fn store_dir(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map_or_else(|| self.store.path.clone(), Path::to_path_buf)
+    }
+}

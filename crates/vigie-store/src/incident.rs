@@ -1,0 +1,285 @@
+//! Grouping snapshots into incidents, and incident queries.
+//!
+//! A content that rates [`MIN_SEVERITY`] or above belongs to an incident. It joins the
+//! incident of an already stored content when both hold:
+//! - their near-duplicate signatures agree on at least [`NEAR_DUP_THRESHOLD`] of their values
+//!   (estimated Jaccard similarity of word 3-shingles, after prices, handles and long tokens
+//!   are reduced to their class by the matcher), and
+//! - they name the same watched organisations (the sets intersect, or both are empty): a
+//!   sale template reused for another hospital is another incident.
+//!
+//! Candidates come from the LSH band index (16 bands of 4 values; see
+//! [`vigie_core::Signature::bands`]), never from a scan of the store; at most
+//! [`MAX_CANDIDATES_PER_BAND`] per band are compared, the most recent incidents first.
+
+use std::collections::BTreeSet;
+
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+use vigie_core::{Report, Severity};
+
+use crate::error::{bad, io, StoreError};
+use crate::keys::*;
+use crate::model::*;
+use crate::store::{union, Cfs, ContentHash, SightingOutcome, Store};
+
+/// Contents below this severity are stored but open no incident (a bare mention of a
+/// hospital is not an incident).
+pub const MIN_SEVERITY: Severity = Severity::Medium;
+/// Minimum signature agreement for two contents to be the same sale. Measured on the test
+/// reposts: edited prices, handles and contacts keep 0.8 – 1.0; different sales on one
+/// template share 0.3 – 0.7 and are told apart by their organisations.
+pub const NEAR_DUP_THRESHOLD: f64 = 0.5;
+/// Candidates compared per band, at most.
+pub const MAX_CANDIDATES_PER_BAND: usize = 16;
+
+pub(crate) enum Grouping {
+    Join(u64),
+    Open,
+}
+
+pub(crate) fn opens_incident(report: &Report) -> bool {
+    report.severity >= MIN_SEVERITY
+}
+
+fn entity_ids(record: &SnapshotRecord) -> BTreeSet<&str> {
+    record
+        .analysis
+        .report
+        .entities
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect()
+}
+
+/// Whether two contents name compatible organisations.
+pub fn same_organisations(a: &SnapshotRecord, b: &SnapshotRecord) -> bool {
+    let (ea, eb) = (entity_ids(a), entity_ids(b));
+    (ea.is_empty() && eb.is_empty()) || !ea.is_disjoint(&eb)
+}
+
+pub(crate) fn find_group(
+    store: &Store,
+    cfs: &Cfs<'_>,
+    record: &SnapshotRecord,
+) -> Result<Grouping, StoreError> {
+    let mut candidates: BTreeSet<(u64, ContentHash)> = BTreeSet::new();
+    for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
+        let prefix = band_prefix(band, value);
+        let mut seen = 0;
+        for item in store
+            .db
+            .iterator_cf(cfs.index, IteratorMode::From(&prefix, Direction::Forward))
+        {
+            let (k, _) = item.map_err(io)?;
+            if !k.starts_with(&prefix) || seen >= MAX_CANDIDATES_PER_BAND {
+                break;
+            }
+            seen += 1;
+            let incident = read_u64(&k[10..]).ok_or_else(|| bad("band index", "short key"))?;
+            let snapshot: ContentHash = k[18..].try_into().map_err(|e| bad("band index", e))?;
+            candidates.insert((incident, snapshot));
+        }
+    }
+    let mut best: Option<(f64, u64)> = None;
+    for (incident, snapshot) in candidates {
+        let Some(other) = store.snapshot_record(&snapshot)? else {
+            continue;
+        };
+        let similarity = record
+            .analysis
+            .signature
+            .similarity(&other.analysis.signature);
+        if similarity < NEAR_DUP_THRESHOLD || !same_organisations(record, &other) {
+            continue;
+        }
+        // Highest similarity wins; on a tie, the most recent incident.
+        if best.is_none_or(|(s, id)| similarity > s || (similarity == s && incident > id)) {
+            best = Some((similarity, incident));
+        }
+    }
+    Ok(match best {
+        Some((_, id)) => Grouping::Join(id),
+        None => Grouping::Open,
+    })
+}
+
+pub(crate) fn new_incident(id: u64, record: &SnapshotRecord) -> Incident {
+    Incident {
+        id,
+        opened_at: Timestamp::now(),
+        first_seen: record.first_seen,
+        last_seen: record.first_seen,
+        severity: Severity::Info,
+        why: Vec::new(),
+        entities: Vec::new(),
+        identifiers: Default::default(),
+        sample_rows: 0,
+        leak_offer: false,
+        cues: Vec::new(),
+        topics: Vec::new(),
+        snapshots: Vec::new(),
+        sightings: 0,
+        sources: Vec::new(),
+    }
+}
+
+pub(crate) fn absorb_snapshot(incident: &mut Incident, record: &SnapshotRecord, _opened: bool) {
+    let report = &record.analysis.report;
+    if report.severity > incident.severity || incident.why.is_empty() {
+        incident.severity = incident.severity.max(report.severity);
+        incident.why = report.why.clone();
+    }
+    union(
+        &mut incident.entities,
+        report.entities.iter().map(|e| EntityRef {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            category: e.category,
+        }),
+    );
+    for (kind, count) in &report.identifiers {
+        let slot = incident.identifiers.entry(*kind).or_default();
+        if count.valid > slot.valid {
+            slot.valid = count.valid;
+            slot.examples = count.examples.clone();
+        }
+        slot.invalid = slot.invalid.max(count.invalid);
+    }
+    if let Some(sample) = &report.sample {
+        incident.sample_rows = incident.sample_rows.max(sample.rows);
+    }
+    incident.leak_offer |= report.leak_offer;
+    union(&mut incident.cues, report.cues.iter().cloned());
+    union(&mut incident.topics, report.topics.iter().copied());
+    incident.snapshots.push(record.hash.clone());
+}
+
+pub(crate) fn absorb_sighting(
+    incident: &mut Incident,
+    sighting: &Sighting,
+    outcome: SightingOutcome,
+) {
+    if outcome == SightingOutcome::New {
+        incident.sightings += 1;
+    }
+    incident.first_seen = incident.first_seen.min(sighting.fetched_at);
+    incident.last_seen = incident.last_seen.max(sighting.fetched_at);
+    if !incident.sources.contains(&sighting.source) {
+        union(&mut incident.sources, [sighting.source.clone()]);
+    }
+}
+
+pub(crate) fn put_band_index(
+    batch: &mut WriteBatch,
+    cfs: &Cfs<'_>,
+    record: &SnapshotRecord,
+    incident: u64,
+    hash: &ContentHash,
+) {
+    for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
+        batch.put_cf(cfs.index, band_index(band, value, incident, hash), []);
+    }
+}
+
+/// Writes an incident and moves its index entries (time, severity, entities) from `before`.
+pub(crate) fn put_incident(
+    batch: &mut WriteBatch,
+    cfs: &Cfs<'_>,
+    incident: &Incident,
+    before: Option<&Incident>,
+) -> Result<(), StoreError> {
+    if let Some(old) = before {
+        batch.delete_cf(cfs.index, time_index(old.last_seen.0, old.id));
+        batch.delete_cf(cfs.index, severity_index(old.severity as u8, old.id));
+    }
+    batch.put_cf(cfs.index, time_index(incident.last_seen.0, incident.id), []);
+    batch.put_cf(
+        cfs.index,
+        severity_index(incident.severity as u8, incident.id),
+        [],
+    );
+    for e in &incident.entities {
+        batch.put_cf(cfs.index, entity_index(&e.id, incident.id), []);
+    }
+    let value = serde_json::to_vec(incident).map_err(|e| bad("incident", e))?;
+    batch.put_cf(cfs.incidents, u64_key(incident.id), value);
+    Ok(())
+}
+
+/// Filters for [`Store::incidents`].
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only incidents seen at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only incidents naming this watchlist id.
+    pub entity: Option<String>,
+    /// Only incidents at or above this severity.
+    pub min_severity: Option<Severity>,
+}
+
+impl Store {
+    /// Incidents matching the filter, most recently seen first. Uses the entity index when an
+    /// entity is given, the time index otherwise.
+    pub fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError> {
+        let cfs = self.cfs()?;
+        let mut ids: Vec<u64> = Vec::new();
+        if let Some(entity) = &filter.entity {
+            let prefix = entity_prefix(entity);
+            for item in self
+                .db
+                .iterator_cf(cfs.index, IteratorMode::From(&prefix, Direction::Forward))
+            {
+                let (k, _) = item.map_err(io)?;
+                if !k.starts_with(&prefix) {
+                    break;
+                }
+                ids.push(
+                    read_u64(&k[prefix.len()..]).ok_or_else(|| bad("entity index", "short key"))?,
+                );
+            }
+        } else {
+            let from = time_index(filter.since.map_or(i64::MIN, |t| t.0), 0);
+            for item in self
+                .db
+                .iterator_cf(cfs.index, IteratorMode::From(&from, Direction::Forward))
+            {
+                let (k, _) = item.map_err(io)?;
+                if k.first() != Some(&IDX_TIME) {
+                    break;
+                }
+                ids.push(read_u64(&k[9..]).ok_or_else(|| bad("time index", "short key"))?);
+            }
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(incident) = self.incident(id)? else {
+                continue;
+            };
+            if filter.since.is_some_and(|s| incident.last_seen < s) {
+                continue;
+            }
+            if filter.min_severity.is_some_and(|s| incident.severity < s) {
+                continue;
+            }
+            out.push(incident);
+        }
+        out.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(b.id.cmp(&a.id)));
+        out.dedup_by_key(|i| i.id);
+        Ok(out)
+    }
+
+    /// Every sighting of an incident's snapshots.
+    pub fn incident_sightings(
+        &self,
+        incident: &Incident,
+    ) -> Result<Vec<SightingRecord>, StoreError> {
+        let mut out = Vec::new();
+        for h in &incident.snapshots {
+            let hash =
+                crate::store::parse_hash(h).ok_or_else(|| bad("incident", "bad snapshot hash"))?;
+            out.extend(self.sightings_of(&hash)?);
+        }
+        out.sort_by_key(|s| (s.first_seen, s.id));
+        Ok(out)
+    }
+}

@@ -1,0 +1,119 @@
+//! Key layouts. Integers are big-endian so that RocksDB's byte order is numeric order.
+
+/// Store metadata: schema version, custody head, counters.
+pub const CF_META: &str = "meta";
+/// Original bytes by content hash.
+pub const CF_SNAPSHOTS: &str = "snapshots";
+/// Snapshot records (analysis, incident, purge time) by content hash.
+pub const CF_FINDINGS: &str = "findings";
+/// Sightings by content hash and sighting id.
+pub const CF_SIGHTINGS: &str = "sightings";
+/// Incidents by id.
+pub const CF_INCIDENTS: &str = "incidents";
+/// Secondary indexes (entity, time, severity, LSH bands, sighting identity).
+pub const CF_INDEX: &str = "index";
+/// Collector cursors by source id.
+pub const CF_CHECKPOINTS: &str = "checkpoints";
+/// Chain of custody by sequence number.
+pub const CF_CUSTODY: &str = "custody";
+/// RFC 3161 tokens by custody sequence number.
+pub const CF_TIMESTAMPS: &str = "timestamps";
+
+/// Every column family, in creation order.
+pub const ALL_CFS: [&str; 9] = [
+    CF_META,
+    CF_SNAPSHOTS,
+    CF_FINDINGS,
+    CF_SIGHTINGS,
+    CF_INCIDENTS,
+    CF_INDEX,
+    CF_CHECKPOINTS,
+    CF_CUSTODY,
+    CF_TIMESTAMPS,
+];
+
+pub const META_SCHEMA: &[u8] = b"schema_version";
+pub const META_HEAD: &[u8] = b"custody_head";
+pub const META_NEXT_INCIDENT: &[u8] = b"next_incident";
+pub const META_NEXT_SIGHTING: &[u8] = b"next_sighting";
+
+pub const IDX_ENTITY: u8 = b'E';
+pub const IDX_TIME: u8 = b'T';
+pub const IDX_SEVERITY: u8 = b'S';
+pub const IDX_BAND: u8 = b'L';
+pub const IDX_SIGHTING: u8 = b'K';
+
+pub fn u64_key(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+pub fn read_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?))
+}
+
+/// Time keys: milliseconds shifted so that negative times still sort first.
+pub fn time_bytes(ms: i64) -> [u8; 8] {
+    ((ms as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+pub fn sighting_key(hash: &[u8; 32], id: u64) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(hash);
+    k[32..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub fn entity_index(entity: &str, incident: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(entity.len() + 10);
+    k.push(IDX_ENTITY);
+    k.extend_from_slice(entity.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&incident.to_be_bytes());
+    k
+}
+
+pub fn entity_prefix(entity: &str) -> Vec<u8> {
+    let mut k = vec![IDX_ENTITY];
+    k.extend_from_slice(entity.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn time_index(last_seen: i64, incident: u64) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = IDX_TIME;
+    k[1..9].copy_from_slice(&time_bytes(last_seen));
+    k[9..].copy_from_slice(&incident.to_be_bytes());
+    k
+}
+
+pub fn severity_index(severity: u8, incident: u64) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = IDX_SEVERITY;
+    k[1] = severity;
+    k[2..].copy_from_slice(&incident.to_be_bytes());
+    k
+}
+
+pub fn band_prefix(band: usize, value: u64) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = IDX_BAND;
+    k[1] = band as u8;
+    k[2..].copy_from_slice(&value.to_be_bytes());
+    k
+}
+
+pub fn band_index(band: usize, value: u64, incident: u64, snapshot: &[u8; 32]) -> [u8; 50] {
+    let mut k = [0u8; 50];
+    k[..10].copy_from_slice(&band_prefix(band, value));
+    k[10..18].copy_from_slice(&incident.to_be_bytes());
+    k[18..].copy_from_slice(snapshot);
+    k
+}
+
+pub fn sighting_identity(identity: &[u8; 32]) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[0] = IDX_SIGHTING;
+    k[1..].copy_from_slice(identity);
+    k
+}

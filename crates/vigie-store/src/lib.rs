@@ -1,0 +1,98 @@
+//! Vigie's evidence store, on RocksDB: every collected page or message once, where and when it
+//! was seen, what the matcher found in it, the incidents it belongs to, and a chain of custody
+//! that proves none of it was altered.
+//!
+//! Overview:
+//! - [`Store::open`] (one writer process) and [`Store::open_read_only`] (queries while a
+//!   writer runs). The store directory (default `storage/`) holds the RocksDB database in
+//!   `db/`; a non-empty directory without it is refused, never written into.
+//! - [`Store::record`] takes a document's bytes, its [`Sighting`] and the matcher's
+//!   [`vigie_core::Analysis`], and writes in **one atomic batch** the snapshot if new, its
+//!   findings, the sighting, the incident and index updates, and the custody entries.
+//! - Incidents group reposts of one sale ([`incident`] explains the near-duplicate rule).
+//! - [`Store::verify`] recomputes the chain and every snapshot hash; [`Store::export_incident`]
+//!   writes a `.tar.gz` with a manifest and `SHA256SUMS`; [`Store::apply_retention`] deletes
+//!   raw bytes holding personal data after N days, as custody entries.
+//!
+//! Not for: matching (the caller passes the [`vigie_core::Analysis`]), fetching, or alerting.
+//!
+//! # Column families and key layouts
+//!
+//! Integers in keys are big-endian; hashes are raw 32-byte SHA-256; values are JSON unless
+//! said otherwise.
+//!
+//! | column family | key | value |
+//! |---|---|---|
+//! | `meta` | `schema_version` | u32 BE ([`SCHEMA_VERSION`]) |
+//! | | `custody_head` | [`Head`] |
+//! | | `next_incident`, `next_sighting` | u64 BE counters |
+//! | `snapshots` | content hash | original bytes (zstd-compressed by RocksDB) |
+//! | `findings` | content hash | [`SnapshotRecord`]: report, signature, incident, purge time |
+//! | `sightings` | content hash ‖ sighting id u64 | [`SightingRecord`] |
+//! | `incidents` | incident id u64 | [`Incident`] |
+//! | `index` | `E` ‖ entity id ‖ 0 ‖ incident id | empty: incidents by entity |
+//! | | `T` ‖ last seen (ms, sign bit flipped) ‖ incident id | empty: incidents by time |
+//! | | `S` ‖ severity u8 ‖ incident id | empty: incidents by severity |
+//! | | `L` ‖ band u8 ‖ band value u64 ‖ incident id ‖ content hash | empty: near-duplicate candidates |
+//! | | `K` ‖ SHA-256(source, locator, content hash) | sighting key: repeat sightings |
+//! | `checkpoints` | source id | collector cursor (opaque bytes) |
+//! | `custody` | sequence number u64 | [`CustodyEntry`] |
+//! | `timestamps` | custody sequence number u64 | RFC 3161 time-stamp token (DER) |
+//!
+//! # Example
+//!
+//! ```
+//! use vigie_core::{Analysis, Report, Severity, Signature, SIGNATURE_LEN};
+//! use vigie_store::{Locator, Sighting, SnapshotOutcome, Store, Timestamp};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut store = Store::open(dir.path()).unwrap();
+//! let report = Report {
+//!     path: "post".into(), entities: vec![], identifiers: Default::default(), sample: None,
+//!     leak_offer: false, cues: vec![], topics: vec![], severity: Severity::Info, why: vec![], bytes: 5,
+//! };
+//! let analysis = Analysis { report, signature: Signature([0; SIGNATURE_LEN]) };
+//! let sighting = Sighting {
+//!     source: "forum".into(),
+//!     locator: Locator::Url { url: "http://example.onion/t/1".into() },
+//!     fetched_at: Timestamp::now(),
+//!     collector: "doc".into(),
+//! };
+//! let first = store.record(b"hello", &sighting, Some(&analysis)).unwrap();
+//! assert_eq!(first.snapshot, SnapshotOutcome::New);
+//! let again = store.record(b"hello", &sighting, None).unwrap();
+//! assert_eq!(again.snapshot, SnapshotOutcome::Known);
+//! assert!(store.verify().unwrap().ok());
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod export;
+pub mod incident;
+mod keys;
+mod model;
+mod retention;
+mod store;
+mod verify;
+
+pub use error::StoreError;
+pub use export::{ExportSummary, EXPORT_FORMAT};
+pub use incident::IncidentFilter;
+pub use model::{
+    CustodyAction, CustodyEntry, EntityRef, Incident, Locator, Sighting, SightingRecord,
+    SnapshotRecord, Timestamp, GENESIS,
+};
+pub use retention::RetentionReport;
+pub use store::{
+    content_hash, parse_hash, ContentHash, Head, IncidentChange, Recorded, SightingOutcome,
+    SnapshotOutcome, Stats, Store, StoreReader, MARKER_FILE, SCHEMA_VERSION,
+};
+pub use verify::VerifyReport;
+
+/// Column family names, for tests and tools that inspect the database directly.
+pub mod column_families {
+    pub use crate::keys::{
+        ALL_CFS, CF_CHECKPOINTS, CF_CUSTODY, CF_FINDINGS, CF_INCIDENTS, CF_INDEX, CF_META,
+        CF_SIGHTINGS, CF_SNAPSHOTS, CF_TIMESTAMPS,
+    };
+}

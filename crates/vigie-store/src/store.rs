@@ -1,0 +1,746 @@
+//! Opening the store, and recording sightings.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rocksdb::{
+    ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, IteratorMode, Options, WriteBatch, DB,
+};
+use sha2::{Digest, Sha256};
+use tracing::{debug, info};
+use vigie_core::{Analysis, Severity};
+
+use crate::error::{bad, io, StoreError};
+use crate::incident::{self, Grouping};
+use crate::keys::*;
+use crate::model::*;
+
+/// The schema this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The RocksDB directory inside a store directory; its presence makes a directory a store.
+pub const MARKER_FILE: &str = "db";
+/// Files a fresh store directory may already hold (the repository's `storage/README.md`).
+const IGNORABLE: [&str; 3] = ["README.md", ".gitkeep", ".gitignore"];
+
+/// Content hash: SHA-256 of the original bytes.
+pub type ContentHash = [u8; 32];
+
+/// The SHA-256 of some bytes.
+pub fn content_hash(bytes: &[u8]) -> ContentHash {
+    Sha256::digest(bytes).into()
+}
+
+/// Parses a 64-digit hex content hash.
+pub fn parse_hash(hex_str: &str) -> Option<ContentHash> {
+    let v = hex::decode(hex_str).ok()?;
+    v.try_into().ok()
+}
+
+/// The evidence store. Open it with [`Store::open`] to write (one process at a time) or
+/// [`Store::open_read_only`] to query while a writer runs.
+pub struct Store {
+    pub(crate) db: Arc<DB>,
+    path: PathBuf,
+    read_only: bool,
+    pub(crate) head: Head,
+    next_incident: u64,
+    next_sighting: u64,
+}
+
+/// The chain of custody's last entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    /// Its sequence number (0 when the chain is empty).
+    pub seq: u64,
+    /// Its hash ([`GENESIS`] when the chain is empty).
+    pub hash: String,
+}
+
+/// Whether a content was new to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotOutcome {
+    /// First time this content is stored.
+    New,
+    /// The content was already stored (only the sighting is recorded).
+    Known,
+}
+
+/// Whether the sighting was new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SightingOutcome {
+    /// A new place or source for this content.
+    New,
+    /// The same source and place showing the same content again.
+    Repeat,
+}
+
+/// What happened to an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentChange {
+    /// A new incident was opened.
+    Opened,
+    /// The incident gained a snapshot or a sighting.
+    Updated,
+    /// Nothing changed (a repeat sighting).
+    Unchanged,
+}
+
+/// The outcome of [`Store::record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// SHA-256 of the content, hex.
+    pub hash: String,
+    /// New or known content.
+    pub snapshot: SnapshotOutcome,
+    /// New or repeated sighting.
+    pub sighting: SightingOutcome,
+    /// The incident the content belongs to, if any, and what happened to it.
+    pub incident: Option<(u64, IncidentChange)>,
+    /// The severity of the content's analysis.
+    pub severity: Severity,
+}
+
+pub(crate) struct Cfs<'a> {
+    pub meta: &'a ColumnFamily,
+    pub snapshots: &'a ColumnFamily,
+    pub findings: &'a ColumnFamily,
+    pub sightings: &'a ColumnFamily,
+    pub incidents: &'a ColumnFamily,
+    pub index: &'a ColumnFamily,
+    pub checkpoints: &'a ColumnFamily,
+    pub custody: &'a ColumnFamily,
+    pub timestamps: &'a ColumnFamily,
+}
+
+fn cf_options() -> Options {
+    let mut o = Options::default();
+    // zstd is the only codec compiled in (see Cargo.toml).
+    o.set_compression_type(DBCompressionType::Zstd);
+    o.set_bottommost_compression_type(DBCompressionType::Zstd);
+    o
+}
+
+fn db_options() -> Options {
+    let mut o = cf_options();
+    o.create_if_missing(true);
+    o.create_missing_column_families(true);
+    o.set_keep_log_file_num(4);
+    o.set_max_open_files(512);
+    o.increase_parallelism(2);
+    o
+}
+
+fn directory_is_fresh(dir: &Path) -> Result<bool, StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(StoreError::Io(format!("{}: {e}", dir.display()))),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+        let name = entry.file_name();
+        if !IGNORABLE.iter().any(|i| name == *i) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn open_error(path: &Path, e: rocksdb::Error) -> StoreError {
+    let detail = e.clone().into_string();
+    if detail.contains("lock") || detail.contains("Resource temporarily unavailable") {
+        return StoreError::Locked {
+            path: path.to_path_buf(),
+            detail,
+        };
+    }
+    match e.kind() {
+        rocksdb::ErrorKind::IOError if detail.contains("No space") => StoreError::Io(detail),
+        _ => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        },
+    }
+}
+
+impl Store {
+    /// Opens the store in `dir` for writing, creating it if `dir` is missing or empty.
+    ///
+    /// A non-empty directory that is not a store is refused, as is a store written by a newer
+    /// schema. Only one process may hold a store open for writing.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db_path = dir.join(MARKER_FILE);
+        let creating = !db_path.exists();
+        if creating {
+            if !directory_is_fresh(dir)? {
+                return Err(StoreError::NotAStore {
+                    path: dir.to_path_buf(),
+                });
+            }
+            std::fs::create_dir_all(&db_path)
+                .map_err(|e| StoreError::Io(format!("{}: {e}", db_path.display())))?;
+        } else if !db_path.join("CURRENT").exists() {
+            return Err(StoreError::Corrupt {
+                path: dir.to_path_buf(),
+                detail: format!("{} has no CURRENT file", db_path.display()),
+            });
+        }
+        let cfs = ALL_CFS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options()));
+        let db = DB::open_cf_descriptors(&db_options(), &db_path, cfs)
+            .map_err(|e| open_error(dir, e))?;
+        if creating {
+            db.put_cf(
+                db.cf_handle(CF_META)
+                    .ok_or_else(|| missing_cf(dir, CF_META))?,
+                META_SCHEMA,
+                SCHEMA_VERSION.to_be_bytes(),
+            )
+            .map_err(io)?;
+            db.flush_wal(true).map_err(io)?;
+            info!(path = %dir.display(), "created evidence store");
+        }
+        Store::finish_open(db, dir, false)
+    }
+
+    /// Opens an existing store for queries. Works while another process writes (it sees the
+    /// store as it was when opened).
+    pub fn open_read_only(dir: &Path) -> Result<Store, StoreError> {
+        let db_path = dir.join(MARKER_FILE);
+        if !db_path.exists() {
+            if dir.exists() && !directory_is_fresh(dir)? {
+                return Err(StoreError::NotAStore {
+                    path: dir.to_path_buf(),
+                });
+            }
+            return Err(StoreError::Missing {
+                path: dir.to_path_buf(),
+            });
+        }
+        if !db_path.join("CURRENT").exists() {
+            return Err(StoreError::Corrupt {
+                path: dir.to_path_buf(),
+                detail: format!("{} has no CURRENT file", db_path.display()),
+            });
+        }
+        let db = DB::open_cf_for_read_only(&cf_options(), &db_path, ALL_CFS, false)
+            .map_err(|e| open_error(dir, e))?;
+        Store::finish_open(db, dir, true)
+    }
+
+    fn finish_open(db: DB, dir: &Path, read_only: bool) -> Result<Store, StoreError> {
+        let meta = db
+            .cf_handle(CF_META)
+            .ok_or_else(|| missing_cf(dir, CF_META))?;
+        let schema = db.get_cf(meta, META_SCHEMA).map_err(io)?;
+        let schema = match schema.as_deref().map(<[u8; 4]>::try_from) {
+            Some(Ok(b)) => u32::from_be_bytes(b),
+            _ => {
+                return Err(StoreError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: "no schema version: a RocksDB database, but not Vigie's".into(),
+                })
+            }
+        };
+        if schema > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: dir.to_path_buf(),
+                found: schema,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let head = match db.get_cf(meta, META_HEAD).map_err(io)? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| bad("custody head", e))?,
+            None => Head {
+                seq: 0,
+                hash: GENESIS.to_string(),
+            },
+        };
+        let counter = |key: &[u8]| -> Result<u64, StoreError> {
+            Ok(db
+                .get_cf(meta, key)
+                .map_err(io)?
+                .and_then(|v| read_u64(&v))
+                .unwrap_or(1))
+        };
+        let next_incident = counter(META_NEXT_INCIDENT)?;
+        let next_sighting = counter(META_NEXT_SIGHTING)?;
+        debug!(path = %dir.display(), read_only, custody_seq = head.seq, "opened evidence store");
+        Ok(Store {
+            db: Arc::new(db),
+            path: dir.to_path_buf(),
+            read_only,
+            head,
+            next_incident,
+            next_sighting,
+        })
+    }
+
+    /// The store directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The chain of custody's head.
+    pub fn custody_head(&self) -> &Head {
+        &self.head
+    }
+
+    pub(crate) fn cfs(&self) -> Result<Cfs<'_>, StoreError> {
+        let get = |name: &str| {
+            self.db
+                .cf_handle(name)
+                .ok_or_else(|| missing_cf(&self.path, name))
+        };
+        Ok(Cfs {
+            meta: get(CF_META)?,
+            snapshots: get(CF_SNAPSHOTS)?,
+            findings: get(CF_FINDINGS)?,
+            sightings: get(CF_SIGHTINGS)?,
+            incidents: get(CF_INCIDENTS)?,
+            index: get(CF_INDEX)?,
+            checkpoints: get(CF_CHECKPOINTS)?,
+            custody: get(CF_CUSTODY)?,
+            timestamps: get(CF_TIMESTAMPS)?,
+        })
+    }
+
+    /// A handle that other threads can use to ask whether a content is already stored.
+    pub fn reader(&self) -> StoreReader {
+        StoreReader {
+            db: Arc::clone(&self.db),
+        }
+    }
+
+    /// Whether this content is already stored (collectors skip matching it again).
+    pub fn contains(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        let cfs = self.cfs()?;
+        Ok(self
+            .db
+            .get_pinned_cf(cfs.findings, hash)
+            .map_err(io)?
+            .is_some())
+    }
+
+    /// The stored record of a content.
+    pub fn snapshot_record(
+        &self,
+        hash: &ContentHash,
+    ) -> Result<Option<SnapshotRecord>, StoreError> {
+        let cfs = self.cfs()?;
+        match self.db.get_pinned_cf(cfs.findings, hash).map_err(io)? {
+            Some(v) => Ok(Some(
+                serde_json::from_slice(&v).map_err(|e| bad("findings", e))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The original bytes of a content (`None` if unknown or purged by retention).
+    pub fn snapshot_bytes(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        let cfs = self.cfs()?;
+        self.db.get_cf(cfs.snapshots, hash).map_err(io)
+    }
+
+    /// Records one sighting of `content`, in one atomic batch: the snapshot if new, its
+    /// findings, the sighting, incident and index updates, and the custody entries.
+    ///
+    /// `analysis` is required when the content is new; for known content it is ignored (the
+    /// stored analysis stands), so a caller may skip matching content that [`Store::contains`].
+    pub fn record(
+        &mut self,
+        content: &[u8],
+        sighting: &Sighting,
+        analysis: Option<&Analysis>,
+    ) -> Result<Recorded, StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let hash = content_hash(content);
+        let hash_hex = hex::encode(hash);
+        let cfs = self.cfs()?;
+        let mut batch = WriteBatch::default();
+        let mut chain = Chain::new(&self.head);
+        let existing = self.snapshot_record(&hash)?;
+        let snapshot_outcome = if existing.is_some() {
+            SnapshotOutcome::Known
+        } else {
+            SnapshotOutcome::New
+        };
+        let mut next_incident = self.next_incident;
+        let mut next_sighting = self.next_sighting;
+
+        // The snapshot, its findings and its incident.
+        let (record, incident_change) = match existing {
+            Some(record) => (record, None),
+            None => {
+                let analysis =
+                    analysis.ok_or_else(|| StoreError::MissingAnalysis(hash_hex.clone()))?;
+                let mut record = SnapshotRecord {
+                    hash: hash_hex.clone(),
+                    size: content.len() as u64,
+                    first_seen: sighting.fetched_at,
+                    analysis: analysis.clone(),
+                    incident: None,
+                    purged_at: None,
+                };
+                batch.put_cf(cfs.snapshots, hash, content);
+                chain.append(
+                    &mut batch,
+                    cfs.custody,
+                    CustodyAction::SnapshotAdded,
+                    &hash_hex,
+                    &hash_hex,
+                );
+                let mut change = None;
+                if incident::opens_incident(&analysis.report) {
+                    let grouping = incident::find_group(self, &cfs, &record)?;
+                    let (incident, opened) = match grouping {
+                        Grouping::Join(id) => {
+                            (self.incident(id)?.ok_or(StoreError::NoIncident(id))?, false)
+                        }
+                        Grouping::Open => {
+                            let id = next_incident;
+                            next_incident += 1;
+                            (incident::new_incident(id, &record), true)
+                        }
+                    };
+                    let before = (!opened).then(|| incident.clone());
+                    let mut incident = incident;
+                    incident::absorb_snapshot(&mut incident, &record, opened);
+                    record.incident = Some(incident.id);
+                    incident::put_band_index(&mut batch, &cfs, &record, incident.id, &hash);
+                    change = Some((incident, before, opened));
+                }
+                let value = serde_json::to_vec(&record).map_err(|e| bad("findings", e))?;
+                batch.put_cf(cfs.findings, hash, value);
+                (record, change)
+            }
+        };
+
+        // The sighting: new, or the same source and place again.
+        let identity = sighting_identity_hash(sighting, &hash);
+        let identity_key = sighting_identity(&identity);
+        let (sighting_outcome, sighting_record, sighting_key) =
+            match self.db.get_pinned_cf(cfs.index, identity_key).map_err(io)? {
+                Some(key) => {
+                    let key: [u8; 40] = key
+                        .as_ref()
+                        .try_into()
+                        .map_err(|e| bad("sighting index", e))?;
+                    let old = self
+                        .db
+                        .get_pinned_cf(cfs.sightings, key)
+                        .map_err(io)?
+                        .ok_or_else(|| bad("sighting", "indexed sighting is missing"))?;
+                    let mut rec: SightingRecord =
+                        serde_json::from_slice(&old).map_err(|e| bad("sighting", e))?;
+                    rec.first_seen = rec.first_seen.min(sighting.fetched_at);
+                    rec.last_seen = rec.last_seen.max(sighting.fetched_at);
+                    rec.times_seen += 1;
+                    (SightingOutcome::Repeat, rec, key)
+                }
+                None => {
+                    let id = next_sighting;
+                    next_sighting += 1;
+                    let key = sighting_key(&hash, id);
+                    batch.put_cf(cfs.index, identity_key, key);
+                    let rec = SightingRecord {
+                        id,
+                        snapshot: hash_hex.clone(),
+                        source: sighting.source.clone(),
+                        locator: sighting.locator.clone(),
+                        collector: sighting.collector.clone(),
+                        first_seen: sighting.fetched_at,
+                        last_seen: sighting.fetched_at,
+                        times_seen: 1,
+                    };
+                    (SightingOutcome::New, rec, key)
+                }
+            };
+        let sighting_bytes =
+            serde_json::to_vec(&sighting_record).map_err(|e| bad("sighting", e))?;
+        let action = match sighting_outcome {
+            SightingOutcome::New => CustodyAction::SightingAdded,
+            SightingOutcome::Repeat => CustodyAction::SightingUpdated,
+        };
+        chain.append(
+            &mut batch,
+            cfs.custody,
+            action,
+            &hex::encode(sighting_key),
+            &hex::encode(Sha256::digest(&sighting_bytes)),
+        );
+        batch.put_cf(cfs.sightings, sighting_key, &sighting_bytes);
+
+        // The incident gains the sighting.
+        let incident_result = match (incident_change, record.incident) {
+            (Some((mut incident, before, opened)), _) => {
+                incident::absorb_sighting(&mut incident, sighting, sighting_outcome);
+                incident::put_incident(&mut batch, &cfs, &incident, before.as_ref())?;
+                Some((
+                    incident.id,
+                    if opened {
+                        IncidentChange::Opened
+                    } else {
+                        IncidentChange::Updated
+                    },
+                ))
+            }
+            (None, Some(id)) => {
+                let before = self.incident(id)?.ok_or(StoreError::NoIncident(id))?;
+                let mut incident = before.clone();
+                incident::absorb_sighting(&mut incident, sighting, sighting_outcome);
+                if incident != before {
+                    incident::put_incident(&mut batch, &cfs, &incident, Some(&before))?;
+                }
+                let change = if sighting_outcome == SightingOutcome::New {
+                    IncidentChange::Updated
+                } else {
+                    IncidentChange::Unchanged
+                };
+                Some((id, change))
+            }
+            (None, None) => None,
+        };
+
+        batch.put_cf(cfs.meta, META_NEXT_INCIDENT, u64_key(next_incident));
+        batch.put_cf(cfs.meta, META_NEXT_SIGHTING, u64_key(next_sighting));
+        chain.put_head(&mut batch, cfs.meta)?;
+        self.db.write(batch).map_err(io)?;
+        // Only now that the batch is on disk do the in-memory counters move.
+        self.head = chain.head;
+        self.next_incident = next_incident;
+        self.next_sighting = next_sighting;
+        Ok(Recorded {
+            hash: hash_hex,
+            snapshot: snapshot_outcome,
+            sighting: sighting_outcome,
+            incident: incident_result,
+            severity: record.analysis.report.severity,
+        })
+    }
+
+    /// Forces the write-ahead log to disk (at the end of a run; each batch is already
+    /// durable against a crash of the process, this makes it durable against a power cut).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Ok(());
+        }
+        self.db.flush_wal(true).map_err(io)
+    }
+
+    /// Flushes memtables into compressed table files (at the end of a run: the store on disk
+    /// is then compact, and reopening it replays no log).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Ok(());
+        }
+        let cfs = self.cfs()?;
+        let all = [cfs.meta, cfs.snapshots, cfs.findings, cfs.sightings, cfs.incidents, cfs.index, cfs.checkpoints, cfs.custody, cfs.timestamps];
+        self.db.flush_cfs_opt(&all, &rocksdb::FlushOptions::default()).map_err(io)
+    }
+
+    /// A collector's saved cursor.
+    pub fn checkpoint(&self, source: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let cfs = self.cfs()?;
+        self.db
+            .get_cf(cfs.checkpoints, source.as_bytes())
+            .map_err(io)
+    }
+
+    /// Saves a collector's cursor.
+    pub fn set_checkpoint(&mut self, source: &str, cursor: &[u8]) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        let cfs = self.cfs()?;
+        self.db
+            .put_cf(cfs.checkpoints, source.as_bytes(), cursor)
+            .map_err(io)
+    }
+
+    /// One incident.
+    pub fn incident(&self, id: u64) -> Result<Option<Incident>, StoreError> {
+        let cfs = self.cfs()?;
+        match self
+            .db
+            .get_pinned_cf(cfs.incidents, u64_key(id))
+            .map_err(io)?
+        {
+            Some(v) => Ok(Some(
+                serde_json::from_slice(&v).map_err(|e| bad("incident", e))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The sightings of one content, oldest id first.
+    pub fn sightings_of(&self, hash: &ContentHash) -> Result<Vec<SightingRecord>, StoreError> {
+        let cfs = self.cfs()?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            cfs.sightings,
+            IteratorMode::From(hash, rocksdb::Direction::Forward),
+        ) {
+            let (k, v) = item.map_err(io)?;
+            if !k.starts_with(hash) {
+                break;
+            }
+            out.push(serde_json::from_slice(&v).map_err(|e| bad("sighting", e))?);
+        }
+        Ok(out)
+    }
+
+    /// Store-wide counts.
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        let cfs = self.cfs()?;
+        let count = |cf: &ColumnFamily| -> Result<u64, StoreError> {
+            let mut n = 0;
+            for item in self.db.iterator_cf(cf, IteratorMode::Start) {
+                item.map_err(io)?;
+                n += 1;
+            }
+            Ok(n)
+        };
+        Ok(Stats {
+            snapshots: count(cfs.findings)?,
+            raw_snapshots: count(cfs.snapshots)?,
+            sightings: count(cfs.sightings)?,
+            incidents: count(cfs.incidents)?,
+            custody_entries: self.head.seq,
+        })
+    }
+
+    /// All custody entries, in chain order (as stored: [`crate::verify`] checks them).
+    pub fn custody_entries(&self) -> Result<Vec<CustodyEntry>, StoreError> {
+        let cfs = self.cfs()?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(cfs.custody, IteratorMode::Start) {
+            let (_, v) = item.map_err(io)?;
+            out.push(serde_json::from_slice(&v).map_err(|e| bad("custody", e))?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn write_batch(
+        &mut self,
+        batch: WriteBatch,
+        chain: Chain,
+    ) -> Result<(), StoreError> {
+        self.db.write(batch).map_err(io)?;
+        self.head = chain.head;
+        Ok(())
+    }
+
+    pub(crate) fn ensure_writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            Err(StoreError::ReadOnly)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A cheap, thread-safe handle for the one question workers ask before matching a document.
+#[derive(Clone)]
+pub struct StoreReader {
+    db: Arc<DB>,
+}
+
+impl StoreReader {
+    /// Whether this content is already stored (then it need not be matched again).
+    pub fn contains(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        let cf = self
+            .db
+            .cf_handle(CF_FINDINGS)
+            .ok_or_else(|| StoreError::Io("column family findings is missing".into()))?;
+        Ok(self.db.get_pinned_cf(cf, hash).map_err(io)?.is_some())
+    }
+}
+
+/// Store-wide counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Distinct contents recorded.
+    pub snapshots: u64,
+    /// Of which raw bytes are still held.
+    pub raw_snapshots: u64,
+    /// Sightings.
+    pub sightings: u64,
+    /// Incidents.
+    pub incidents: u64,
+    /// Custody entries.
+    pub custody_entries: u64,
+}
+
+/// Custody entries staged for one batch.
+pub(crate) struct Chain {
+    pub head: Head,
+}
+
+impl Chain {
+    pub fn new(head: &Head) -> Chain {
+        Chain { head: head.clone() }
+    }
+
+    pub fn append(
+        &mut self,
+        batch: &mut WriteBatch,
+        cf: &ColumnFamily,
+        action: CustodyAction,
+        key: &str,
+        object: &str,
+    ) {
+        let mut entry = CustodyEntry {
+            seq: self.head.seq + 1,
+            time: Timestamp::now(),
+            action,
+            key: key.to_string(),
+            object: object.to_string(),
+            prev: self.head.hash.clone(),
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash();
+        // Serialising this plain struct cannot fail.
+        let value = serde_json::to_vec(&entry).unwrap_or_default();
+        batch.put_cf(cf, u64_key(entry.seq), value);
+        self.head = Head {
+            seq: entry.seq,
+            hash: entry.hash,
+        };
+    }
+
+    pub fn put_head(&self, batch: &mut WriteBatch, meta: &ColumnFamily) -> Result<(), StoreError> {
+        let v = serde_json::to_vec(&self.head).map_err(|e| bad("custody head", e))?;
+        batch.put_cf(meta, META_HEAD, v);
+        Ok(())
+    }
+}
+
+fn sighting_identity_hash(sighting: &Sighting, hash: &ContentHash) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(sighting.source.as_bytes());
+    h.update([0]);
+    // Locator JSON is deterministic (derived field order).
+    h.update(serde_json::to_vec(&sighting.locator).unwrap_or_default());
+    h.update([0]);
+    h.update(hash);
+    h.finalize().into()
+}
+
+fn missing_cf(path: &Path, name: &str) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("column family {name} is missing"),
+    }
+}
+
+/// Sorted, de-duplicated union.
+pub(crate) fn union<T: Ord + Clone>(a: &mut Vec<T>, b: impl IntoIterator<Item = T>) {
+    let mut set: BTreeSet<T> = a.drain(..).collect();
+    set.extend(b);
+    a.extend(set);
+}
