@@ -133,7 +133,7 @@ fn sigkill_mid_ingest_loses_nothing_and_reingest_adds_no_duplicate() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let posts = dir.path().join("posts");
-    let n = 6000;
+    let n = 3000;
     generate_posts(&posts, n);
     let mut child: Child = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .arg("--store")

@@ -76,9 +76,11 @@ pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Pat
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let reader = store.reader();
-    let (job_tx, job_rx) = bounded::<(usize, PathBuf)>(threads * 4);
-    let (done_tx, done_rx) = bounded::<Prepared>(threads * 4);
     thread::scope(|scope| -> Result<()> {
+        // Channels live inside the scope: when recording fails, dropping the receivers stops
+        // the workers and the feeder instead of leaving them blocked on a full channel.
+        let (job_tx, job_rx) = bounded::<(usize, PathBuf)>(threads * 4);
+        let (done_tx, done_rx) = bounded::<Prepared>(threads * 4);
         for _ in 0..threads {
             let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
             let (matcher, reader) = (Arc::clone(&matcher), reader.clone());
@@ -92,7 +94,7 @@ pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Pat
                 }
             });
         }
-        drop(done_tx);
+        drop((job_rx, done_tx));
         let feeder_paths = paths.clone();
         scope.spawn(move || {
             for job in feeder_paths.into_iter().enumerate() {

@@ -5,8 +5,9 @@
 //! - their near-duplicate signatures agree on at least [`NEAR_DUP_THRESHOLD`] of their values
 //!   (estimated Jaccard similarity of word 3-shingles, after prices, handles and long tokens
 //!   are reduced to their class by the matcher), and
-//! - they name the same watched organisations (the sets intersect, or both are empty): a
-//!   sale template reused for another hospital is another incident.
+//! - they are about the same organisation: the first organisation one names (the victim, in a
+//!   title) is named by the other, or neither names any. A sale template reused for another
+//!   hospital is another incident, even when both samples mention the same insurer.
 //!
 //! Candidates come from the LSH band index (16 bands of 4 values; see
 //! [`vigie_core::Signature::bands`]), never from a scan of the store; at most
@@ -41,20 +42,16 @@ pub(crate) fn opens_incident(report: &Report) -> bool {
     report.severity >= MIN_SEVERITY
 }
 
-fn entity_ids(record: &SnapshotRecord) -> BTreeSet<&str> {
-    record
-        .analysis
-        .report
-        .entities
-        .iter()
-        .map(|e| e.id.as_str())
-        .collect()
-}
-
-/// Whether two contents name compatible organisations.
+/// Whether two contents are about the same organisation: the first organisation either names
+/// (entities are sorted by first mention) is named by the other, or neither names any.
 pub fn same_organisations(a: &SnapshotRecord, b: &SnapshotRecord) -> bool {
-    let (ea, eb) = (entity_ids(a), entity_ids(b));
-    (ea.is_empty() && eb.is_empty()) || !ea.is_disjoint(&eb)
+    let (ea, eb) = (&a.analysis.report.entities, &b.analysis.report.entities);
+    let names = |list: &[vigie_core::EntityFinding], id: &str| list.iter().any(|e| e.id == id);
+    match (ea.first(), eb.first()) {
+        (None, None) => true,
+        (Some(pa), Some(pb)) => names(eb, &pa.id) || names(ea, &pb.id),
+        _ => false,
+    }
 }
 
 pub(crate) fn find_group(

@@ -409,3 +409,22 @@ fn checkpoints_round_trip_and_survive_reopening() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.checkpoint("forum-a").unwrap().as_deref(), Some(&b"page=3;post=991"[..]));
 }
+
+#[test]
+#[ignore = "prints the similarity table behind NEAR_DUP_THRESHOLD; run with --ignored --nocapture"]
+fn print_similarity_table() {
+    let files = [
+        "forum_a_original.txt",
+        "forum_b_repost_price.txt",
+        "forum_c_new_handle.txt",
+        "telegram_chan1_msg812.txt",
+        "telegram_chan2_msg77.txt",
+        "template_other_sale_rennes.txt",
+        "template_other_sale_lyon.txt",
+    ];
+    let sigs: Vec<_> = files.iter().map(|f| vigie_match::near_dup::signature(&fixture(f))).collect();
+    for (i, f) in files.iter().enumerate() {
+        let row: Vec<String> = sigs.iter().map(|s| format!("{:.2}", sigs[i].similarity(s))).collect();
+        println!("{f:32} {}", row.join(" "));
+    }
+}

@@ -214,17 +214,15 @@ pub fn token_unix_time(token: &[u8]) -> Option<i64> {
     i64::try_from(info.gen_time.to_unix_duration().as_secs()).ok()
 }
 
-/// The TSTInfo of a token, without checking its signature (to read the imprint and nonce).
+/// The TSTInfo of a token, with its signature checked but not the signer's certificate path
+/// (to read the imprint, nonce and time; [`verify`] checks the path against the CA).
 fn tst_info_unverified(token: &[u8]) -> Result<TstInfo, TimestampError> {
-    let refused = |e: der::Error| TimestampError::Refused(format!("token content: {e}"));
-    let info = cms::content_info::ContentInfo::from_der(token).map_err(refused)?;
-    let signed: cms::signed_data::SignedData = info.content.decode_as().map_err(refused)?;
-    let econtent = signed
-        .encap_content_info
-        .econtent
-        .ok_or_else(|| TimestampError::Refused("token without TSTInfo".into()))?;
-    let octets: OctetString = econtent.decode_as().map_err(refused)?;
-    TstInfo::from_der(octets.as_bytes()).map_err(refused)
+    let refused = |e: &dyn std::fmt::Display| TimestampError::Refused(format!("token content: {e}"));
+    let mut cms = CmsContentInfo::from_der(token).map_err(|e| refused(&e))?;
+    let mut content = Vec::new();
+    cms.verify(None, None, None, Some(&mut content), CMSOptions::BINARY | CMSOptions::NOVERIFY)
+        .map_err(|e| refused(&e))?;
+    TstInfo::from_der(&content).map_err(|e| refused(&e))
 }
 
 fn gen_time(info: &TstInfo) -> String {
