@@ -84,14 +84,20 @@ impl Config {
                 );
             }
             if t.interval_minutes == 0 {
-                bail!("invalid config {}: timestamping.interval_minutes must be at least 1", path.display());
+                bail!(
+                    "invalid config {}: timestamping.interval_minutes must be at least 1",
+                    path.display()
+                );
             }
             if t.ca_file.is_relative() {
                 t.ca_file = base.join(&t.ca_file);
             }
         }
         if config.retention.raw_days == Some(0) {
-            bail!("invalid config {}: retention.raw_days must be at least 1", path.display());
+            bail!(
+                "invalid config {}: retention.raw_days must be at least 1",
+                path.display()
+            );
         }
         Ok(config)
     }

@@ -12,7 +12,11 @@ use crate::config::Config;
 use crate::incidents::open_for_queries;
 use crate::{timestamping, Outcome};
 
-pub fn run(command: EvidenceCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
+pub fn run(
+    command: EvidenceCommand,
+    config: &Config,
+    store_flag: Option<&Path>,
+) -> Result<Outcome> {
     match command {
         EvidenceCommand::Verify { json } => verify(config, store_flag, json),
         EvidenceCommand::Export { id, out } => {
@@ -45,7 +49,8 @@ pub fn run(command: EvidenceCommand, config: &Config, store_flag: Option<&Path>)
                 bail!("no [timestamping] section in the config: set timestamping.url and ca_file");
             };
             let dir = config.store_dir(store_flag);
-            let mut store = Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
+            let mut store = Store::open(&dir)
+                .with_context(|| format!("opening the store {}", dir.display()))?;
             let stamped = timestamping::stamp_head(&mut store, tsa, true)?;
             match stamped {
                 Some(seq) => println!("custody entry {seq} time-stamped by {}", tsa.url),
@@ -83,10 +88,18 @@ fn verify(config: &Config, store_flag: Option<&Path>, json: bool) -> Result<Outc
             println!("  also: {p}");
         }
     }
-    Ok(if report.ok() { Outcome::Success } else { Outcome::CheckFailed })
+    Ok(if report.ok() {
+        Outcome::Success
+    } else {
+        Outcome::CheckFailed
+    })
 }
 
-pub fn retention(command: RetentionCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
+pub fn retention(
+    command: RetentionCommand,
+    config: &Config,
+    store_flag: Option<&Path>,
+) -> Result<Outcome> {
     match command {
         RetentionCommand::Apply { days } => {
             let Some(days) = days.or(config.retention.raw_days) else {
@@ -96,7 +109,8 @@ pub fn retention(command: RetentionCommand, config: &Config, store_flag: Option<
                 bail!("--days must be at least 1");
             }
             let dir = config.store_dir(store_flag);
-            let mut store = Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
+            let mut store = Store::open(&dir)
+                .with_context(|| format!("opening the store {}", dir.display()))?;
             let report = store.apply_retention(days, Timestamp::now())?;
             println!(
                 "retention {days} days: purged raw bytes of {} snapshot(s); kept {} with personal data still in period, {} without personal data",

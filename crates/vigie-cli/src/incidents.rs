@@ -23,7 +23,11 @@ struct Shown<'a> {
     sightings: Vec<SightingRecord>,
 }
 
-pub fn run(command: IncidentsCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
+pub fn run(
+    command: IncidentsCommand,
+    config: &Config,
+    store_flag: Option<&Path>,
+) -> Result<Outcome> {
     let store = open_for_queries(config, store_flag)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -34,12 +38,13 @@ pub fn run(command: IncidentsCommand, config: &Config, store_flag: Option<&Path>
             severity,
             json,
         } => {
-            let since = match since {
-                Some(s) => Some(
-                    Timestamp::parse(&s).with_context(|| format!("--since {s:?}: expected RFC 3339 or YYYY-MM-DD"))?,
-                ),
-                None => None,
-            };
+            let since =
+                match since {
+                    Some(s) => Some(Timestamp::parse(&s).with_context(|| {
+                        format!("--since {s:?}: expected RFC 3339 or YYYY-MM-DD")
+                    })?),
+                    None => None,
+                };
             let filter = IncidentFilter {
                 since,
                 entity,
@@ -53,7 +58,11 @@ pub fn run(command: IncidentsCommand, config: &Config, store_flag: Option<&Path>
                 }
             } else {
                 if !incidents.is_empty() {
-                    writeln!(out, "{:>6}  {:<8}  {:<24}  {:>9}  organisations", "id", "severity", "last seen", "sightings")?;
+                    writeln!(
+                        out,
+                        "{:>6}  {:<8}  {:<24}  {:>9}  organisations",
+                        "id", "severity", "last seen", "sightings"
+                    )?;
                 }
                 for i in &incidents {
                     writeln!(
@@ -68,7 +77,11 @@ pub fn run(command: IncidentsCommand, config: &Config, store_flag: Option<&Path>
                 }
             }
             out.flush()?;
-            Ok(if incidents.is_empty() { Outcome::NothingFound } else { Outcome::Found })
+            Ok(if incidents.is_empty() {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
         }
         IncidentsCommand::Show { id, json } => {
             let incident = store
@@ -76,7 +89,8 @@ pub fn run(command: IncidentsCommand, config: &Config, store_flag: Option<&Path>
                 .with_context(|| format!("no incident {id} in {}", store.path().display()))?;
             let mut snapshots = Vec::new();
             for h in &incident.snapshots {
-                let hash = vigie_store::parse_hash(h).context("damaged incident: bad snapshot hash")?;
+                let hash =
+                    vigie_store::parse_hash(h).context("damaged incident: bad snapshot hash")?;
                 if let Some(r) = store.snapshot_record(&hash)? {
                     snapshots.push(r);
                 }
@@ -103,7 +117,11 @@ fn organisations(i: &Incident) -> String {
     if i.entities.is_empty() {
         return "(no watched organisation)".into();
     }
-    i.entities.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+    i.entities
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn write_incident(
@@ -121,7 +139,13 @@ fn write_incident(
         writeln!(out, "  organisation {} ({}, {})", e.name, e.category, e.id)?;
     }
     for (kind, count) in &i.identifiers {
-        write!(out, "  identifiers {}: {} valid, {} look-alikes", kind.label(), count.valid, count.invalid)?;
+        write!(
+            out,
+            "  identifiers {}: {} valid, {} look-alikes",
+            kind.label(),
+            count.valid,
+            count.invalid
+        )?;
         if !count.examples.is_empty() {
             write!(out, " (e.g. {})", count.examples.join(", "))?;
         }
@@ -130,13 +154,21 @@ fn write_incident(
     if i.sample_rows > 0 {
         writeln!(out, "  sample      {} rows", i.sample_rows)?;
     }
-    writeln!(out, "  offer       {}", if i.leak_offer { "yes" } else { "no" })?;
+    writeln!(
+        out,
+        "  offer       {}",
+        if i.leak_offer { "yes" } else { "no" }
+    )?;
     if !i.cues.is_empty() {
         writeln!(out, "  cues        {}", i.cues.join(", "))?;
     }
     writeln!(out, "  snapshots ({}):", snapshots.len())?;
     for s in snapshots {
-        write!(out, "    sha256:{}  {} bytes  first seen {}  {}", s.hash, s.size, s.first_seen, s.analysis.report.severity)?;
+        write!(
+            out,
+            "    sha256:{}  {} bytes  first seen {}  {}",
+            s.hash, s.size, s.first_seen, s.analysis.report.severity
+        )?;
         if let Some(p) = s.purged_at {
             write!(out, "  raw bytes purged {p}")?;
         }

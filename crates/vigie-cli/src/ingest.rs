@@ -51,7 +51,11 @@ struct FileLine<'a> {
     incident_change: Option<&'static str>,
 }
 
-pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Path>) -> Result<Outcome> {
+pub fn run(
+    args: IngestArgs,
+    config: &Config,
+    store_flag: Option<&std::path::Path>,
+) -> Result<Outcome> {
     let seen_at = match &args.seen_at {
         Some(s) => Timestamp::parse(s)
             .with_context(|| format!("--seen-at {s:?}: expected RFC 3339 or YYYY-MM-DD"))?,
@@ -60,7 +64,8 @@ pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Pat
     let watchlist = shipped::load(&args.watchlists)?;
     let matcher = Arc::new(Matcher::new(&watchlist).context("compiling the watchlists")?);
     let dir = config.store_dir(store_flag);
-    let mut store = Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
+    let mut store =
+        Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
     let mut paths = Vec::new();
     let mut summary = Summary::default();
     for p in &args.paths {
@@ -88,7 +93,14 @@ pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Pat
             scope.spawn(move || {
                 for (index, path) in job_rx {
                     let result = prepare(&matcher, &reader, &path, max);
-                    if done_tx.send(Prepared { index, path, result }).is_err() {
+                    if done_tx
+                        .send(Prepared {
+                            index,
+                            path,
+                            result,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -134,7 +146,10 @@ pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Pat
             summary.incidents_opened.len(),
             summary.incidents_updated.len()
         )?;
-        for (label, ids) in [("opened", &summary.incidents_opened), ("updated", &summary.incidents_updated)] {
+        for (label, ids) in [
+            ("opened", &summary.incidents_opened),
+            ("updated", &summary.incidents_updated),
+        ] {
             for id in ids {
                 if let Some(i) = store.incident(*id)? {
                     let names: Vec<&str> = i.entities.iter().map(|e| e.name.as_str()).collect();
@@ -144,14 +159,22 @@ pub fn run(args: IngestArgs, config: &Config, store_flag: Option<&std::path::Pat
                         i.id,
                         i.severity.to_string(),
                         i.sightings,
-                        if names.is_empty() { "(no watched organisation)".to_string() } else { names.join(", ") }
+                        if names.is_empty() {
+                            "(no watched organisation)".to_string()
+                        } else {
+                            names.join(", ")
+                        }
                     )?;
                 }
             }
         }
     }
     out.flush()?;
-    Ok(if summary.errors > 0 { Outcome::Error } else { Outcome::Success })
+    Ok(if summary.errors > 0 {
+        Outcome::Error
+    } else {
+        Outcome::Success
+    })
 }
 
 /// Reads a file; matches it only if its content is not stored yet. `Ok(None)`: skipped.
@@ -171,7 +194,8 @@ fn prepare(
     let known = reader
         .contains(&content_hash(&bytes))
         .map_err(|e| io::Error::other(e.to_string()))?;
-    let analysis = (!known).then(|| matcher.analyze(&path.display().to_string(), &bytes, ScanOptions::default()));
+    let analysis = (!known)
+        .then(|| matcher.analyze(&path.display().to_string(), &bytes, ScanOptions::default()));
     Ok(Some((bytes, analysis)))
 }
 
@@ -199,7 +223,9 @@ fn record_one(
     summary.files += 1;
     let sighting = Sighting {
         source: args.source.clone(),
-        locator: Locator::File { path: label.clone() },
+        locator: Locator::File {
+            path: label.clone(),
+        },
         fetched_at: seen_at,
         collector: "ingest".into(),
     };

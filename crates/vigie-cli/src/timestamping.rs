@@ -28,7 +28,8 @@ pub fn stamp_head(store: &mut Store, tsa: &TimestampingConfig, force: bool) -> R
             return Ok(None);
         }
     }
-    let digest: [u8; 32] = hex_digest(&head.hash).context("the custody head hash is not SHA-256 hex")?;
+    let digest: [u8; 32] =
+        hex_digest(&head.hash).context("the custody head hash is not SHA-256 hex")?;
     let token = vigie_timestamp::Authority::new(&tsa.url, TSA_TIMEOUT)
         .stamp(&digest)
         .with_context(|| format!("time-stamping custody entry {}", head.seq))?;
@@ -64,22 +65,32 @@ pub fn check_tokens(store: &Store, tsa: Option<&TimestampingConfig>) -> Result<T
         return Ok(check);
     }
     let Some(tsa) = tsa else {
-        tracing::warn!(tokens = tokens.len(), "time-stamp tokens not checked: no [timestamping] ca_file in the config");
+        tracing::warn!(
+            tokens = tokens.len(),
+            "time-stamp tokens not checked: no [timestamping] ca_file in the config"
+        );
         return Ok(check);
     };
-    let ca = std::fs::read(&tsa.ca_file).with_context(|| format!("reading {}", tsa.ca_file.display()))?;
+    let ca = std::fs::read(&tsa.ca_file)
+        .with_context(|| format!("reading {}", tsa.ca_file.display()))?;
     for (seq, token) in tokens {
         let Some(entry) = store.custody_entry(seq)? else {
-            check.problems.push(format!("time-stamp token for custody entry {seq}, which is missing"));
+            check.problems.push(format!(
+                "time-stamp token for custody entry {seq}, which is missing"
+            ));
             continue;
         };
         let Some(digest) = hex_digest(&entry.hash) else {
-            check.problems.push(format!("custody entry {seq}: hash is not SHA-256 hex"));
+            check
+                .problems
+                .push(format!("custody entry {seq}: hash is not SHA-256 hex"));
             continue;
         };
         match vigie_timestamp::verify(&token, &digest, &ca) {
             Ok(_) => check.checked += 1,
-            Err(e) => check.problems.push(format!("time-stamp token for custody entry {seq}: {e}")),
+            Err(e) => check
+                .problems
+                .push(format!("time-stamp token for custody entry {seq}: {e}")),
         }
     }
     Ok(check)

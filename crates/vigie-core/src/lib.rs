@@ -30,8 +30,8 @@ mod report;
 mod severity;
 
 pub use category::{Category, ParseCategoryError};
+pub use near_dup::{Analysis, Signature, BANDS, BAND_ROWS, SIGNATURE_LEN};
 pub use report::{
     EntityFinding, IdentifierCount, IdentifierKind, Report, SampleFinding, Span, Topic,
 };
-pub use near_dup::{Analysis, Signature, BANDS, BAND_ROWS, SIGNATURE_LEN};
 pub use severity::{ParseSeverityError, Severity};

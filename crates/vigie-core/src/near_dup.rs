@@ -22,7 +22,12 @@ pub struct Signature(#[serde(with = "hex_values")] pub [u32; SIGNATURE_LEN]);
 impl Signature {
     /// Estimated Jaccard similarity of the two documents' shingle sets, in `[0, 1]`.
     pub fn similarity(&self, other: &Signature) -> f64 {
-        let equal = self.0.iter().zip(other.0.iter()).filter(|(a, b)| a == b).count();
+        let equal = self
+            .0
+            .iter()
+            .zip(other.0.iter())
+            .filter(|(a, b)| a == b)
+            .count();
         equal as f64 / SIGNATURE_LEN as f64
     }
 

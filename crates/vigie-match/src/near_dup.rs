@@ -153,7 +153,10 @@ mod tests {
         let edited = SALE
             .replace("4000 USD", "3500 USD")
             .replace("@dax_seller", "@daxdb_official")
-            .replace("ABCDEF0123456789ABCDEF0123456789ABCDEF012345", "99887766554433221100FFEEDDCCBBAA0011223344");
+            .replace(
+                "ABCDEF0123456789ABCDEF0123456789ABCDEF012345",
+                "99887766554433221100FFEEDDCCBBAA0011223344",
+            );
         let s = signature(SALE).similarity(&signature(&edited));
         assert!(s >= 0.9, "similarity {s}");
         // Case, accents and layout do not matter.

@@ -539,8 +539,20 @@ impl Store {
             return Ok(());
         }
         let cfs = self.cfs()?;
-        let all = [cfs.meta, cfs.snapshots, cfs.findings, cfs.sightings, cfs.incidents, cfs.index, cfs.checkpoints, cfs.custody, cfs.timestamps];
-        self.db.flush_cfs_opt(&all, &rocksdb::FlushOptions::default()).map_err(io)
+        let all = [
+            cfs.meta,
+            cfs.snapshots,
+            cfs.findings,
+            cfs.sightings,
+            cfs.incidents,
+            cfs.index,
+            cfs.checkpoints,
+            cfs.custody,
+            cfs.timestamps,
+        ];
+        self.db
+            .flush_cfs_opt(&all, &rocksdb::FlushOptions::default())
+            .map_err(io)
     }
 
     /// A collector's saved cursor.

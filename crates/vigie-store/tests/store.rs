@@ -33,7 +33,9 @@ fn matcher() -> Matcher {
 }
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/reposts").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/reposts")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -53,10 +55,26 @@ fn record(store: &mut Store, m: &Matcher, text: &str, s: &Sighting) -> Recorded 
 
 const REPOSTS: [(&str, &str, &str); 5] = [
     ("forum_a_original.txt", "forum-a", "http://aaaa.onion/t/1"),
-    ("forum_b_repost_price.txt", "forum-b", "http://bbbb.onion/viewtopic.php?t=9"),
-    ("forum_c_new_handle.txt", "forum-c", "http://cccc.onion/threads/77"),
-    ("telegram_chan1_msg812.txt", "telegram:chan1", "https://t.me/chan1/812"),
-    ("telegram_chan2_msg77.txt", "telegram:chan2", "https://t.me/chan2/77"),
+    (
+        "forum_b_repost_price.txt",
+        "forum-b",
+        "http://bbbb.onion/viewtopic.php?t=9",
+    ),
+    (
+        "forum_c_new_handle.txt",
+        "forum-c",
+        "http://cccc.onion/threads/77",
+    ),
+    (
+        "telegram_chan1_msg812.txt",
+        "telegram:chan1",
+        "https://t.me/chan1/812",
+    ),
+    (
+        "telegram_chan2_msg77.txt",
+        "telegram:chan2",
+        "https://t.me/chan2/77",
+    ),
 ];
 
 #[test]
@@ -66,12 +84,24 @@ fn one_sale_reposted_on_three_forums_and_two_channels_is_one_incident() {
     let m = matcher();
     let mut incident_ids = Vec::new();
     for (i, (file, source, url)) in REPOSTS.iter().enumerate() {
-        let r = record(&mut store, &m, &fixture(file), &sighting(source, url, &format!("2026-11-0{}", i + 1)));
-        assert_eq!(r.snapshot, SnapshotOutcome::New, "{file}: the reposts are edited, so distinct contents");
+        let r = record(
+            &mut store,
+            &m,
+            &fixture(file),
+            &sighting(source, url, &format!("2026-11-0{}", i + 1)),
+        );
+        assert_eq!(
+            r.snapshot,
+            SnapshotOutcome::New,
+            "{file}: the reposts are edited, so distinct contents"
+        );
         assert!(r.severity >= Severity::High, "{file}: {:?}", r.severity);
         incident_ids.push(r.incident.expect("a sale opens or joins an incident").0);
     }
-    assert!(incident_ids.iter().all(|&id| id == incident_ids[0]), "{incident_ids:?}");
+    assert!(
+        incident_ids.iter().all(|&id| id == incident_ids[0]),
+        "{incident_ids:?}"
+    );
     let incident = store.incident(incident_ids[0]).unwrap().unwrap();
     assert_eq!(incident.sightings, 5);
     assert_eq!(incident.snapshots.len(), 5);
@@ -81,14 +111,25 @@ fn one_sale_reposted_on_three_forums_and_two_channels_is_one_incident() {
     assert_eq!(incident.last_seen, Timestamp::parse("2026-11-05").unwrap());
 
     // The same template reused for other hospitals' data: other incidents.
-    for (file, org) in [("template_other_sale_rennes.txt", "chu-rennes"), ("template_other_sale_lyon.txt", "hcl")] {
-        let r = record(&mut store, &m, &fixture(file), &sighting("forum-a", file, "2026-11-06"));
+    for (file, org) in [
+        ("template_other_sale_rennes.txt", "chu-rennes"),
+        ("template_other_sale_lyon.txt", "hcl"),
+    ] {
+        let r = record(
+            &mut store,
+            &m,
+            &fixture(file),
+            &sighting("forum-a", file, "2026-11-06"),
+        );
         let (id, change) = r.incident.unwrap();
         assert_eq!(change, IncidentChange::Opened, "{file}");
         assert_ne!(id, incident_ids[0]);
         assert_eq!(store.incident(id).unwrap().unwrap().entities[0].id, org);
     }
-    assert_eq!(store.incidents(&IncidentFilter::default()).unwrap().len(), 3);
+    assert_eq!(
+        store.incidents(&IncidentFilter::default()).unwrap().len(),
+        3
+    );
     assert!(store.verify().unwrap().ok());
 }
 
@@ -100,6 +141,14 @@ fn signature_similarity_of_the_fixtures_supports_the_threshold() {
     for (file, _, _) in &REPOSTS[1..] {
         let s = original.similarity(&sig(file));
         assert!(s >= 0.75, "{file}: {s}");
+    }
+    // The same template filled in for another sale stays below the threshold on its own.
+    for other in [
+        "template_other_sale_rennes.txt",
+        "template_other_sale_lyon.txt",
+    ] {
+        let s = original.similarity(&sig(other));
+        assert!(s < incident::NEAR_DUP_THRESHOLD, "{other}: {s}");
     }
     let unrelated = vigie_match::near_dup::signature(
         "Selling access to a French clinic's VPN, domain admin, 3 sites, price 2k, escrow ok",
@@ -113,20 +162,45 @@ fn identical_content_is_stored_once_and_repeat_sightings_are_counted() {
     let mut store = Store::open(dir.path()).unwrap();
     let m = matcher();
     let text = fixture("forum_a_original.txt");
-    let a = record(&mut store, &m, &text, &sighting("forum-a", "http://aaaa.onion/t/1", "2026-11-01"));
+    let a = record(
+        &mut store,
+        &m,
+        &text,
+        &sighting("forum-a", "http://aaaa.onion/t/1", "2026-11-01"),
+    );
     // Known content needs no analysis.
     let b = store
-        .record(text.as_bytes(), &sighting("forum-b", "http://bbbb.onion/t/2", "2026-11-02"), None)
+        .record(
+            text.as_bytes(),
+            &sighting("forum-b", "http://bbbb.onion/t/2", "2026-11-02"),
+            None,
+        )
         .unwrap();
     let c = store
-        .record(text.as_bytes(), &sighting("forum-a", "http://aaaa.onion/t/1", "2026-11-03"), None)
+        .record(
+            text.as_bytes(),
+            &sighting("forum-a", "http://aaaa.onion/t/1", "2026-11-03"),
+            None,
+        )
         .unwrap();
-    assert_eq!((a.snapshot, a.sighting), (SnapshotOutcome::New, SightingOutcome::New));
-    assert_eq!((b.snapshot, b.sighting), (SnapshotOutcome::Known, SightingOutcome::New));
-    assert_eq!((c.snapshot, c.sighting), (SnapshotOutcome::Known, SightingOutcome::Repeat));
+    assert_eq!(
+        (a.snapshot, a.sighting),
+        (SnapshotOutcome::New, SightingOutcome::New)
+    );
+    assert_eq!(
+        (b.snapshot, b.sighting),
+        (SnapshotOutcome::Known, SightingOutcome::New)
+    );
+    assert_eq!(
+        (c.snapshot, c.sighting),
+        (SnapshotOutcome::Known, SightingOutcome::Repeat)
+    );
     assert_eq!(c.incident.unwrap().1, IncidentChange::Unchanged);
     let stats = store.stats().unwrap();
-    assert_eq!((stats.snapshots, stats.sightings, stats.incidents), (1, 2, 1));
+    assert_eq!(
+        (stats.snapshots, stats.sightings, stats.incidents),
+        (1, 2, 1)
+    );
     let sightings = store.sightings_of(&content_hash(text.as_bytes())).unwrap();
     let again = sightings.iter().find(|s| s.source == "forum-a").unwrap();
     assert_eq!(again.times_seen, 2);
@@ -142,7 +216,13 @@ fn identical_content_is_stored_once_and_repeat_sightings_are_counted() {
     assert_eq!(store.stats().unwrap().sightings, 2);
     assert!(store.verify().unwrap().ok());
     // Original bytes come back unchanged.
-    assert_eq!(store.snapshot_bytes(&content_hash(text.as_bytes())).unwrap().unwrap(), text.as_bytes());
+    assert_eq!(
+        store
+            .snapshot_bytes(&content_hash(text.as_bytes()))
+            .unwrap()
+            .unwrap(),
+        text.as_bytes()
+    );
 }
 
 #[test]
@@ -150,14 +230,21 @@ fn low_severity_content_is_kept_without_an_incident() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let m = matcher();
-    let r = record(&mut store, &m, "Le CHU de Nantes ouvre un nouveau service de pédiatrie.", &sighting("news", "u", "2026-11-01"));
+    let r = record(
+        &mut store,
+        &m,
+        "Le CHU de Nantes ouvre un nouveau service de pédiatrie.",
+        &sighting("news", "u", "2026-11-01"),
+    );
     assert!(r.severity <= Severity::Low);
     assert!(r.incident.is_none());
     assert_eq!(store.stats().unwrap().snapshots, 1);
 }
 
 fn raw_db(dir: &Path) -> DB {
-    let cfs = ALL_CFS.iter().map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
+    let cfs = ALL_CFS
+        .iter()
+        .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
     DB::open_cf_descriptors(&Options::default(), dir.join(MARKER_FILE), cfs).unwrap()
 }
 
@@ -167,14 +254,23 @@ fn populated() -> tempfile::TempDir {
     let mut store = Store::open(dir.path()).unwrap();
     let m = matcher();
     for (i, (file, source, url)) in REPOSTS.iter().enumerate() {
-        record(&mut store, &m, &fixture(file), &sighting(source, url, &format!("2026-11-0{}", i + 1)));
+        record(
+            &mut store,
+            &m,
+            &fixture(file),
+            &sighting(source, url, &format!("2026-11-0{}", i + 1)),
+        );
     }
     assert!(store.verify().unwrap().ok());
     dir
 }
 
 fn problems(dir: &Path) -> Vec<String> {
-    Store::open_read_only(dir).unwrap().verify().unwrap().problems
+    Store::open_read_only(dir)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problems
 }
 
 #[test]
@@ -183,7 +279,11 @@ fn verify_catches_an_edited_snapshot_byte() {
     {
         let db = raw_db(dir.path());
         let cf = db.cf_handle(CF_SNAPSHOTS).unwrap();
-        let (k, v) = db.iterator_cf(cf, rocksdb::IteratorMode::Start).next().unwrap().unwrap();
+        let (k, v) = db
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .next()
+            .unwrap()
+            .unwrap();
         let mut v = v.to_vec();
         v[10] ^= 0x01;
         db.put_cf(cf, k, v).unwrap();
@@ -197,19 +297,27 @@ fn verify_catches_a_deleted_custody_entry() {
     let dir = populated();
     {
         let db = raw_db(dir.path());
-        db.delete_cf(db.cf_handle(CF_CUSTODY).unwrap(), 4u64.to_be_bytes()).unwrap();
+        db.delete_cf(db.cf_handle(CF_CUSTODY).unwrap(), 4u64.to_be_bytes())
+            .unwrap();
     }
     let p = problems(dir.path());
     assert!(p[0].contains("custody entry 4 missing"), "{p:?}");
     // Deleting the last entry leaves no gap, but the recorded head disagrees.
     let dir = populated();
-    let last = Store::open_read_only(dir.path()).unwrap().custody_head().seq;
+    let last = Store::open_read_only(dir.path())
+        .unwrap()
+        .custody_head()
+        .seq;
     {
         let db = raw_db(dir.path());
-        db.delete_cf(db.cf_handle(CF_CUSTODY).unwrap(), last.to_be_bytes()).unwrap();
+        db.delete_cf(db.cf_handle(CF_CUSTODY).unwrap(), last.to_be_bytes())
+            .unwrap();
     }
     let p = problems(dir.path());
-    assert!(p.iter().any(|x| x.contains("removed from the end")), "{p:?}");
+    assert!(
+        p.iter().any(|x| x.contains("removed from the end")),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -233,7 +341,11 @@ fn verify_catches_an_edited_sighting_and_a_rewritten_entry() {
     {
         let db = raw_db(dir.path());
         let cf = db.cf_handle(CF_SIGHTINGS).unwrap();
-        let (k, v) = db.iterator_cf(cf, rocksdb::IteratorMode::Start).next().unwrap().unwrap();
+        let (k, v) = db
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .next()
+            .unwrap()
+            .unwrap();
         let mut rec: serde_json::Value = serde_json::from_slice(&v).unwrap();
         rec["source"] = "somewhere-else".into();
         db.put_cf(cf, k, serde_json::to_vec(&rec).unwrap()).unwrap();
@@ -242,11 +354,18 @@ fn verify_catches_an_edited_sighting_and_a_rewritten_entry() {
         let v = db.get_cf(cf, 1u64.to_be_bytes()).unwrap().unwrap();
         let mut e: serde_json::Value = serde_json::from_slice(&v).unwrap();
         e["object"] = "00".repeat(32).into();
-        db.put_cf(cf, 1u64.to_be_bytes(), serde_json::to_vec(&e).unwrap()).unwrap();
+        db.put_cf(cf, 1u64.to_be_bytes(), serde_json::to_vec(&e).unwrap())
+            .unwrap();
     }
     let p = problems(dir.path());
-    assert!(p[0].contains("custody entry 1: its fields were altered"), "{p:?}");
-    assert!(p.iter().any(|x| x.contains("its record was altered")), "{p:?}");
+    assert!(
+        p[0].contains("custody entry 1: its fields were altered"),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|x| x.contains("its record was altered")),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -254,9 +373,24 @@ fn retention_purges_personal_raw_bytes_and_verify_still_passes() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let m = matcher();
-    let old = record(&mut store, &m, &fixture("forum_a_original.txt"), &sighting("f", "old", "2026-01-01"));
-    let recent = record(&mut store, &m, &fixture("forum_b_repost_price.txt"), &sighting("f", "new", "2026-11-20"));
-    let harmless = record(&mut store, &m, "Le CHU de Nantes recrute.", &sighting("f", "x", "2026-01-01"));
+    let old = record(
+        &mut store,
+        &m,
+        &fixture("forum_a_original.txt"),
+        &sighting("f", "old", "2026-01-01"),
+    );
+    let recent = record(
+        &mut store,
+        &m,
+        &fixture("forum_b_repost_price.txt"),
+        &sighting("f", "new", "2026-11-20"),
+    );
+    let harmless = record(
+        &mut store,
+        &m,
+        "Le CHU de Nantes recrute.",
+        &sighting("f", "x", "2026-01-01"),
+    );
     let now = Timestamp::parse("2026-11-23").unwrap();
     let report = store.apply_retention(30, now).unwrap();
     assert_eq!(report.purged, vec![old.hash.clone()]);
@@ -264,19 +398,34 @@ fn retention_purges_personal_raw_bytes_and_verify_still_passes() {
     let hash = |h: &str| parse_hash(h).unwrap();
     assert!(store.snapshot_bytes(&hash(&old.hash)).unwrap().is_none());
     assert!(store.snapshot_bytes(&hash(&recent.hash)).unwrap().is_some());
-    assert!(store.snapshot_bytes(&hash(&harmless.hash)).unwrap().is_some());
+    assert!(store
+        .snapshot_bytes(&hash(&harmless.hash))
+        .unwrap()
+        .is_some());
     let kept = store.snapshot_record(&hash(&old.hash)).unwrap().unwrap();
     assert_eq!(kept.purged_at, Some(now));
-    assert!(kept.analysis.report.valid(vigie_core::IdentifierKind::Nir) > 0, "findings stay");
+    assert!(
+        kept.analysis.report.valid(vigie_core::IdentifierKind::Nir) > 0,
+        "findings stay"
+    );
     let last = store.custody_entries().unwrap().pop().unwrap();
-    assert_eq!((last.action, last.object.as_str()), (CustodyAction::RawPurged, old.hash.as_str()));
+    assert_eq!(
+        (last.action, last.object.as_str()),
+        (CustodyAction::RawPurged, old.hash.as_str())
+    );
     let v = store.verify().unwrap();
     assert!(v.ok(), "{:?}", v.problems);
     assert_eq!(v.purged, 1);
     // Idempotent.
     assert!(store.apply_retention(30, now).unwrap().purged.is_empty());
     // A re-sighting of purged content is still recorded (the bytes stay purged; the hash matches).
-    let again = store.record(fixture("forum_a_original.txt").as_bytes(), &sighting("f", "again", "2026-11-23"), None).unwrap();
+    let again = store
+        .record(
+            fixture("forum_a_original.txt").as_bytes(),
+            &sighting("f", "again", "2026-11-23"),
+            None,
+        )
+        .unwrap();
     assert_eq!(again.snapshot, SnapshotOutcome::Known);
     assert!(store.verify().unwrap().ok());
 }
@@ -302,13 +451,22 @@ fn export_holds_bytes_manifest_and_checksums() {
         names.push(name);
     }
     assert!(names.contains(&"incident-1/SHA256SUMS".to_string()));
-    assert_eq!(names.iter().filter(|n| n.starts_with("incident-1/snapshots/")).count(), 5);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("incident-1/snapshots/"))
+            .count(),
+        5
+    );
     let manifest = manifest.unwrap();
     assert_eq!(manifest["format"], EXPORT_FORMAT);
     assert_eq!(manifest["sightings"].as_array().unwrap().len(), 5);
     // 5 snapshots added + 5 sightings added.
     assert_eq!(manifest["custody"].as_array().unwrap().len(), 10);
-    assert!(matches!(store.export_incident(99, Vec::new()), Err(StoreError::NoIncident(99))));
+    assert!(matches!(
+        store.export_incident(99, Vec::new()),
+        Err(StoreError::NoIncident(99))
+    ));
 }
 
 #[test]
@@ -316,20 +474,73 @@ fn incident_queries_filter_by_entity_severity_and_time() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let m = matcher();
-    record(&mut store, &m, &fixture("forum_a_original.txt"), &sighting("f", "a", "2026-10-01"));
-    record(&mut store, &m, &fixture("template_other_sale_rennes.txt"), &sighting("f", "b", "2026-11-10"));
+    record(
+        &mut store,
+        &m,
+        &fixture("forum_a_original.txt"),
+        &sighting("f", "a", "2026-10-01"),
+    );
+    record(
+        &mut store,
+        &m,
+        &fixture("template_other_sale_rennes.txt"),
+        &sighting("f", "b", "2026-11-10"),
+    );
     fn ids(store: &Store, filter: IncidentFilter) -> Vec<String> {
-        store.incidents(&filter).unwrap().iter().map(|i| i.entities[0].id.clone()).collect()
+        store
+            .incidents(&filter)
+            .unwrap()
+            .iter()
+            .map(|i| i.entities[0].id.clone())
+            .collect()
     }
     let by = |filter| ids(&store, filter);
     assert_eq!(by(IncidentFilter::default()), ["chu-rennes", "chu-nantes"]);
-    assert_eq!(by(IncidentFilter { entity: Some("chu-nantes".into()), ..Default::default() }), ["chu-nantes"]);
-    assert_eq!(by(IncidentFilter { since: Timestamp::parse("2026-11-01"), ..Default::default() }), ["chu-rennes"]);
-    assert_eq!(by(IncidentFilter { min_severity: Some(Severity::Critical), ..Default::default() }).len(), 2);
-    assert!(by(IncidentFilter { entity: Some("nobody".into()), ..Default::default() }).is_empty());
+    assert_eq!(
+        by(IncidentFilter {
+            entity: Some("chu-nantes".into()),
+            ..Default::default()
+        }),
+        ["chu-nantes"]
+    );
+    assert_eq!(
+        by(IncidentFilter {
+            since: Timestamp::parse("2026-11-01"),
+            ..Default::default()
+        }),
+        ["chu-rennes"]
+    );
+    assert_eq!(
+        by(IncidentFilter {
+            min_severity: Some(Severity::Critical),
+            ..Default::default()
+        })
+        .len(),
+        2
+    );
+    assert!(by(IncidentFilter {
+        entity: Some("nobody".into()),
+        ..Default::default()
+    })
+    .is_empty());
     // A later sighting moves an incident in the time index.
-    store.record(fixture("forum_a_original.txt").as_bytes(), &sighting("g", "c", "2026-11-20"), None).unwrap();
-    assert_eq!(ids(&store, IncidentFilter { since: Timestamp::parse("2026-11-15"), ..Default::default() }), ["chu-nantes"]);
+    store
+        .record(
+            fixture("forum_a_original.txt").as_bytes(),
+            &sighting("g", "c", "2026-11-20"),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        ids(
+            &store,
+            IncidentFilter {
+                since: Timestamp::parse("2026-11-15"),
+                ..Default::default()
+            }
+        ),
+        ["chu-nantes"]
+    );
 }
 
 #[test]
@@ -340,10 +551,18 @@ fn bad_directories_give_clear_errors() {
     let err = Store::open(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::NotAStore { .. }), "{err}");
     assert!(!dir.path().join(MARKER_FILE).exists());
-    assert!(matches!(Store::open_read_only(dir.path()).err().unwrap(), StoreError::NotAStore { .. }));
+    assert!(matches!(
+        Store::open_read_only(dir.path()).err().unwrap(),
+        StoreError::NotAStore { .. }
+    ));
     // Missing store for queries.
     let empty = tempfile::tempdir().unwrap();
-    assert!(matches!(Store::open_read_only(&empty.path().join("nope")).err().unwrap(), StoreError::Missing { .. }));
+    assert!(matches!(
+        Store::open_read_only(&empty.path().join("nope"))
+            .err()
+            .unwrap(),
+        StoreError::Missing { .. }
+    ));
     // A corrupt database.
     let dir = populated();
     std::fs::write(dir.path().join(MARKER_FILE).join("CURRENT"), "garbage\n").unwrap();
@@ -357,7 +576,10 @@ fn bad_directories_give_clear_errors() {
         DB::open(&o, dir.path().join(MARKER_FILE)).unwrap();
     }
     let err = Store::open_read_only(dir.path()).err().unwrap();
-    assert!(err.to_string().contains("not a Vigie store") || matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains("not a Vigie store") || matches!(err, StoreError::Corrupt { .. }),
+        "{err}"
+    );
     // The repository's storage/README.md does not make storage/ foreign.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("README.md"), "store lives here").unwrap();
@@ -369,10 +591,18 @@ fn a_newer_schema_is_refused() {
     let dir = populated();
     {
         let db = raw_db(dir.path());
-        db.put_cf(db.cf_handle(CF_META).unwrap(), b"schema_version", 99u32.to_be_bytes()).unwrap();
+        db.put_cf(
+            db.cf_handle(CF_META).unwrap(),
+            b"schema_version",
+            99u32.to_be_bytes(),
+        )
+        .unwrap();
     }
     let err = Store::open(dir.path()).err().unwrap();
-    assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade Vigie"));
 }
 
@@ -381,7 +611,12 @@ fn queries_work_while_a_writer_holds_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = Store::open(dir.path()).unwrap();
     let m = matcher();
-    record(&mut writer, &m, &fixture("forum_a_original.txt"), &sighting("f", "a", "2026-11-01"));
+    record(
+        &mut writer,
+        &m,
+        &fixture("forum_a_original.txt"),
+        &sighting("f", "a", "2026-11-01"),
+    );
     // A second writer is refused with a clear error...
     let err = Store::open(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
@@ -390,12 +625,26 @@ fn queries_work_while_a_writer_holds_the_store() {
     let reader = Store::open_read_only(dir.path()).unwrap();
     assert_eq!(reader.stats().unwrap().sightings, 1);
     assert!(matches!(
-        Store::open_read_only(dir.path()).unwrap().set_checkpoint("s", b"1"),
+        Store::open_read_only(dir.path())
+            .unwrap()
+            .set_checkpoint("s", b"1"),
         Err(StoreError::ReadOnly)
     ));
     // Writes go on while the reader is open.
-    record(&mut writer, &m, &fixture("forum_b_repost_price.txt"), &sighting("f", "b", "2026-11-02"));
-    assert_eq!(Store::open_read_only(dir.path()).unwrap().stats().unwrap().sightings, 2);
+    record(
+        &mut writer,
+        &m,
+        &fixture("forum_b_repost_price.txt"),
+        &sighting("f", "b", "2026-11-02"),
+    );
+    assert_eq!(
+        Store::open_read_only(dir.path())
+            .unwrap()
+            .stats()
+            .unwrap()
+            .sightings,
+        2
+    );
 }
 
 #[test]
@@ -407,7 +656,10 @@ fn checkpoints_round_trip_and_survive_reopening() {
         store.set_checkpoint("forum-a", b"page=3;post=991").unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.checkpoint("forum-a").unwrap().as_deref(), Some(&b"page=3;post=991"[..]));
+    assert_eq!(
+        store.checkpoint("forum-a").unwrap().as_deref(),
+        Some(&b"page=3;post=991"[..])
+    );
 }
 
 #[test]
@@ -422,9 +674,15 @@ fn print_similarity_table() {
         "template_other_sale_rennes.txt",
         "template_other_sale_lyon.txt",
     ];
-    let sigs: Vec<_> = files.iter().map(|f| vigie_match::near_dup::signature(&fixture(f))).collect();
+    let sigs: Vec<_> = files
+        .iter()
+        .map(|f| vigie_match::near_dup::signature(&fixture(f)))
+        .collect();
     for (i, f) in files.iter().enumerate() {
-        let row: Vec<String> = sigs.iter().map(|s| format!("{:.2}", sigs[i].similarity(s))).collect();
+        let row: Vec<String> = sigs
+            .iter()
+            .map(|s| format!("{:.2}", sigs[i].similarity(s)))
+            .collect();
         println!("{f:32} {}", row.join(" "));
     }
 }

@@ -104,8 +104,9 @@ impl Authority {
     /// its status, nonce and imprint are checked.
     pub fn stamp(&self, digest: &[u8; 32]) -> Result<Vec<u8>, TimestampError> {
         let mut nonce_bytes = [0u8; 8];
-        getrandom::getrandom(&mut nonce_bytes)
-            .map_err(|e| TimestampError::Unavailable(format!("no randomness for the nonce: {e}")))?;
+        getrandom::getrandom(&mut nonce_bytes).map_err(|e| {
+            TimestampError::Unavailable(format!("no randomness for the nonce: {e}"))
+        })?;
         let nonce = u64::from_be_bytes(nonce_bytes);
         let body = request(digest, nonce)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -125,23 +126,38 @@ impl Authority {
             .into_reader()
             .take(MAX_RESPONSE)
             .read_to_end(&mut bytes)
-            .map_err(|e| TimestampError::Unavailable(format!("{}: reading the response: {e}", self.url)))?;
+            .map_err(|e| {
+                TimestampError::Unavailable(format!("{}: reading the response: {e}", self.url))
+            })?;
         if status.is_server_error() || status.as_u16() == 429 {
-            return Err(TimestampError::Unavailable(format!("{}: HTTP {status}", self.url)));
+            return Err(TimestampError::Unavailable(format!(
+                "{}: HTTP {status}",
+                self.url
+            )));
         }
         if !status.is_success() {
-            return Err(TimestampError::Refused(format!("{}: HTTP {status}", self.url)));
+            return Err(TimestampError::Refused(format!(
+                "{}: HTTP {status}",
+                self.url
+            )));
         }
         token_from_response(&bytes, digest, &(nonce >> 1).to_be_bytes())
     }
 }
 
 /// Extracts the token from a DER `TimeStampResp`, checking status, imprint and nonce.
-pub fn token_from_response(response: &[u8], digest: &[u8; 32], nonce: &[u8]) -> Result<Vec<u8>, TimestampError> {
+pub fn token_from_response(
+    response: &[u8],
+    digest: &[u8; 32],
+    nonce: &[u8],
+) -> Result<Vec<u8>, TimestampError> {
     let resp = TimeStampResp::from_der(response)
         .map_err(|e| TimestampError::Refused(format!("not a TimeStampResp: {e}")))?;
     let status = resp.status.status;
-    if !matches!(status, cmpv2::status::PkiStatus::Accepted | cmpv2::status::PkiStatus::GrantedWithMods) {
+    if !matches!(
+        status,
+        cmpv2::status::PkiStatus::Accepted | cmpv2::status::PkiStatus::GrantedWithMods
+    ) {
         return Err(TimestampError::Refused(format!("status {status:?}")));
     }
     let token = resp
@@ -151,12 +167,16 @@ pub fn token_from_response(response: &[u8], digest: &[u8; 32], nonce: &[u8]) -> 
         .map_err(|e| TimestampError::Refused(format!("token: {e}")))?;
     let info = tst_info_unverified(&token)?;
     if info.message_imprint.hashed_message.as_bytes() != digest {
-        return Err(TimestampError::Refused("the token covers another digest".into()));
+        return Err(TimestampError::Refused(
+            "the token covers another digest".into(),
+        ));
     }
     let ours = trim_leading_zeros(nonce);
     match &info.nonce {
         Some(n) if trim_leading_zeros(n.as_bytes()) == ours => Ok(token),
-        _ => Err(TimestampError::Refused("the token's nonce is not ours (replayed response?)".into())),
+        _ => Err(TimestampError::Refused(
+            "the token's nonce is not ours (replayed response?)".into(),
+        )),
     }
 }
 
@@ -177,14 +197,19 @@ pub struct Stamped {
 /// Verifies a token: the CMS signature and the TSA certificate's path to one of the PEM CA
 /// certificates in `ca_pem` (for time-stamping use), and that it covers `digest`.
 pub fn verify(token: &[u8], digest: &[u8; 32], ca_pem: &[u8]) -> Result<Stamped, TimestampError> {
-    let invalid = |what: &str, e: &dyn std::fmt::Display| TimestampError::Invalid(format!("{what}: {e}"));
+    let invalid =
+        |what: &str, e: &dyn std::fmt::Display| TimestampError::Invalid(format!("{what}: {e}"));
     let cas = X509::stack_from_pem(ca_pem).map_err(|e| invalid("CA certificates", &e))?;
     if cas.is_empty() {
-        return Err(TimestampError::Invalid("no CA certificate in the CA file".into()));
+        return Err(TimestampError::Invalid(
+            "no CA certificate in the CA file".into(),
+        ));
     }
     let mut store = X509StoreBuilder::new().map_err(|e| invalid("certificate store", &e))?;
     for ca in cas {
-        store.add_cert(ca).map_err(|e| invalid("CA certificate", &e))?;
+        store
+            .add_cert(ca)
+            .map_err(|e| invalid("CA certificate", &e))?;
     }
     store
         .set_purpose(X509PurposeId::TIMESTAMP_SIGN)
@@ -193,8 +218,14 @@ pub fn verify(token: &[u8], digest: &[u8; 32], ca_pem: &[u8]) -> Result<Stamped,
     let mut cms = CmsContentInfo::from_der(token).map_err(|e| invalid("token", &e))?;
     let certs = Stack::new().map_err(|e| invalid("certificate stack", &e))?;
     let mut content = Vec::new();
-    cms.verify(Some(&certs), Some(&store), None, Some(&mut content), CMSOptions::BINARY)
-        .map_err(|e| invalid("signature or certificate path", &e))?;
+    cms.verify(
+        Some(&certs),
+        Some(&store),
+        None,
+        Some(&mut content),
+        CMSOptions::BINARY,
+    )
+    .map_err(|e| invalid("signature or certificate path", &e))?;
     let info = TstInfo::from_der(&content).map_err(|e| invalid("TSTInfo", &e))?;
     if info.message_imprint.hashed_message.as_bytes() != digest {
         return Err(TimestampError::Invalid(
@@ -217,11 +248,18 @@ pub fn token_unix_time(token: &[u8]) -> Option<i64> {
 /// The TSTInfo of a token, with its signature checked but not the signer's certificate path
 /// (to read the imprint, nonce and time; [`verify`] checks the path against the CA).
 fn tst_info_unverified(token: &[u8]) -> Result<TstInfo, TimestampError> {
-    let refused = |e: &dyn std::fmt::Display| TimestampError::Refused(format!("token content: {e}"));
+    let refused =
+        |e: &dyn std::fmt::Display| TimestampError::Refused(format!("token content: {e}"));
     let mut cms = CmsContentInfo::from_der(token).map_err(|e| refused(&e))?;
     let mut content = Vec::new();
-    cms.verify(None, None, None, Some(&mut content), CMSOptions::BINARY | CMSOptions::NOVERIFY)
-        .map_err(|e| refused(&e))?;
+    cms.verify(
+        None,
+        None,
+        None,
+        Some(&mut content),
+        CMSOptions::BINARY | CMSOptions::NOVERIFY,
+    )
+    .map_err(|e| refused(&e))?;
     TstInfo::from_der(&content).map_err(|e| refused(&e))
 }
 
@@ -260,8 +298,14 @@ mod tests {
     #[test]
     fn garbage_responses_and_tokens_are_errors() {
         let digest = [0u8; 32];
-        assert!(matches!(token_from_response(b"not der", &digest, &[1]), Err(TimestampError::Refused(_))));
-        assert!(matches!(verify(b"not der", &digest, b""), Err(TimestampError::Invalid(_))));
+        assert!(matches!(
+            token_from_response(b"not der", &digest, &[1]),
+            Err(TimestampError::Refused(_))
+        ));
+        assert!(matches!(
+            verify(b"not der", &digest, b""),
+            Err(TimestampError::Invalid(_))
+        ));
         assert!(!TimestampError::Invalid("x".into()).is_transient());
         assert!(TimestampError::Unavailable("x".into()).is_transient());
     }
