@@ -21,7 +21,7 @@ const CLASS_LONG: u64 = 0x4c4f_4e47_5752_7e7e;
 /// ```
 /// use vigie_match::near_dup::signature;
 /// let a = signature("Vends base patients CHU de Nantes, 300k lignes, prix 2 BTC, contact @seller1 sur tox");
-/// let b = signature("Vends base patients CHU de Nantes, 280k lignes, prix 1.5 BTC, contact @other_guy sur tox");
+/// let b = signature("Vends base patients CHU de Nantes, 280k lignes, prix 3 BTC, contact @sellerbis sur tox");
 /// assert_eq!(a.similarity(&b), 1.0);
 /// ```
 pub fn signature(text: &str) -> Signature {
@@ -40,7 +40,8 @@ pub fn signature(text: &str) -> Signature {
     let mut word = Word::default();
     let mut after_at = false;
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        // `_` joins words: `@nantes_dumps` is one handle, not a handle and a word.
+        if is_word_char(c) || (c == '_' && !word.is_empty()) {
             word.push(c);
             continue;
         }
@@ -81,6 +82,18 @@ fn densify(bins: &[u64; SIGNATURE_LEN]) -> Signature {
     Signature(out)
 }
 
+/// `char::is_alphanumeric`, with the scripts of the posts Vigie reads (ASCII, Latin-1 and
+/// Latin Extended-A, Cyrillic) answered without the Unicode table look-up.
+fn is_word_char(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' => true,
+        '\0'..='\u{7f}' => false,
+        '\u{c0}'..='\u{17f}' => c != '\u{d7}' && c != '\u{f7}',
+        '\u{410}'..='\u{44f}' | '\u{401}' | '\u{451}' => true,
+        _ => c.is_alphanumeric(),
+    }
+}
+
 #[derive(Default)]
 struct Word {
     hash: u64,
@@ -95,12 +108,17 @@ impl Word {
 
     fn push(&mut self, c: char) {
         self.chars += 1;
-        if c.is_numeric() {
+        if c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()) {
             self.digit = true;
             return;
         }
         let base = if c.is_ascii() {
             c.to_ascii_lowercase()
+        } else if ('\u{410}'..='\u{42f}').contains(&c) {
+            // Cyrillic capitals: lower-case by offset, no decomposition needed.
+            char::from_u32(u32::from(c) + 0x20).unwrap_or(c)
+        } else if ('\u{430}'..='\u{44f}').contains(&c) {
+            c
         } else {
             let mut first = c;
             decompose_canonical(c, |d| {
@@ -159,6 +177,10 @@ mod tests {
             );
         let s = signature(SALE).similarity(&signature(&edited));
         assert!(s >= 0.9, "similarity {s}");
+        assert_eq!(
+            signature("contact @dax_seller now").similarity(&signature("contact @x now")),
+            1.0
+        );
         // Case, accents and layout do not matter.
         let shouted = SALE.to_uppercase().replace('\n', "  ").replace('é', "e");
         let s = signature(SALE).similarity(&signature(&shouted));
@@ -171,6 +193,19 @@ mod tests {
             checked yesterday, no health data, price 50$ per 10k, escrow only, DM for samples.";
         let s = signature(SALE).similarity(&signature(other));
         assert!(s < 0.2, "similarity {s}");
+    }
+
+    #[test]
+    fn fast_word_test_agrees_with_unicode() {
+        for u in 0u32..0x2000 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_word_char(c), c.is_alphanumeric(), "U+{u:04X}");
+            }
+        }
+        // Cyrillic case folding by offset matches the Unicode lower case.
+        let a = signature("ПРОДАМ БАЗУ ПАЦИЕНТОВ БОЛЬНИЦЫ");
+        let b = signature("продам базу пациентов больницы");
+        assert_eq!(a.similarity(&b), 1.0);
     }
 
     #[test]
