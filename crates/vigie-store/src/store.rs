@@ -128,6 +128,8 @@ fn db_options() -> Options {
     o.set_keep_log_file_num(4);
     o.set_max_open_files(512);
     o.increase_parallelism(2);
+    // One memory budget for the memtables of all column families, instead of 64 MiB each.
+    o.set_db_write_buffer_size(64 << 20);
     o
 }
 
