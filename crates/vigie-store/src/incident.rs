@@ -65,16 +65,15 @@ pub(crate) fn find_group(
     let mut candidates: BTreeSet<(u64, ContentHash)> = BTreeSet::new();
     for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
         let prefix = band_prefix(band, value);
-        let mut seen = 0;
         for item in store
             .db
             .iterator_cf(cfs.index, IteratorMode::From(&prefix, Direction::Forward))
+            .take(MAX_CANDIDATES_PER_BAND)
         {
             let (k, _) = item.map_err(io)?;
-            if !k.starts_with(&prefix) || seen >= MAX_CANDIDATES_PER_BAND {
+            if !k.starts_with(&prefix) {
                 break;
             }
-            seen += 1;
             let incident = read_u64(&k[10..]).ok_or_else(|| bad("band index", "short key"))?;
             let snapshot: ContentHash = k[18..].try_into().map_err(|e| bad("band index", e))?;
             candidates.insert((incident, snapshot));
