@@ -40,6 +40,68 @@ pub enum Command {
     /// Apply the retention policy to raw snapshots.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Alerts: triage, the delivery outbox, redelivery.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// The main job: collect (the spool directory), match, store, alert and deliver until
+    /// SIGINT or SIGTERM.
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Alerts, newest first, with their delivery state and the incident's triage.
+    List {
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One alert: recipient, reason, delivery attempts, triage, and the payload as sent.
+    Show {
+        /// Alert id.
+        id: u64,
+        /// JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge the alert's incident (an analyst is on it).
+    Ack {
+        /// Alert id.
+        id: u64,
+        /// Note kept with the triage.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Mark the alert's incident a false positive: no more alerts about it, and look-alikes
+    /// (near-duplicates, same alias in the same context) are suppressed.
+    FalsePositive {
+        /// Alert id.
+        id: u64,
+        /// Why (kept with the triage and shown by `show`).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Pending and dead-letter deliveries.
+    Outbox {
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue an alert (dead or delivered) for delivery again, now.
+    Redeliver {
+        /// Alert id.
+        id: u64,
+    },
+    /// Deliver pending alerts now (without `vigie run`), retrying until none is due within
+    /// --wait seconds.
+    Deliver {
+        /// Keep retrying failures that come due within this many seconds.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,54 @@ pub struct Config {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub timestamping: Option<TimestampingConfig>,
+    /// Webhook recipients (`[[recipient]]`), validated with their secrets when alerting starts.
+    #[serde(default)]
+    pub recipient: Vec<vigie_alerts::RecipientConfig>,
+    #[serde(default)]
+    pub delivery: vigie_alerts::DeliveryConfig,
+    #[serde(default)]
+    pub run: RunConfig,
+    /// Watchlist files or directories replacing the shipped lists (relative to the config).
+    #[serde(default)]
+    pub watchlists: Vec<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// A spool directory `vigie run` ingests: files dropped in (written under a name starting
+    /// with `.` and renamed when complete) are recorded, then removed.
+    pub spool: Option<PathBuf>,
+    /// Source id recorded for spool files.
+    #[serde(default = "default_spool_source")]
+    pub spool_source: String,
+    /// How often the spool is read, milliseconds.
+    #[serde(default = "default_poll")]
+    pub poll_ms: u64,
+    /// Files larger than this are moved to `.rejected/` in the spool, bytes.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            spool: None,
+            spool_source: default_spool_source(),
+            poll_ms: default_poll(),
+            max_bytes: default_max_bytes(),
+        }
+    }
+}
+
+fn default_spool_source() -> String {
+    "spool".into()
+}
+fn default_poll() -> u64 {
+    500
+}
+fn default_max_bytes() -> u64 {
+    64 * 1024 * 1024
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +140,26 @@ impl Config {
             if t.ca_file.is_relative() {
                 t.ca_file = base.join(&t.ca_file);
             }
+        }
+        config
+            .delivery
+            .validate()
+            .with_context(|| format!("invalid config {}", path.display()))?;
+        if let Some(spool) = &mut config.run.spool {
+            if spool.is_relative() {
+                *spool = base.join(&*spool);
+            }
+        }
+        for w in &mut config.watchlists {
+            if w.is_relative() {
+                *w = base.join(&*w);
+            }
+        }
+        if config.run.poll_ms == 0 {
+            bail!(
+                "invalid config {}: run.poll_ms must be at least 1",
+                path.display()
+            );
         }
         if config.retention.raw_days == Some(0) {
             bail!(

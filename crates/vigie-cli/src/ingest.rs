@@ -10,6 +10,7 @@ use std::thread;
 use anyhow::{Context, Result};
 use crossbeam_channel::bounded;
 use serde::Serialize;
+use vigie_alerts::Router;
 use vigie_core::{Analysis, Severity};
 use vigie_match::{Matcher, ScanOptions};
 use vigie_store::{
@@ -38,6 +39,7 @@ struct Summary {
     errors: u64,
     incidents_opened: Vec<u64>,
     incidents_updated: Vec<u64>,
+    alerts_queued: u64,
 }
 
 #[derive(Serialize)]
@@ -61,8 +63,13 @@ pub fn run(
             .with_context(|| format!("--seen-at {s:?}: expected RFC 3339 or YYYY-MM-DD"))?,
         None => Timestamp::now(),
     };
-    let watchlist = shipped::load(&args.watchlists)?;
+    let watchlist = if args.watchlists.is_empty() {
+        shipped::load(&config.watchlists)?
+    } else {
+        shipped::load(&args.watchlists)?
+    };
     let matcher = Arc::new(Matcher::new(&watchlist).context("compiling the watchlists")?);
+    let (router, _) = crate::alerting::setup(config, &watchlist)?;
     let dir = config.store_dir(store_flag);
     let mut store =
         Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
@@ -122,7 +129,15 @@ pub fn run(
             pending.insert(prepared.index, prepared);
             while let Some(p) = pending.remove(&next) {
                 next += 1;
-                record_one(&mut store, p, &args, seen_at, &mut summary, &mut out)?;
+                record_one(
+                    &mut store,
+                    &router,
+                    p,
+                    &args,
+                    seen_at,
+                    &mut summary,
+                    &mut out,
+                )?;
             }
         }
         Ok(())
@@ -136,7 +151,7 @@ pub fn run(
     } else {
         writeln!(
             out,
-            "{} files: {} new snapshots, {} duplicates ({} repeat sightings), {} skipped, {} errors; incidents: {} opened, {} updated",
+            "{} files: {} new snapshots, {} duplicates ({} repeat sightings), {} skipped, {} errors; incidents: {} opened, {} updated; alerts queued: {}",
             summary.files,
             summary.new_snapshots,
             summary.duplicates,
@@ -144,7 +159,8 @@ pub fn run(
             summary.skipped,
             summary.errors,
             summary.incidents_opened.len(),
-            summary.incidents_updated.len()
+            summary.incidents_updated.len(),
+            summary.alerts_queued
         )?;
         for (label, ids) in [
             ("opened", &summary.incidents_opened),
@@ -201,6 +217,7 @@ fn prepare(
 
 fn record_one(
     store: &mut Store,
+    router: &Router,
     prepared: Prepared,
     args: &IngestArgs,
     seen_at: Timestamp,
@@ -230,8 +247,9 @@ fn record_one(
         collector: "ingest".into(),
     };
     let recorded = store
-        .record(&bytes, &sighting, analysis.as_ref())
+        .record_alerting(&bytes, &sighting, analysis.as_ref(), router)
         .with_context(|| format!("recording {label}"))?;
+    summary.alerts_queued += recorded.alerts.len() as u64;
     match recorded.snapshot {
         SnapshotOutcome::New => summary.new_snapshots += 1,
         SnapshotOutcome::Known => summary.duplicates += 1,

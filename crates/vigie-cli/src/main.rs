@@ -1,12 +1,16 @@
 //! `vigie`: the command-line face of Vigie. This file only parses, dispatches and sets the
 //! exit code; each command lives in its own module.
 
+mod alerting;
+mod alerts;
 mod args;
 mod config;
 mod evidence;
 mod files;
 mod incidents;
 mod ingest;
+mod requests;
+mod run;
 mod scan;
 mod shipped;
 mod timestamping;
@@ -39,6 +43,8 @@ fn main() -> ExitCode {
             args::Command::Incidents(c) => incidents::run(c, &config, store),
             args::Command::Evidence(c) => evidence::run(c, &config, store),
             args::Command::Retention(c) => evidence::retention(c, &config, store),
+            args::Command::Alerts(c) => alerts::run(c, &config, store),
+            args::Command::Run => run::run(&config, store),
         }
     });
     match outcome {

@@ -57,11 +57,13 @@ pub fn same_organisations(a: &SnapshotRecord, b: &SnapshotRecord) -> bool {
     }
 }
 
-pub(crate) fn find_group(
+/// Incidents holding a stored content whose signature agrees with `record`'s on at least
+/// [`NEAR_DUP_THRESHOLD`], with that similarity and the content's record (any organisation).
+pub(crate) fn near_duplicates(
     store: &Store,
     cfs: &Cfs<'_>,
     record: &SnapshotRecord,
-) -> Result<Grouping, StoreError> {
+) -> Result<Vec<(u64, f64, SnapshotRecord)>, StoreError> {
     let mut candidates: BTreeSet<(u64, ContentHash)> = BTreeSet::new();
     for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
         let prefix = band_prefix(band, value);
@@ -79,7 +81,7 @@ pub(crate) fn find_group(
             candidates.insert((incident, snapshot));
         }
     }
-    let mut best: Option<(f64, u64)> = None;
+    let mut out = Vec::new();
     for (incident, snapshot) in candidates {
         let Some(other) = store.snapshot_record(&snapshot)? else {
             continue;
@@ -88,7 +90,21 @@ pub(crate) fn find_group(
             .analysis
             .signature
             .similarity(&other.analysis.signature);
-        if similarity < NEAR_DUP_THRESHOLD || !same_organisations(record, &other) {
+        if similarity >= NEAR_DUP_THRESHOLD {
+            out.push((incident, similarity, other));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn find_group(
+    store: &Store,
+    cfs: &Cfs<'_>,
+    record: &SnapshotRecord,
+) -> Result<Grouping, StoreError> {
+    let mut best: Option<(f64, u64)> = None;
+    for (incident, similarity, other) in near_duplicates(store, cfs, record)? {
+        if !same_organisations(record, &other) {
             continue;
         }
         // Highest similarity wins; on a tie, the most recent incident.

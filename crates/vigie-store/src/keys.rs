@@ -19,8 +19,15 @@ pub const CF_CUSTODY: &str = "custody";
 /// RFC 3161 tokens by custody sequence number.
 pub const CF_TIMESTAMPS: &str = "timestamps";
 
+/// Alerts decided (immutable records) by alert id.
+pub const CF_ALERTS: &str = "alerts";
+/// Delivery state of alerts: state byte ‖ alert id.
+pub const CF_OUTBOX: &str = "outbox";
+/// Analysts' triage of incidents by incident id.
+pub const CF_TRIAGE: &str = "triage";
+
 /// Every column family, in creation order.
-pub const ALL_CFS: [&str; 9] = [
+pub const ALL_CFS: [&str; 12] = [
     CF_META,
     CF_SNAPSHOTS,
     CF_FINDINGS,
@@ -30,18 +37,24 @@ pub const ALL_CFS: [&str; 9] = [
     CF_CHECKPOINTS,
     CF_CUSTODY,
     CF_TIMESTAMPS,
+    CF_ALERTS,
+    CF_OUTBOX,
+    CF_TRIAGE,
 ];
 
 pub const META_SCHEMA: &[u8] = b"schema_version";
 pub const META_HEAD: &[u8] = b"custody_head";
 pub const META_NEXT_INCIDENT: &[u8] = b"next_incident";
 pub const META_NEXT_SIGHTING: &[u8] = b"next_sighting";
+pub const META_NEXT_ALERT: &[u8] = b"next_alert";
 
 pub const IDX_ENTITY: u8 = b'E';
 pub const IDX_TIME: u8 = b'T';
 pub const IDX_SEVERITY: u8 = b'S';
 pub const IDX_BAND: u8 = b'L';
 pub const IDX_SIGHTING: u8 = b'K';
+pub const IDX_ALERT_MARK: u8 = b'A';
+pub const IDX_FALSE_POSITIVE: u8 = b'F';
 
 pub fn u64_key(n: u64) -> [u8; 8] {
     n.to_be_bytes()
@@ -115,5 +128,31 @@ pub fn sighting_identity(identity: &[u8; 32]) -> [u8; 33] {
     let mut k = [0u8; 33];
     k[0] = IDX_SIGHTING;
     k[1..].copy_from_slice(identity);
+    k
+}
+
+pub fn alert_mark_prefix(incident: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = IDX_ALERT_MARK;
+    k[1..].copy_from_slice(&incident.to_be_bytes());
+    k
+}
+
+pub fn alert_mark(incident: u64, recipient: &str) -> Vec<u8> {
+    let mut k = alert_mark_prefix(incident).to_vec();
+    k.extend_from_slice(recipient.as_bytes());
+    k
+}
+
+pub fn false_positive_pattern(pattern: &str) -> Vec<u8> {
+    let mut k = vec![IDX_FALSE_POSITIVE];
+    k.extend_from_slice(pattern.as_bytes());
+    k
+}
+
+pub fn outbox_key(state: u8, alert: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = state;
+    k[1..].copy_from_slice(&alert.to_be_bytes());
     k
 }

@@ -10,6 +10,9 @@
 //!   [`vigie_core::Analysis`], and writes in **one atomic batch** the snapshot if new, its
 //!   findings, the sighting, the incident and index updates, and the custody entries.
 //! - Incidents group reposts of one sale ([`incident`] explains the near-duplicate rule).
+//! - [`Store::record_alerting`] also lets an [`AlertPolicy`] decide alerts in that batch;
+//!   an [`AlertQueue`] serves delivery workers; [`Store::set_triage`] records analysts'
+//!   decisions, and false positives suppress their look-alikes ([`alerts`]).
 //! - [`Store::verify`] recomputes the chain and every snapshot hash; [`Store::export_incident`]
 //!   writes a `.tar.gz` with a manifest and `SHA256SUMS`; [`Store::apply_retention`] deletes
 //!   raw bytes holding personal data after N days, as custody entries.
@@ -25,7 +28,7 @@
 //! |---|---|---|
 //! | `meta` | `schema_version` | u32 BE ([`SCHEMA_VERSION`]) |
 //! | | `custody_head` | [`Head`] |
-//! | | `next_incident`, `next_sighting` | u64 BE counters |
+//! | | `next_incident`, `next_sighting`, `next_alert` | u64 BE counters |
 //! | `snapshots` | content hash | original bytes (zstd-compressed by RocksDB) |
 //! | `findings` | content hash | [`SnapshotRecord`]: report, signature, incident, purge time |
 //! | `sightings` | content hash ‖ sighting id u64 | [`SightingRecord`] |
@@ -35,9 +38,14 @@
 //! | | `S` ‖ severity u8 ‖ incident id | empty: incidents by severity |
 //! | | `L` ‖ band u8 ‖ band value u64 ‖ incident id ‖ content hash | empty: near-duplicate candidates |
 //! | | `K` ‖ SHA-256(source, locator, content hash) | sighting key: repeat sightings |
+//! | | `A` ‖ incident id ‖ recipient id | [`AlertMark`]: what the recipient was last told |
+//! | | `F` ‖ alias-in-context pattern | incident id u64: a false positive's pattern |
 //! | `checkpoints` | source id | collector cursor (opaque bytes) |
 //! | `custody` | sequence number u64 | [`CustodyEntry`] |
 //! | `timestamps` | custody sequence number u64 | RFC 3161 time-stamp token (DER) |
+//! | `alerts` | alert id u64 | [`AlertRecord`] (immutable) |
+//! | `outbox` | state byte (`P` pending, `S` delivered, `D` dead) ‖ alert id | [`OutboxEntry`] |
+//! | `triage` | incident id u64 | [`Triage`] |
 //!
 //! # Example
 //!
@@ -66,6 +74,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alerts;
 mod error;
 mod export;
 pub mod incident;
@@ -75,6 +84,10 @@ mod retention;
 mod store;
 mod verify;
 
+pub use alerts::{
+    alias_patterns, AlertDecision, AlertMark, AlertPolicy, AlertQueue, AlertRecord, NoAlerts,
+    OutboxEntry, OutboxState, Triage, TriageState,
+};
 pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use incident::IncidentFilter;
@@ -92,7 +105,7 @@ pub use verify::VerifyReport;
 /// Column family names, for tests and tools that inspect the database directly.
 pub mod column_families {
     pub use crate::keys::{
-        ALL_CFS, CF_CHECKPOINTS, CF_CUSTODY, CF_FINDINGS, CF_INCIDENTS, CF_INDEX, CF_META,
-        CF_SIGHTINGS, CF_SNAPSHOTS, CF_TIMESTAMPS,
+        ALL_CFS, CF_ALERTS, CF_CHECKPOINTS, CF_CUSTODY, CF_FINDINGS, CF_INCIDENTS, CF_INDEX,
+        CF_META, CF_OUTBOX, CF_SIGHTINGS, CF_SNAPSHOTS, CF_TIMESTAMPS, CF_TRIAGE,
     };
 }

@@ -9,8 +9,12 @@ use rocksdb::{
 };
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
-use vigie_core::{Analysis, Severity};
+use vigie_core::{Analysis, IdentifierKind, Severity};
 
+use crate::alerts::{
+    alias_patterns, put_outbox, put_triage, read_triage, AlertMark, AlertPolicy, AlertQueue,
+    AlertRecord, NoAlerts, OutboxEntry, OutboxState, Triage, TriageState,
+};
 use crate::error::{bad, io, StoreError};
 use crate::incident::{self, Grouping};
 use crate::keys::*;
@@ -46,6 +50,7 @@ pub struct Store {
     pub(crate) head: Head,
     next_incident: u64,
     next_sighting: u64,
+    next_alert: u64,
 }
 
 /// The chain of custody's last entry.
@@ -99,6 +104,10 @@ pub struct Recorded {
     pub incident: Option<(u64, IncidentChange)>,
     /// The severity of the content's analysis.
     pub severity: Severity,
+    /// Alerts decided in the same batch (ids).
+    pub alerts: Vec<u64>,
+    /// Set when the incident opened as a look-alike of a false positive.
+    pub suppressed: Option<Triage>,
 }
 
 pub(crate) struct Cfs<'a> {
@@ -111,6 +120,9 @@ pub(crate) struct Cfs<'a> {
     pub checkpoints: &'a ColumnFamily,
     pub custody: &'a ColumnFamily,
     pub timestamps: &'a ColumnFamily,
+    pub alerts: &'a ColumnFamily,
+    pub outbox: &'a ColumnFamily,
+    pub triage: &'a ColumnFamily,
 }
 
 fn cf_options() -> Options {
@@ -227,7 +239,13 @@ impl Store {
                 detail: format!("{} has no CURRENT file", db_path.display()),
             });
         }
-        let db = DB::open_cf_for_read_only(&cf_options(), &db_path, ALL_CFS, false)
+        // A store written before a column family existed is still readable: open what it has
+        // (queries that need a missing family fail with `Corrupt`, and the next writer adds it).
+        let existing = DB::list_cf(&cf_options(), &db_path).map_err(|e| open_error(dir, e))?;
+        let names = ALL_CFS
+            .iter()
+            .filter(|name| existing.iter().any(|e| e == *name));
+        let db = DB::open_cf_for_read_only(&cf_options(), &db_path, names, false)
             .map_err(|e| open_error(dir, e))?;
         Store::finish_open(db, dir, true)
     }
@@ -269,6 +287,7 @@ impl Store {
         };
         let next_incident = counter(META_NEXT_INCIDENT)?;
         let next_sighting = counter(META_NEXT_SIGHTING)?;
+        let next_alert = counter(META_NEXT_ALERT)?;
         debug!(path = %dir.display(), read_only, custody_seq = head.seq, "opened evidence store");
         Ok(Store {
             db: Arc::new(db),
@@ -277,6 +296,7 @@ impl Store {
             head,
             next_incident,
             next_sighting,
+            next_alert,
         })
     }
 
@@ -306,6 +326,9 @@ impl Store {
             checkpoints: get(CF_CHECKPOINTS)?,
             custody: get(CF_CUSTODY)?,
             timestamps: get(CF_TIMESTAMPS)?,
+            alerts: get(CF_ALERTS)?,
+            outbox: get(CF_OUTBOX)?,
+            triage: get(CF_TRIAGE)?,
         })
     }
 
@@ -357,6 +380,19 @@ impl Store {
         sighting: &Sighting,
         analysis: Option<&Analysis>,
     ) -> Result<Recorded, StoreError> {
+        self.record_alerting(content, sighting, analysis, &NoAlerts)
+    }
+
+    /// [`Store::record`], and when the incident opened or changed, the alerts `policy` decides
+    /// with their outbox entries, in the same batch. Incidents triaged as false positives (or
+    /// opened as look-alikes of one, see [`crate::alerts`]) get no alerts.
+    pub fn record_alerting(
+        &mut self,
+        content: &[u8],
+        sighting: &Sighting,
+        analysis: Option<&Analysis>,
+        policy: &dyn AlertPolicy,
+    ) -> Result<Recorded, StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
@@ -373,6 +409,7 @@ impl Store {
         };
         let mut next_incident = self.next_incident;
         let mut next_sighting = self.next_sighting;
+        let mut next_alert = self.next_alert;
 
         // The snapshot, its findings and its incident.
         let (record, incident_change) = match existing {
@@ -478,12 +515,15 @@ impl Store {
         batch.put_cf(cfs.sightings, sighting_key, &sighting_bytes);
 
         // The incident gains the sighting.
+        let mut changed_incident: Option<(Incident, bool)> = None;
         let incident_result = match (incident_change, record.incident) {
             (Some((mut incident, before, opened)), _) => {
                 incident::absorb_sighting(&mut incident, sighting, sighting_outcome);
                 incident::put_incident(&mut batch, &cfs, &incident, before.as_ref())?;
+                let id = incident.id;
+                changed_incident = Some((incident, opened));
                 Some((
-                    incident.id,
+                    id,
                     if opened {
                         IncidentChange::Opened
                     } else {
@@ -495,34 +535,227 @@ impl Store {
                 let before = self.incident(id)?.ok_or(StoreError::NoIncident(id))?;
                 let mut incident = before.clone();
                 incident::absorb_sighting(&mut incident, sighting, sighting_outcome);
-                if incident != before {
-                    incident::put_incident(&mut batch, &cfs, &incident, Some(&before))?;
-                }
                 let change = if sighting_outcome == SightingOutcome::New {
                     IncidentChange::Updated
                 } else {
                     IncidentChange::Unchanged
                 };
+                if incident != before {
+                    incident::put_incident(&mut batch, &cfs, &incident, Some(&before))?;
+                    if change == IncidentChange::Updated {
+                        changed_incident = Some((incident, false));
+                    }
+                }
                 Some((id, change))
             }
             (None, None) => None,
         };
 
+        // Alerts, decided on the incident as written, in the same batch.
+        let mut alerts = Vec::new();
+        let mut suppressed = None;
+        if let Some((incident, opened)) = &changed_incident {
+            let mut triage = read_triage(&self.db, cfs.triage, incident.id)?;
+            if *opened {
+                if let Some(t) = self.suppression(&cfs, content, &record)? {
+                    put_triage(&mut batch, cfs.triage, incident.id, &t)?;
+                    suppressed = Some(t.clone());
+                    triage = Some(t);
+                }
+            }
+            if !triage.is_some_and(|t| t.state.silences()) {
+                let marks = self.alert_marks(incident.id)?;
+                let now = Timestamp::now();
+                for decision in policy.decide(incident, &marks) {
+                    let id = next_alert;
+                    next_alert += 1;
+                    let revision = marks
+                        .iter()
+                        .find(|m| m.recipient == decision.recipient)
+                        .map_or(1, |m| m.revision + 1);
+                    let alert = AlertRecord {
+                        id,
+                        recipient: decision.recipient.clone(),
+                        revision,
+                        reason: decision.reason,
+                        created_at: now,
+                        incident: incident.clone(),
+                        trigger: sighting_record.clone(),
+                    };
+                    let v = serde_json::to_vec(&alert).map_err(|e| bad("alert", e))?;
+                    batch.put_cf(cfs.alerts, u64_key(id), v);
+                    put_outbox(
+                        &mut batch,
+                        cfs.outbox,
+                        &OutboxEntry {
+                            alert: id,
+                            recipient: decision.recipient.clone(),
+                            state: OutboxState::Pending,
+                            attempts: 0,
+                            next_attempt: now,
+                            last_error: None,
+                            created_at: now,
+                            delivered_at: None,
+                        },
+                    )?;
+                    let mark = AlertMark {
+                        recipient: decision.recipient.clone(),
+                        alert: id,
+                        revision,
+                        severity: incident.severity,
+                        kinds: valid_kinds(incident),
+                    };
+                    let v = serde_json::to_vec(&mark).map_err(|e| bad("alert mark", e))?;
+                    batch.put_cf(cfs.index, alert_mark(incident.id, &decision.recipient), v);
+                    alerts.push(id);
+                }
+            }
+        }
+
         batch.put_cf(cfs.meta, META_NEXT_INCIDENT, u64_key(next_incident));
         batch.put_cf(cfs.meta, META_NEXT_SIGHTING, u64_key(next_sighting));
+        batch.put_cf(cfs.meta, META_NEXT_ALERT, u64_key(next_alert));
         chain.put_head(&mut batch, cfs.meta)?;
         self.db.write(batch).map_err(io)?;
         // Only now that the batch is on disk do the in-memory counters move.
         self.head = chain.head;
         self.next_incident = next_incident;
         self.next_sighting = next_sighting;
+        self.next_alert = next_alert;
         Ok(Recorded {
             hash: hash_hex,
             snapshot: snapshot_outcome,
             sighting: sighting_outcome,
             incident: incident_result,
             severity: record.analysis.report.severity,
+            alerts,
+            suppressed,
         })
+    }
+
+    /// Whether a newly opened incident is a look-alike of a false positive: a near-duplicate
+    /// of one, or a document whose every organisation mention repeats a false positive's
+    /// alias-in-context pattern.
+    fn suppression(
+        &self,
+        cfs: &Cfs<'_>,
+        content: &[u8],
+        record: &SnapshotRecord,
+    ) -> Result<Option<Triage>, StoreError> {
+        for (incident, similarity, _) in incident::near_duplicates(self, cfs, record)? {
+            if read_triage(&self.db, cfs.triage, incident)?.is_some_and(|t| t.state.silences()) {
+                return Ok(Some(Triage {
+                    state: TriageState::Suppressed,
+                    reason: Some(format!(
+                        "near-duplicate (similarity {similarity:.2}) of incident {incident}, a false positive"
+                    )),
+                    at: Timestamp::now(),
+                    like_incident: Some(incident),
+                }));
+            }
+        }
+        let patterns = alias_patterns(content, &record.analysis.report);
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let mut like = None;
+        for pattern in &patterns {
+            match self
+                .db
+                .get_pinned_cf(cfs.index, false_positive_pattern(pattern))
+                .map_err(io)?
+            {
+                Some(v) => like = read_u64(&v),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(Triage {
+            state: TriageState::Suppressed,
+            reason: Some(format!(
+                "every organisation mention repeats incident {}'s false-positive pattern (same alias, same neighbouring words)",
+                like.unwrap_or_default()
+            )),
+            at: Timestamp::now(),
+            like_incident: like,
+        }))
+    }
+
+    /// What each recipient was last told about an incident.
+    pub fn alert_marks(&self, incident: u64) -> Result<Vec<AlertMark>, StoreError> {
+        let cfs = self.cfs()?;
+        let prefix = alert_mark_prefix(incident);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            cfs.index,
+            IteratorMode::From(&prefix, rocksdb::Direction::Forward),
+        ) {
+            let (k, v) = item.map_err(io)?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(serde_json::from_slice(&v).map_err(|e| bad("alert mark", e))?);
+        }
+        Ok(out)
+    }
+
+    /// A handle on alerts and their outbox that delivery threads can share.
+    pub fn alert_queue(&self) -> AlertQueue {
+        AlertQueue::new(Arc::clone(&self.db), self.read_only)
+    }
+
+    /// The triage of an incident (`None` means new).
+    pub fn triage(&self, incident: u64) -> Result<Option<Triage>, StoreError> {
+        let cfs = self.cfs()?;
+        read_triage(&self.db, cfs.triage, incident)
+    }
+
+    /// Sets an incident's triage. Marking a false positive records its alias-in-context
+    /// patterns (from the raw snapshots still held) so that look-alikes are suppressed;
+    /// leaving that state removes them.
+    pub fn set_triage(
+        &mut self,
+        incident_id: u64,
+        state: TriageState,
+        reason: Option<String>,
+    ) -> Result<Triage, StoreError> {
+        self.ensure_writable()?;
+        let incident = self
+            .incident(incident_id)?
+            .ok_or(StoreError::NoIncident(incident_id))?;
+        let previous = self.triage(incident_id)?;
+        let cfs = self.cfs()?;
+        let mut batch = WriteBatch::default();
+        let was_fp = previous.is_some_and(|t| t.state == TriageState::FalsePositive);
+        let is_fp = state == TriageState::FalsePositive;
+        if was_fp != is_fp {
+            for hex_hash in &incident.snapshots {
+                let Some(hash) = parse_hash(hex_hash) else {
+                    continue;
+                };
+                let (Some(record), Some(bytes)) =
+                    (self.snapshot_record(&hash)?, self.snapshot_bytes(&hash)?)
+                else {
+                    continue;
+                };
+                for pattern in alias_patterns(&bytes, &record.analysis.report) {
+                    let key = false_positive_pattern(&pattern);
+                    if is_fp {
+                        batch.put_cf(cfs.index, key, u64_key(incident_id));
+                    } else {
+                        batch.delete_cf(cfs.index, key);
+                    }
+                }
+            }
+        }
+        let triage = Triage {
+            state,
+            reason,
+            at: Timestamp::now(),
+            like_incident: None,
+        };
+        put_triage(&mut batch, cfs.triage, incident_id, &triage)?;
+        self.db.write(batch).map_err(io)?;
+        Ok(triage)
     }
 
     /// Forces the write-ahead log to disk (at the end of a run; each batch is already
@@ -551,6 +784,9 @@ impl Store {
             cfs.checkpoints,
             cfs.custody,
             cfs.timestamps,
+            cfs.alerts,
+            cfs.outbox,
+            cfs.triage,
         ];
         self.db
             .flush_cfs_opt(&all, &rocksdb::FlushOptions::default())
@@ -750,6 +986,15 @@ fn missing_cf(path: &Path, name: &str) -> StoreError {
         path: path.to_path_buf(),
         detail: format!("column family {name} is missing"),
     }
+}
+
+fn valid_kinds(incident: &Incident) -> Vec<IdentifierKind> {
+    incident
+        .identifiers
+        .iter()
+        .filter(|(_, c)| c.valid > 0)
+        .map(|(k, _)| *k)
+        .collect()
 }
 
 /// Sorted, de-duplicated union.

@@ -1,0 +1,343 @@
+//! Delivery: signed POSTs from the store's outbox, with a timeout, retries with exponential
+//! backoff and jitter, `Retry-After` honoured on 429 and 503, and a dead-letter state after
+//! the last attempt. The outbox is the only state: a restart resumes where it stopped, and an
+//! alert already accepted is never sent again (a receiver that accepted it but whose answer
+//! was lost sees a repeat with the same `Idempotency-Key`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use tracing::{debug, info, warn};
+use vigie_store::{AlertQueue, OutboxEntry, OutboxState, Timestamp};
+
+use crate::payload::{idempotency_key, render};
+use crate::signature::{sign, SIGNATURE_HEADER};
+use crate::{AlertError, DeliveryConfig, Recipient};
+
+/// Response bodies are read (to keep connections reusable) up to this size, then dropped.
+const MAX_RESPONSE: u64 = 64 * 1024;
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The receiver answered 2xx.
+    Delivered {
+        /// HTTP status.
+        status: u16,
+    },
+    /// Try again at this time.
+    Retry {
+        /// When.
+        at: Timestamp,
+        /// What failed.
+        error: String,
+    },
+    /// No more tries: the alert is in the dead-letter list.
+    Dead {
+        /// What failed last.
+        error: String,
+    },
+}
+
+/// Counts of one delivery round.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Alerts accepted by their receiver.
+    pub delivered: u64,
+    /// Alerts that will be tried again.
+    pub retried: u64,
+    /// Alerts moved to the dead-letter list.
+    pub dead: u64,
+}
+
+/// Sends alerts from the outbox.
+pub struct Deliverer {
+    queue: AlertQueue,
+    recipients: BTreeMap<String, Recipient>,
+    config: DeliveryConfig,
+    agent: ureq::Agent,
+}
+
+enum Outcome {
+    Ok(u16),
+    Transient(String, Option<u64>),
+    Permanent(String),
+}
+
+impl Deliverer {
+    /// A deliverer over the store's queue and the configured recipients.
+    pub fn new(
+        queue: AlertQueue,
+        recipients: Vec<Recipient>,
+        config: DeliveryConfig,
+    ) -> Result<Deliverer, AlertError> {
+        config.validate()?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout()))
+            .http_status_as_error(false)
+            // A webhook answers; it does not send us elsewhere.
+            .max_redirects(0)
+            .user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(Deliverer {
+            queue,
+            recipients: recipients
+                .into_iter()
+                .map(|r| (r.config.id.clone(), r))
+                .collect(),
+            config,
+            agent,
+        })
+    }
+
+    /// Makes one attempt at an outbox entry and records its result in the outbox.
+    pub fn attempt(&self, entry: &OutboxEntry) -> Result<Attempt, AlertError> {
+        let now = Timestamp::now();
+        let outcome = match (
+            self.recipients.get(&entry.recipient),
+            self.queue.alert(entry.alert)?,
+        ) {
+            (None, _) => Outcome::Permanent(format!(
+                "recipient {:?} is no longer configured",
+                entry.recipient
+            )),
+            (_, None) => Outcome::Permanent("the alert record is missing".into()),
+            (Some(recipient), Some(alert)) => {
+                self.post(recipient, entry.alert, &render(&alert, &recipient.config))
+            }
+        };
+        let attempts = entry.attempts + 1;
+        let (next, attempt) = match outcome {
+            Outcome::Ok(status) => (
+                OutboxEntry {
+                    state: OutboxState::Delivered,
+                    attempts,
+                    delivered_at: Some(now),
+                    last_error: None,
+                    ..entry.clone()
+                },
+                Attempt::Delivered { status },
+            ),
+            Outcome::Transient(error, retry_after) if attempts < self.config.max_attempts => {
+                let delay = match retry_after {
+                    Some(secs) => secs.min(self.config.max_backoff_secs) * 1000,
+                    None => self.backoff_ms(attempts),
+                };
+                let at = Timestamp(now.0 + delay as i64);
+                (
+                    OutboxEntry {
+                        attempts,
+                        next_attempt: at,
+                        last_error: Some(error.clone()),
+                        ..entry.clone()
+                    },
+                    Attempt::Retry { at, error },
+                )
+            }
+            Outcome::Transient(error, _) | Outcome::Permanent(error) => (
+                OutboxEntry {
+                    state: OutboxState::Dead,
+                    attempts,
+                    last_error: Some(error.clone()),
+                    ..entry.clone()
+                },
+                Attempt::Dead { error },
+            ),
+        };
+        self.queue.update(entry.state, &next)?;
+        match &attempt {
+            Attempt::Delivered { status } => info!(
+                alert = entry.alert,
+                recipient = %entry.recipient,
+                status,
+                attempts,
+                "alert delivered"
+            ),
+            Attempt::Retry { at, error } => warn!(
+                alert = entry.alert,
+                recipient = %entry.recipient,
+                attempts,
+                next_attempt = %at,
+                error = %error,
+                "alert delivery failed; will retry"
+            ),
+            Attempt::Dead { error } => warn!(
+                alert = entry.alert,
+                recipient = %entry.recipient,
+                attempts,
+                error = %error,
+                "alert moved to the dead-letter list (`vigie alerts redeliver` retries it)"
+            ),
+        }
+        Ok(attempt)
+    }
+
+    /// Exponential backoff with equal jitter: half the delay fixed, half random.
+    fn backoff_ms(&self, attempts: u32) -> u64 {
+        let base = self.config.backoff_secs.saturating_mul(1000);
+        let exp = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(30));
+        let capped = exp.min(self.config.max_backoff_secs.saturating_mul(1000));
+        capped / 2 + fastrand::u64(0..=capped / 2)
+    }
+
+    fn post(&self, recipient: &Recipient, alert: u64, body: &[u8]) -> Outcome {
+        let t = Timestamp::now().unix_seconds();
+        let result = self
+            .agent
+            .post(&recipient.config.url)
+            .header("Content-Type", "application/json")
+            .header(SIGNATURE_HEADER, sign(recipient.secret(), t, body))
+            .header("Idempotency-Key", idempotency_key(alert))
+            .send(body);
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => return Outcome::Transient(e.to_string(), None),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let mut sink = Vec::new();
+        // The answer is not used; a broken body after a 2xx still counts as delivered.
+        let _ = response
+            .into_body()
+            .into_reader()
+            .take(MAX_RESPONSE)
+            .read_to_end(&mut sink);
+        match status {
+            200..=299 => Outcome::Ok(status),
+            429 | 503 => Outcome::Transient(format!("HTTP {status}"), retry_after),
+            408 | 425 | 500..=599 => Outcome::Transient(format!("HTTP {status}"), None),
+            // Other refusals (bad signature, unknown path...) will not change by retrying:
+            // an analyst fixes the receiver and redelivers.
+            _ => Outcome::Permanent(format!("HTTP {status}")),
+        }
+    }
+
+    /// Attempts every entry due now, one at a time (for `vigie alerts deliver`).
+    pub fn run_once(&self, limit: usize) -> Result<Round, AlertError> {
+        let mut round = Round::default();
+        for entry in self.queue.due(Timestamp::now(), limit)? {
+            match self.attempt(&entry)? {
+                Attempt::Delivered { .. } => round.delivered += 1,
+                Attempt::Retry { .. } => round.retried += 1,
+                Attempt::Dead { .. } => round.dead += 1,
+            }
+        }
+        Ok(round)
+    }
+
+    /// Starts the delivery threads: a dispatcher that hands due entries to
+    /// `config.workers` senders. `wake` nudges it when new alerts are written; `stop` ends
+    /// it (each sender finishes its current request, bounded by the timeout). Pending
+    /// entries stay in the outbox for the next start.
+    pub fn spawn(self, wake: Receiver<()>, stop: Arc<AtomicBool>) -> Vec<JoinHandle<()>> {
+        let this = Arc::new(self);
+        let in_flight: Arc<Mutex<HashSet<u64>>> = Arc::default();
+        let (tx, rx) = crossbeam_channel::bounded::<OutboxEntry>(this.config.workers * 2);
+        let mut handles = Vec::new();
+        for n in 0..this.config.workers {
+            let (this, rx, in_flight) = (Arc::clone(&this), rx.clone(), Arc::clone(&in_flight));
+            let stop = Arc::clone(&stop);
+            let spawned = std::thread::Builder::new()
+                .name(format!("vigie-deliver-{n}"))
+                .spawn(move || {
+                    for entry in rx {
+                        if stop.load(Ordering::Relaxed) {
+                            // Left pending in the outbox for the next start.
+                            continue;
+                        }
+                        if let Err(e) = this.attempt(&entry) {
+                            warn!(alert = entry.alert, error = %e, "could not record a delivery attempt");
+                        }
+                        if let Ok(mut set) = in_flight.lock() {
+                            set.remove(&entry.alert);
+                        }
+                    }
+                });
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => warn!(error = %e, "could not start a delivery thread"),
+            }
+        }
+        let dispatcher = std::thread::Builder::new()
+            .name("vigie-dispatch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let wait = match this.dispatch(&tx, &in_flight) {
+                        Ok(wait) => wait,
+                        Err(e) => {
+                            warn!(error = %e, "reading the outbox failed; retrying in 5 s");
+                            Duration::from_secs(5)
+                        }
+                    };
+                    match wake.recv_timeout(wait) {
+                        Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                        // The writer is gone: keep draining retries until stopped.
+                        Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+                    }
+                }
+                debug!("delivery dispatcher stopped");
+                // Dropping `tx` ends the senders once they finish their current request.
+            });
+        match dispatcher {
+            Ok(h) => handles.push(h),
+            Err(e) => warn!(error = %e, "could not start the delivery dispatcher"),
+        }
+        handles
+    }
+
+    /// Hands due entries to the senders; returns how long to sleep before looking again.
+    fn dispatch(
+        &self,
+        tx: &crossbeam_channel::Sender<OutboxEntry>,
+        in_flight: &Mutex<HashSet<u64>>,
+    ) -> Result<Duration, AlertError> {
+        let now = Timestamp::now();
+        for entry in self.queue.due(now, 1024)? {
+            let fresh = in_flight
+                .lock()
+                .map(|mut set| set.insert(entry.alert))
+                .unwrap_or(false);
+            if fresh && tx.send(entry).is_err() {
+                break;
+            }
+        }
+        let next = self.queue.next_due()?;
+        let ms = next.map_or(1000, |t| (t.0 - Timestamp::now().0).clamp(20, 1000));
+        Ok(Duration::from_millis(ms as u64))
+    }
+}
+
+/// `Retry-After` as seconds: a number, or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after(" 7 "), Some(7));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
