@@ -269,6 +269,15 @@ fn severity_label(s: Severity, lang: Language) -> &'static str {
     }
 }
 
+fn kind_label_fr(kind: IdentifierKind) -> &'static str {
+    match kind {
+        IdentifierKind::Phone => "téléphones",
+        IdentifierKind::HealthEmail => "e-mails santé",
+        IdentifierKind::Credential => "identifiants de connexion",
+        other => other.label(),
+    }
+}
+
 /// One sentence an analyst can read on a phone.
 pub fn summary(alert: &AlertRecord, lang: Language) -> String {
     let i = &alert.incident;
@@ -295,7 +304,7 @@ pub fn summary(alert: &AlertRecord, lang: Language) -> String {
         .iter()
         .filter(|(_, c)| c.valid > 0)
         .map(|(k, c)| match lang {
-            Language::Fr => format!("{} {} valides", c.valid, k.label()),
+            Language::Fr => format!("{} {} valides", c.valid, kind_label_fr(*k)),
             Language::En => format!("{} valid {}", c.valid, k.label()),
         })
         .collect();

@@ -21,6 +21,7 @@ struct Shown<'a> {
     incident: &'a Incident,
     snapshots: Vec<SnapshotRecord>,
     sightings: Vec<SightingRecord>,
+    triage: Option<vigie_store::Triage>,
 }
 
 pub fn run(
@@ -96,16 +97,34 @@ pub fn run(
                 }
             }
             let sightings = store.incident_sightings(&incident)?;
+            // A store written before triage existed has none to show.
+            let triage = store.triage(id).ok().flatten();
             if json {
                 let shown = Shown {
                     incident: &incident,
                     snapshots,
                     sightings,
+                    triage,
                 };
                 serde_json::to_writer_pretty(&mut out, &shown)?;
                 writeln!(out)?;
             } else {
                 write_incident(&mut out, &incident, &snapshots, &sightings)?;
+                match &triage {
+                    Some(t) => writeln!(
+                        out,
+                        "triage: {}{}{}",
+                        t.state.as_str(),
+                        t.reason
+                            .as_ref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default(),
+                        t.like_incident
+                            .map(|n| format!(", look-alike of incident {n}"))
+                            .unwrap_or_default()
+                    )?,
+                    None => writeln!(out, "triage: new")?,
+                }
             }
             out.flush()?;
             Ok(Outcome::Found)

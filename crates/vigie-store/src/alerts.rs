@@ -184,8 +184,8 @@ pub fn alias_patterns(content: &[u8], report: &Report) -> BTreeSet<String> {
             let (start, end) = (span.start as usize, span.end as usize);
             let (left, right) = match text.get(start..end) {
                 Some(t) if t == span.text => (
-                    neighbour_word(text[..start].chars().rev()),
-                    neighbour_word(text[end..].chars()),
+                    neighbour_word(text[..start].chars().rev(), true),
+                    neighbour_word(text[end..].chars(), false),
                 ),
                 // Offsets into a re-decoded text: no context, the alias alone.
                 _ => (String::new(), String::new()),
@@ -200,14 +200,17 @@ pub fn alias_patterns(content: &[u8], report: &Report) -> BTreeSet<String> {
     out
 }
 
-fn neighbour_word(chars: impl Iterator<Item = char>) -> String {
-    let word: Vec<char> = chars
+/// The first word `chars` reach (lower-cased, at most 40 characters), `-` if none; `backwards`
+/// when `chars` runs right to left (the word before a mention).
+fn neighbour_word(chars: impl Iterator<Item = char>, backwards: bool) -> String {
+    let mut word: Vec<char> = chars
         .skip_while(|c| !c.is_alphanumeric())
         .take_while(|c| c.is_alphanumeric())
         .take(40)
         .collect();
-    // The reverse iterator yields the left word backwards; order does not matter for
-    // equality, but keep it readable in `show`.
+    if backwards {
+        word.reverse();
+    }
     let mut w: String = word.into_iter().collect::<String>().to_lowercase();
     if w.is_empty() {
         w.push('-');

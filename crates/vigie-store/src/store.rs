@@ -642,7 +642,12 @@ impl Store {
         content: &[u8],
         record: &SnapshotRecord,
     ) -> Result<Option<Triage>, StoreError> {
-        for (incident, similarity, _) in incident::near_duplicates(self, cfs, record)? {
+        // Same rule as grouping: a sale template reused for another organisation is not a
+        // look-alike (a missed alert costs more than a repeated false positive).
+        for (incident, similarity, other) in incident::near_duplicates(self, cfs, record)? {
+            if !incident::same_organisations(record, &other) {
+                continue;
+            }
             if read_triage(&self.db, cfs.triage, incident)?.is_some_and(|t| t.state.silences()) {
                 return Ok(Some(Triage {
                     state: TriageState::Suppressed,
