@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a fresh machine of this kind lacks (sourced by ops/test.sh and
 # ops/demo.sh). RocksDB's bindings need libclang; the RFC 3161 code links OpenSSL; the tests
-# use python3 (the local time-stamp authority), openssl (its certificates), tar and sha256sum.
+# use python3 (the local time-stamp authority, the webhook receiver, JSON Schema checks with
+# python3-jsonschema), openssl (certificates, HMAC checks), tar and sha256sum.
 need_apt=()
 for pkg in libclang-dev libssl-dev pkg-config python3 openssl tar coreutils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
@@ -10,5 +11,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ops/deps.sh: installing ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q && apt-get install -y -q "${need_apt[@]}"
+fi
+# The alert payload test validates against ops/schemas with Python's jsonschema; `python3` may
+# be Debian's (the apt package serves it) or another install (then pip from PyPI).
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+  if ! dpkg-query -W -f='${Status}' python3-jsonschema 2>/dev/null | grep -q "install ok installed"; then
+    echo "ops/deps.sh: installing python3-jsonschema" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-jsonschema || true
+  fi
+  python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
 fi
 command -v cargo >/dev/null 2>&1 || { echo "ops/deps.sh: cargo is missing (rustup toolchain expected)" >&2; exit 2; }
