@@ -39,8 +39,15 @@ def nir():
         body = f"{rng.choice([1, 2])}{rng.randint(40, 99):02d}{rng.randint(1, 12):02d}{rng.choice([13, 33, 44, 59, 69, 75, 92]):02d}{rng.randint(100, 990):03d}{rng.randint(1, 999):03d}"
         return body + f"{97 - int(body) % 97:02d}"
 
+def word():
+    # Mostly vocabulary, some random letter strings: each post is its own sale (digits are
+    # reduced to their class by the near-duplicate signature, so they would not separate posts).
+    if rng.random() < 0.5:
+        return rng.choice(vocab)
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 9)))
+
 def post(i):
-    words = " ".join(rng.choice(vocab) + str(rng.randint(0, 99)) for _ in range(60))
+    words = " ".join(word() for _ in range(150))
     rows = "\n".join(f"N{i}x{j};P{j};{nir()};06{rng.randint(10**7, 10**8 - 1)}" for j in range(5))
     return (f"[VENTE] lot {i} {words}\nnom;prenom;nir;telephone\n{rows}\n"
             f"Prix {rng.randint(100, 9000)} USD en BTC, contact @seller{i}\n")

@@ -175,3 +175,29 @@ impl Config {
         flag.map_or_else(|| self.store.path.clone(), Path::to_path_buf)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_is_valid_and_typos_are_refused() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ops/config/vigie.example.toml");
+        let config = Config::load(Some(&example)).unwrap();
+        assert_eq!(config.recipient.len(), 2);
+        assert!(config.recipient[0].catch_all);
+        assert_eq!(config.delivery.workers, 4);
+        assert!(config.run.spool.is_some());
+
+        let dir = tempfile::tempdir().unwrap();
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(
+            &typo,
+            "[[recipient]]\nid = \"x\"\nurl = \"http://127.0.0.1/\"\nsecret = \"inline\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Config::load(Some(&typo)).unwrap_err());
+        assert!(err.contains("unknown field `secret`"), "{err}");
+    }
+}
