@@ -647,3 +647,35 @@ fn bad_recipients_are_config_errors_at_start_up() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workers"));
 }
+
+#[test]
+fn a_refused_alert_is_dead_lettered_and_redelivered_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(
+        dir.path(),
+        &recipient("cert", port, "catch_all = true\nmin_severity = \"medium\""),
+    );
+    let post = fixtures().join("reposts/forum_a_original.txt");
+    ok(&vigie(&config, &["ingest", post.to_str().unwrap()]));
+    // A 403 will not change by retrying: dead at once, exit 1 for the operator's scripts.
+    let receiver = Receiver::start(port, dir.path(), "403");
+    let out = vigie(&config, &["alerts", "deliver", "--wait", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let dead = outbox(&config);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["state"], "dead");
+    assert_eq!(dead[0]["attempts"], 1);
+    assert_eq!(dead[0]["last_error"], "HTTP 403");
+    let text = ok(&vigie(&config, &["alerts", "outbox"]));
+    assert!(text.contains("dead") && text.contains("HTTP 403"), "{text}");
+
+    ok(&vigie(&config, &["alerts", "redeliver", "1"]));
+    assert_eq!(outbox(&config)[0]["state"], "pending");
+    ok(&vigie(&config, &["alerts", "deliver"]));
+    assert!(outbox(&config).is_empty());
+    assert_eq!(receiver.accepted().len(), 1);
+    let out = vigie(&config, &["alerts", "redeliver", "42"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no alert 42"));
+}

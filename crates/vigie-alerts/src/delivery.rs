@@ -60,13 +60,119 @@ pub struct Deliverer {
     queue: AlertQueue,
     recipients: BTreeMap<String, Recipient>,
     config: DeliveryConfig,
+    sender: Sender,
+}
+
+/// What a receiver made of one signed POST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx.
+    Ok(u16),
+    /// Worth retrying (connection error, timeout, 408, 425, 429, 5xx), maybe after the
+    /// receiver's `Retry-After` seconds.
+    Transient(String, Option<u64>),
+    /// Retrying will not help (other 4xx, unknown recipient).
+    Permanent(String),
+}
+
+/// Signed POSTs to webhooks: the one place Vigie's alerts and digests touch the network.
+pub struct Sender {
     agent: ureq::Agent,
 }
 
-enum Outcome {
-    Ok(u16),
-    Transient(String, Option<u64>),
-    Permanent(String),
+impl Sender {
+    /// A sender whose every request is bounded by `timeout`.
+    pub fn new(timeout: Duration) -> Sender {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            // A webhook answers; it does not send us elsewhere.
+            .max_redirects(0)
+            .user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Sender { agent }
+    }
+
+    /// POSTs `body`, signed with the recipient's secret, with `key` as `Idempotency-Key`.
+    pub fn post(
+        &self,
+        recipient: &Recipient,
+        key: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Outcome {
+        let t = Timestamp::now().unix_seconds();
+        let result = self
+            .agent
+            .post(&recipient.config.url)
+            .header("Content-Type", content_type)
+            .header(SIGNATURE_HEADER, sign(recipient.secret(), t, body))
+            .header("Idempotency-Key", key)
+            .send(body);
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => return Outcome::Transient(e.to_string(), None),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let mut sink = Vec::new();
+        // The answer is not used; a broken body after a 2xx still counts as delivered.
+        let _ = response
+            .into_body()
+            .into_reader()
+            .take(MAX_RESPONSE)
+            .read_to_end(&mut sink);
+        match status {
+            200..=299 => Outcome::Ok(status),
+            429 | 503 => Outcome::Transient(format!("HTTP {status}"), retry_after),
+            408 | 425 | 500..=599 => Outcome::Transient(format!("HTTP {status}"), None),
+            // Other refusals (bad signature, unknown path...) will not change by retrying:
+            // an analyst fixes the receiver and redelivers.
+            _ => Outcome::Permanent(format!("HTTP {status}")),
+        }
+    }
+
+    /// POSTs with up to `config.max_attempts` tries in this thread, sleeping between them
+    /// as the outbox would (for one-off sends such as the weekly digest).
+    pub fn post_with_retries(
+        &self,
+        recipient: &Recipient,
+        key: &str,
+        content_type: &str,
+        body: &[u8],
+        config: &DeliveryConfig,
+    ) -> Result<u16, String> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.post(recipient, key, content_type, body) {
+                Outcome::Ok(status) => return Ok(status),
+                Outcome::Permanent(e) => return Err(e),
+                Outcome::Transient(e, _) if attempts >= config.max_attempts => return Err(e),
+                Outcome::Transient(e, retry_after) => {
+                    let ms = match retry_after {
+                        Some(secs) => secs.min(config.max_backoff_secs) * 1000,
+                        None => backoff_ms(config, attempts),
+                    };
+                    warn!(recipient = %recipient.id(), attempts, error = %e, "send failed; retrying in {ms} ms");
+                    std::thread::sleep(Duration::from_millis(ms));
+                }
+            }
+        }
+    }
+}
+
+/// Exponential backoff with equal jitter: half the delay fixed, half random.
+fn backoff_ms(config: &DeliveryConfig, attempts: u32) -> u64 {
+    let base = config.backoff_secs.saturating_mul(1000);
+    let exp = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(30));
+    let capped = exp.min(config.max_backoff_secs.saturating_mul(1000));
+    capped / 2 + fastrand::u64(0..=capped / 2)
 }
 
 impl Deliverer {
@@ -77,14 +183,7 @@ impl Deliverer {
         config: DeliveryConfig,
     ) -> Result<Deliverer, AlertError> {
         config.validate()?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(config.timeout()))
-            .http_status_as_error(false)
-            // A webhook answers; it does not send us elsewhere.
-            .max_redirects(0)
-            .user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let sender = Sender::new(config.timeout());
         Ok(Deliverer {
             queue,
             recipients: recipients
@@ -92,7 +191,7 @@ impl Deliverer {
                 .map(|r| (r.config.id.clone(), r))
                 .collect(),
             config,
-            agent,
+            sender,
         })
     }
 
@@ -109,7 +208,9 @@ impl Deliverer {
             )),
             (_, None) => Outcome::Permanent("the alert record is missing".into()),
             (Some(recipient), Some(alert)) => {
-                self.post(recipient, entry.alert, &render(&alert, &recipient.config))
+                let body = render(&alert, &recipient.config);
+                let key = idempotency_key(entry.alert);
+                self.sender.post(recipient, &key, "application/json", &body)
             }
         };
         let attempts = entry.attempts + 1;
@@ -127,7 +228,7 @@ impl Deliverer {
             Outcome::Transient(error, retry_after) if attempts < self.config.max_attempts => {
                 let delay = match retry_after {
                     Some(secs) => secs.min(self.config.max_backoff_secs) * 1000,
-                    None => self.backoff_ms(attempts),
+                    None => backoff_ms(&self.config, attempts),
                 };
                 let at = Timestamp(now.0 + delay as i64);
                 (
@@ -176,50 +277,6 @@ impl Deliverer {
             ),
         }
         Ok(attempt)
-    }
-
-    /// Exponential backoff with equal jitter: half the delay fixed, half random.
-    fn backoff_ms(&self, attempts: u32) -> u64 {
-        let base = self.config.backoff_secs.saturating_mul(1000);
-        let exp = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(30));
-        let capped = exp.min(self.config.max_backoff_secs.saturating_mul(1000));
-        capped / 2 + fastrand::u64(0..=capped / 2)
-    }
-
-    fn post(&self, recipient: &Recipient, alert: u64, body: &[u8]) -> Outcome {
-        let t = Timestamp::now().unix_seconds();
-        let result = self
-            .agent
-            .post(&recipient.config.url)
-            .header("Content-Type", "application/json")
-            .header(SIGNATURE_HEADER, sign(recipient.secret(), t, body))
-            .header("Idempotency-Key", idempotency_key(alert))
-            .send(body);
-        let response = match result {
-            Ok(r) => r,
-            Err(e) => return Outcome::Transient(e.to_string(), None),
-        };
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let mut sink = Vec::new();
-        // The answer is not used; a broken body after a 2xx still counts as delivered.
-        let _ = response
-            .into_body()
-            .into_reader()
-            .take(MAX_RESPONSE)
-            .read_to_end(&mut sink);
-        match status {
-            200..=299 => Outcome::Ok(status),
-            429 | 503 => Outcome::Transient(format!("HTTP {status}"), retry_after),
-            408 | 425 | 500..=599 => Outcome::Transient(format!("HTTP {status}"), None),
-            // Other refusals (bad signature, unknown path...) will not change by retrying:
-            // an analyst fixes the receiver and redelivers.
-            _ => Outcome::Permanent(format!("HTTP {status}")),
-        }
     }
 
     /// Attempts every entry due now, one at a time (for `vigie alerts deliver`).

@@ -34,9 +34,9 @@ mod recipient;
 mod routing;
 mod signature;
 
-pub use delivery::{parse_retry_after, Attempt, Deliverer, Round};
+pub use delivery::{parse_retry_after, Attempt, Deliverer, Outcome, Round, Sender};
 pub use error::AlertError;
-pub use payload::{defang, idempotency_key, render, summary, SourceKind, SCHEMA};
+pub use payload::{defang, idempotency_key, render, source_kind_label, summary, SCHEMA};
 pub use recipient::{resolve, DeliveryConfig, Format, Language, Recipient, RecipientConfig, Tlp};
 pub use routing::{valid_kinds, Router};
 pub use signature::{sign, verify, SignatureError, SIGNATURE_HEADER};

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use vigie_core::{IdentifierKind, Severity, Topic};
-use vigie_store::{AlertRecord, Locator};
+use vigie_store::{AlertRecord, Locator, SourceKind};
 
 use crate::{Format, Language, RecipientConfig};
 
@@ -17,58 +17,22 @@ pub fn idempotency_key(alert: u64) -> String {
     format!("vigie-alert-{alert}")
 }
 
-/// Where an incident was seen, as a kind analysts sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// A forum on a Tor onion service.
-    TorForum,
-    /// A ransomware leak site (onion, ransomware topic).
-    LeakSite,
-    /// A Telegram channel or chat.
-    Telegram,
-    /// A clear-web page.
-    Web,
-    /// A file given to `vigie ingest`.
-    File,
-}
-
-impl SourceKind {
-    fn of(alert: &AlertRecord) -> SourceKind {
-        match &alert.trigger.locator {
-            Locator::Message { .. } => SourceKind::Telegram,
-            Locator::File { .. } => SourceKind::File,
-            Locator::Url { url } => {
-                if !host_of(url).ends_with(".onion") {
-                    SourceKind::Web
-                } else if alert.incident.topics.contains(&Topic::Ransomware) {
-                    SourceKind::LeakSite
-                } else {
-                    SourceKind::TorForum
-                }
-            }
-        }
-    }
-
-    fn label(self, lang: Language) -> &'static str {
-        match (self, lang) {
-            (SourceKind::TorForum, Language::Fr) => "forum Tor",
-            (SourceKind::TorForum, Language::En) => "Tor forum",
-            (SourceKind::LeakSite, Language::Fr) => "site de fuite rançongiciel",
-            (SourceKind::LeakSite, Language::En) => "ransomware leak site",
-            (SourceKind::Telegram, _) => "Telegram",
-            (SourceKind::Web, _) => "web",
-            (SourceKind::File, Language::Fr) => "fichier importé",
-            (SourceKind::File, Language::En) => "imported file",
-        }
+/// The source kind label in a language.
+pub fn source_kind_label(kind: SourceKind, lang: Language) -> &'static str {
+    match (kind, lang) {
+        (SourceKind::TorForum, Language::Fr) => "forum Tor",
+        (SourceKind::TorForum, Language::En) => "Tor forum",
+        (SourceKind::LeakSite, Language::Fr) => "site de fuite rançongiciel",
+        (SourceKind::LeakSite, Language::En) => "ransomware leak site",
+        (SourceKind::Telegram, _) => "Telegram",
+        (SourceKind::Web, _) => "web",
+        (SourceKind::File, Language::Fr) => "fichier importé",
+        (SourceKind::File, Language::En) => "imported file",
     }
 }
 
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    host.split(':').next().unwrap_or("")
+fn kind_of(alert: &AlertRecord) -> SourceKind {
+    SourceKind::of(&alert.trigger.locator, &alert.incident.topics)
 }
 
 /// Defangs a URL so that no client follows it by accident: `hxxp://abc[.]onion/t/1`.
@@ -225,7 +189,7 @@ fn json_payload<'a>(alert: &'a AlertRecord, recipient: &RecipientConfig) -> Payl
             })
             .collect(),
         source: SourcePart {
-            kind: SourceKind::of(alert),
+            kind: kind_of(alert),
             name: alert.trigger.source.clone(),
             collector: alert.trigger.collector.clone(),
             location: location(alert),
@@ -314,7 +278,7 @@ pub fn summary(alert: &AlertRecord, lang: Language) -> String {
             Language::En => format!("sample of about {} rows", i.sample_rows),
         });
     }
-    let kind = SourceKind::of(alert).label(lang);
+    let kind = source_kind_label(kind_of(alert), lang);
     let seen = i.first_seen.to_string();
     let date = seen.get(..10).unwrap_or(&seen);
     let counts = if counts.is_empty() {
@@ -368,7 +332,6 @@ mod tests {
         );
         assert_eq!(defang("https://chu.fr"), "hxxps://chu[.]fr");
         assert_eq!(defang("abc.onion"), "abc[.]onion");
-        assert_eq!(host_of("http://u@abc.onion:80/x"), "abc.onion");
     }
 
     #[test]

@@ -92,8 +92,8 @@ pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use incident::IncidentFilter;
 pub use model::{
-    CustodyAction, CustodyEntry, EntityRef, Incident, Locator, Sighting, SightingRecord,
-    SnapshotRecord, Timestamp, GENESIS,
+    host_of, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, Sighting, SightingRecord,
+    SnapshotRecord, SourceKind, Timestamp, GENESIS,
 };
 pub use retention::RetentionReport;
 pub use store::{

@@ -93,6 +93,60 @@ impl fmt::Display for Locator {
     }
 }
 
+/// Where a document was seen, as a kind analysts sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A forum on a Tor onion service.
+    TorForum,
+    /// A ransomware leak site (an onion page about ransomware).
+    LeakSite,
+    /// A Telegram channel or chat.
+    Telegram,
+    /// A clear-web page.
+    Web,
+    /// A file given to `vigie ingest` or dropped in `vigie run`'s spool.
+    File,
+}
+
+impl SourceKind {
+    /// The kind of a place, given the topics of what was seen there.
+    pub fn of(locator: &Locator, topics: &[Topic]) -> SourceKind {
+        match locator {
+            Locator::Message { .. } => SourceKind::Telegram,
+            Locator::File { .. } => SourceKind::File,
+            Locator::Url { url } => {
+                if !host_of(url).ends_with(".onion") {
+                    SourceKind::Web
+                } else if topics.contains(&Topic::Ransomware) {
+                    SourceKind::LeakSite
+                } else {
+                    SourceKind::TorForum
+                }
+            }
+        }
+    }
+
+    /// The snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::TorForum => "tor_forum",
+            SourceKind::LeakSite => "leak_site",
+            SourceKind::Telegram => "telegram",
+            SourceKind::Web => "web",
+            SourceKind::File => "file",
+        }
+    }
+}
+
+/// The host of a URL, without user or port.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    host.split(':').next().unwrap_or("")
+}
+
 /// One observation of a document: what a collector hands the store with the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sighting {
@@ -288,6 +342,20 @@ mod tests {
         assert!(Timestamp::parse("23/11/2026").is_none());
         assert!(Timestamp::parse("").is_none());
         assert_eq!(t.minus_days(1).to_string(), "2026-11-22T00:00:00.000Z");
+    }
+
+    #[test]
+    fn source_kinds_follow_the_place_and_topics() {
+        assert_eq!(host_of("http://u@abc.onion:80/x"), "abc.onion");
+        let url = |u: &str| Locator::Url { url: u.into() };
+        assert_eq!(SourceKind::of(&url("http://abc.onion/t/1"), &[]), SourceKind::TorForum);
+        assert_eq!(
+            SourceKind::of(&url("http://abc.onion/"), &[Topic::Ransomware]),
+            SourceKind::LeakSite
+        );
+        assert_eq!(SourceKind::of(&url("https://onion.example.fr/"), &[]), SourceKind::Web);
+        let msg = Locator::Message { channel: "c".into(), message_id: 1 };
+        assert_eq!(SourceKind::of(&msg, &[]), SourceKind::Telegram);
     }
 
     #[test]

@@ -849,6 +849,17 @@ impl Store {
         Ok(out)
     }
 
+    /// Every sighting, in key order (for weekly reports; a full scan).
+    pub fn sightings(&self) -> Result<Vec<SightingRecord>, StoreError> {
+        let cfs = self.cfs()?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(cfs.sightings, IteratorMode::Start) {
+            let (_, v) = item.map_err(io)?;
+            out.push(serde_json::from_slice(&v).map_err(|e| bad("sighting", e))?);
+        }
+        Ok(out)
+    }
+
     /// Store-wide counts.
     pub fn stats(&self) -> Result<Stats, StoreError> {
         let cfs = self.cfs()?;
