@@ -2,9 +2,11 @@
 # Installs the Debian packages a fresh machine of this kind lacks (sourced by ops/test.sh and
 # ops/demo.sh). RocksDB's bindings need libclang; the RFC 3161 code links OpenSSL; the tests
 # use python3 (the local time-stamp authority, the webhook receiver, JSON Schema checks with
-# python3-jsonschema), openssl (certificates, HMAC checks), tar and sha256sum.
+# python3-jsonschema), openssl (certificates, HMAC checks), tar and sha256sum; the digest test
+# renders HTML in headless chromium; the export tests load MISP and STIX output with pymisp and
+# stix2 (from PyPI).
 need_apt=()
-for pkg in libclang-dev libssl-dev pkg-config python3 openssl tar coreutils; do
+for pkg in libclang-dev libssl-dev pkg-config python3 openssl tar coreutils chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -20,5 +22,10 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-jsonschema || true
   fi
   python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+fi
+if ! python3 -c 'import pymisp, stix2' 2>/dev/null; then
+  echo "ops/deps.sh: installing pymisp and stix2 from PyPI" >&2
+  python3 -m pip install -q pymisp stix2 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages pymisp stix2
 fi
 command -v cargo >/dev/null 2>&1 || { echo "ops/deps.sh: cargo is missing (rustup toolchain expected)" >&2; exit 2; }

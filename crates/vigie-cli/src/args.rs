@@ -43,9 +43,42 @@ pub enum Command {
     /// Alerts: triage, the delivery outbox, redelivery.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// The weekly threat digest (default: the last full ISO week, French, HTML).
+    Digest(DigestArgs),
     /// The main job: collect (the spool directory), match, store, alert and deliver until
     /// SIGINT or SIGTERM.
     Run,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// ISO week, e.g. 2026-W47 (default: the last full week).
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<String>,
+    /// Language.
+    #[arg(long, value_enum, default_value_t = DigestLang::Fr)]
+    pub lang: DigestLang,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DigestFormat::Html)]
+    pub format: DigestFormat,
+    /// Write it here instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Also post it, signed, to the recipients marked `digest = true`.
+    #[arg(long)]
+    pub send: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestLang {
+    Fr,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestFormat {
+    Html,
+    Md,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod alerting;
 mod alerts;
 mod args;
 mod config;
+mod digest;
 mod evidence;
 mod files;
 mod incidents;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
             args::Command::Retention(c) => evidence::retention(c, &config, store),
             args::Command::Alerts(c) => alerts::run(c, &config, store),
             args::Command::Run => run::run(&config, store),
+            args::Command::Digest(a) => digest::run(a, &config, store),
         }
     });
     match outcome {

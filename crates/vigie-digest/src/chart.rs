@@ -36,7 +36,12 @@ pub fn stacked_bars(title: &str, bars: &[String], series: &[Series<'_>]) -> Stri
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
     let totals: Vec<u64> = (0..bars.len())
-        .map(|i| series.iter().map(|s| s.values.get(i).copied().unwrap_or(0)).sum())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0))
+                .sum()
+        })
         .collect();
     let max = totals.iter().copied().max().unwrap_or(0).max(1);
     let step = nice_step(max);

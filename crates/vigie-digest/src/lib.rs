@@ -36,8 +36,7 @@ mod week;
 pub use chart::escape;
 pub use error::DigestError;
 pub use model::{
-    build, Digest, IncidentRow, Pair, SourceActivity, WeekCounts, QUIET_LOOKBACK_WEEKS,
-    TREND_WEEKS,
+    build, Digest, IncidentRow, Pair, SourceActivity, WeekCounts, QUIET_LOOKBACK_WEEKS, TREND_WEEKS,
 };
 pub use render::{html, markdown};
 pub use week::IsoWeek;

@@ -112,10 +112,12 @@ impl Digest {
 
     /// Total new incidents this week and the week before.
     pub fn total(&self) -> Pair {
-        self.new_by_severity.values().fold(Pair::default(), |a, p| Pair {
-            this: a.this + p.this,
-            previous: a.previous + p.previous,
-        })
+        self.new_by_severity
+            .values()
+            .fold(Pair::default(), |a, p| Pair {
+                this: a.this + p.this,
+                previous: a.previous + p.previous,
+            })
     }
 }
 
@@ -125,14 +127,11 @@ pub fn build(store: &Store, week: IsoWeek, now: Timestamp) -> Result<Digest, Dig
     let previous = week.previous();
     let in_week = |i: &&Incident, w: IsoWeek| w.contains(i.first_seen);
 
-    let mut new_by_severity: BTreeMap<Severity, Pair> = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-    ]
-    .into_iter()
-    .map(|s| (s, Pair::default()))
-    .collect();
+    let mut new_by_severity: BTreeMap<Severity, Pair> =
+        [Severity::Critical, Severity::High, Severity::Medium]
+            .into_iter()
+            .map(|s| (s, Pair::default()))
+            .collect();
     let mut orgs: BTreeMap<Category, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut identifiers: BTreeMap<IdentifierKind, Pair> = BTreeMap::new();
     for (w, this) in [(week, true), (previous, false)] {
@@ -167,7 +166,11 @@ pub fn build(store: &Store, week: IsoWeek, now: Timestamp) -> Result<Digest, Dig
     for i in incidents.iter().filter(|i| in_week(i, week)) {
         rows.push(row(store, i)?);
     }
-    rows.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)));
+    rows.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen.cmp(&b.first_seen))
+    });
 
     let mut trend = Vec::new();
     let mut w = week;
@@ -283,7 +286,8 @@ fn source_activity(
         .iter()
         .flat_map(|i| i.snapshots.iter().map(move |h| (h.as_str(), i)))
         .collect();
-    let lookback_start = Timestamp(week.start().0 - i64::from(QUIET_LOOKBACK_WEEKS) * 7 * 86_400_000);
+    let lookback_start =
+        Timestamp(week.start().0 - i64::from(QUIET_LOOKBACK_WEEKS) * 7 * 86_400_000);
     let previous = week.previous();
     let mut this: BTreeMap<String, SourceKind> = BTreeMap::new();
     let mut prev: BTreeSet<String> = BTreeSet::new();

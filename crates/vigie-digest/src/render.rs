@@ -148,7 +148,11 @@ pub fn html(d: &Digest, lang: Language) -> String {
     );
 
     // Headline figures.
-    let _ = write!(h, "<section id=\"headline\"><h2>{}</h2><div class=\"figures\">", w.headline);
+    let _ = write!(
+        h,
+        "<section id=\"headline\"><h2>{}</h2><div class=\"figures\">",
+        w.headline
+    );
     let total = d.total();
     let _ = write!(
         h,
@@ -169,7 +173,11 @@ pub fn html(d: &Digest, lang: Language) -> String {
             delta(*p)
         );
     }
-    let _ = write!(h, "</ul></div><div class=\"figure\"><b>{}</b><ul>", w.organisations);
+    let _ = write!(
+        h,
+        "</ul></div><div class=\"figure\"><b>{}</b><ul>",
+        w.organisations
+    );
     for (c, p) in &d.organisations_by_category {
         let _ = write!(
             h,
@@ -246,7 +254,11 @@ pub fn html(d: &Digest, lang: Language) -> String {
             r.severity.as_str(),
             text::severity(r.severity, lang)
         );
-        let offered = if r.leak_offer { w.offer_yes } else { w.offer_no };
+        let offered = if r.leak_offer {
+            w.offer_yes
+        } else {
+            w.offer_no
+        };
         let ids = identifiers(r, lang);
         let _ = write!(
             h,
@@ -260,20 +272,30 @@ pub fn html(d: &Digest, lang: Language) -> String {
             }
         );
         if r.sample_rows > 0 {
-            let _ = write!(h, "<li><b>{}</b>: ~{} {}</li>", w.sample, r.sample_rows, w.rows);
+            let _ = write!(
+                h,
+                "<li><b>{}</b>: ~{} {}</li>",
+                w.sample, r.sample_rows, w.rows
+            );
         }
         let _ = write!(
             h,
-            "<li><b>{}</b>: {}</li><li><b>{}</b>: {} → {} ({} sightings)</li>",
+            "<li><b>{}</b>: {}</li><li><b>{}</b>: {} → {} ({} {})</li>",
             w.where_,
             escape(&r.places.join(" · ")),
             w.when,
             date(r.first_seen),
             date(r.last_seen),
-            r.sightings
+            r.sightings,
+            w.sightings
         );
         if !r.cues.is_empty() {
-            let _ = write!(h, "<li><b>{}</b>: {}</li>", w.cues, escape(&r.cues.join(", ")));
+            let _ = write!(
+                h,
+                "<li><b>{}</b>: {}</li>",
+                w.cues,
+                escape(&r.cues.join(", "))
+            );
         }
         let _ = write!(
             h,
@@ -296,7 +318,11 @@ pub fn html(d: &Digest, lang: Language) -> String {
     );
 
     // Source health.
-    let _ = write!(h, "<section id=\"sources\"><h2>{}</h2><h3>{}</h3>", w.health, w.quiet);
+    let _ = write!(
+        h,
+        "<section id=\"sources\"><h2>{}</h2><h3>{}</h3>",
+        w.health, w.quiet
+    );
     if d.sources.quiet.is_empty() {
         let _ = write!(h, "<p>{}</p>", w.no_quiet);
     } else {
@@ -362,15 +388,33 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         delta(total)
     );
     for (s, p) in d.new_by_severity.iter().rev() {
-        let _ = writeln!(m, "  - {}: {} ({})", text::severity(*s, lang), p.this, delta(*p));
+        let _ = writeln!(
+            m,
+            "  - {}: {} ({})",
+            text::severity(*s, lang),
+            p.this,
+            delta(*p)
+        );
     }
     let _ = writeln!(m, "- **{}**", w.organisations);
     for (c, p) in &d.organisations_by_category {
-        let _ = writeln!(m, "  - {}: {} ({})", text::category(*c, lang), p.this, delta(*p));
+        let _ = writeln!(
+            m,
+            "  - {}: {} ({})",
+            text::category(*c, lang),
+            p.this,
+            delta(*p)
+        );
     }
     let _ = writeln!(m, "- **{}** ({})", w.identifiers, w.identifiers_note);
     for (k, p) in &d.identifiers {
-        let _ = writeln!(m, "  - {}: {} ({})", text::identifier(*k, lang), p.this, delta(*p));
+        let _ = writeln!(
+            m,
+            "  - {}: {} ({})",
+            text::identifier(*k, lang),
+            p.this,
+            delta(*p)
+        );
     }
     let _ = writeln!(
         m,
@@ -387,7 +431,14 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         let _ = writeln!(
             m,
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n|---|---|---|---|---|---|---|---|",
-            w.col_id, w.col_org, w.col_category, w.col_source, w.col_first_seen, w.col_severity, w.col_triage, w.col_evidence
+            w.col_id,
+            w.col_org,
+            w.col_category,
+            w.col_source,
+            w.col_first_seen,
+            w.col_severity,
+            w.col_triage,
+            w.col_evidence
         );
         for r in &d.incidents {
             let _ = writeln!(
@@ -419,7 +470,11 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
             m,
             "- **{}**: {}{}",
             w.offered,
-            if r.leak_offer { w.offer_yes } else { w.offer_no },
+            if r.leak_offer {
+                w.offer_yes
+            } else {
+                w.offer_no
+            },
             if ids.is_empty() {
                 String::new()
             } else {
@@ -432,16 +487,22 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         let _ = writeln!(m, "- **{}**: {}", w.where_, r.places.join(" · "));
         let _ = writeln!(
             m,
-            "- **{}**: {} → {} ({} sightings)",
+            "- **{}**: {} → {} ({} {})",
             w.when,
             date(r.first_seen),
             date(r.last_seen),
-            r.sightings
+            r.sightings,
+            w.sightings
         );
         if !r.cues.is_empty() {
             let _ = writeln!(m, "- **{}**: {}", w.cues, r.cues.join(", "));
         }
-        let _ = writeln!(m, "- {} · {}\n", r.why.join("; "), text::triage(r.triage, lang));
+        let _ = writeln!(
+            m,
+            "- {} · {}\n",
+            r.why.join("; "),
+            text::triage(r.triage, lang)
+        );
     }
     let _ = writeln!(m, "## {}\n", w.trends);
     let _ = write!(m, "| {} |", w.week);
@@ -461,7 +522,12 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         let _ = writeln!(m, "{}\n", w.no_quiet);
     }
     for (source, kind, last) in &d.sources.quiet {
-        let _ = writeln!(m, "- {source} ({}) — {}", source_kind_label(*kind, lang), date(*last));
+        let _ = writeln!(
+            m,
+            "- {source} ({}) — {}",
+            source_kind_label(*kind, lang),
+            date(*last)
+        );
     }
     let _ = writeln!(m, "\n_{}_\n\n---\n{}", w.collector_health, w.footer);
     m

@@ -108,6 +108,7 @@ pub struct Words {
     pub quiet_telegram: &'static str,
     pub collector_health: &'static str,
     pub unnamed: &'static str,
+    pub sightings: &'static str,
     pub footer: &'static str,
 }
 
@@ -154,6 +155,7 @@ pub fn words(lang: Language) -> Words {
             quiet_telegram: "dont canaux Telegram",
             collector_health: "Les échecs de collecte et les analyseurs qui ne trouvent plus rien sont rapportés ici dès que les collecteurs Tor et Telegram les enregistrent.",
             unnamed: "organisation non nommée",
+            sightings: "observations",
             footer: "TLP:AMBER — diffusion limitée aux destinataires et à leur organisation. Les identifiants personnels ne figurent jamais dans ce document ; les preuves sont conservées dans le magasin de preuves de Vigie.",
         },
         Language::En => Words {
@@ -196,6 +198,7 @@ pub fn words(lang: Language) -> Words {
             quiet_telegram: "of which Telegram channels",
             collector_health: "Collection failures and parsers that stop finding anything are reported here once the Tor and Telegram collectors record them.",
             unnamed: "unnamed organisation",
+            sightings: "sightings",
             footer: "TLP:AMBER — limited to the recipients and their organisations. Personal identifiers never appear in this document; evidence is kept in Vigie's evidence store.",
         },
     }

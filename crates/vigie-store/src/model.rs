@@ -348,13 +348,22 @@ mod tests {
     fn source_kinds_follow_the_place_and_topics() {
         assert_eq!(host_of("http://u@abc.onion:80/x"), "abc.onion");
         let url = |u: &str| Locator::Url { url: u.into() };
-        assert_eq!(SourceKind::of(&url("http://abc.onion/t/1"), &[]), SourceKind::TorForum);
+        assert_eq!(
+            SourceKind::of(&url("http://abc.onion/t/1"), &[]),
+            SourceKind::TorForum
+        );
         assert_eq!(
             SourceKind::of(&url("http://abc.onion/"), &[Topic::Ransomware]),
             SourceKind::LeakSite
         );
-        assert_eq!(SourceKind::of(&url("https://onion.example.fr/"), &[]), SourceKind::Web);
-        let msg = Locator::Message { channel: "c".into(), message_id: 1 };
+        assert_eq!(
+            SourceKind::of(&url("https://onion.example.fr/"), &[]),
+            SourceKind::Web
+        );
+        let msg = Locator::Message {
+            channel: "c".into(),
+            message_id: 1,
+        };
         assert_eq!(SourceKind::of(&msg, &[]), SourceKind::Telegram);
     }
 
