@@ -21,7 +21,8 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
     echo "ops/deps.sh: installing python3-jsonschema" >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-jsonschema || true
   fi
-  python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+  python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages jsonschema
 fi
 if ! python3 -c 'import pymisp, stix2' 2>/dev/null; then
   echo "ops/deps.sh: installing pymisp and stix2 from PyPI" >&2

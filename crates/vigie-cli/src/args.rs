@@ -43,11 +43,39 @@ pub enum Command {
     /// Alerts: triage, the delivery outbox, redelivery.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Incidents for the CERT's tools: MISP events, STIX 2.1 bundles (no raw identifier).
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// The weekly threat digest (default: the last full ISO week, French, HTML).
     Digest(DigestArgs),
     /// The main job: collect (the spool directory), match, store, alert and deliver until
     /// SIGINT or SIGTERM.
     Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// MISP events (MISP core format): one object for --incident, an array for --since.
+    Misp {
+        /// One incident.
+        #[arg(long, conflicts_with = "since", required_unless_present = "since")]
+        incident: Option<u64>,
+        /// Every incident seen since this time (RFC 3339 or YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// A STIX 2.1 bundle of every incident seen since DATE.
+    Stix {
+        /// RFC 3339 or YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        since: String,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod args;
 mod config;
 mod digest;
 mod evidence;
+mod export;
 mod files;
 mod incidents;
 mod ingest;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
             args::Command::Alerts(c) => alerts::run(c, &config, store),
             args::Command::Run => run::run(&config, store),
             args::Command::Digest(a) => digest::run(a, &config, store),
+            args::Command::Export(c) => export::run(c, &config, store),
         }
     });
     match outcome {
