@@ -43,6 +43,9 @@ pub enum Command {
     /// Alerts: triage, the delivery outbox, redelivery.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Import collected material that did not come through a collector.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Incidents for the CERT's tools: MISP events, STIX 2.1 bundles (no raw identifier).
     #[command(subcommand)]
     Export(ExportCommand),
@@ -51,6 +54,25 @@ pub enum Command {
     /// The main job: collect (the spool directory), match, store, alert and deliver until
     /// SIGINT or SIGTERM.
     Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A Telegram Desktop export (`result.json`, one chat or a full account); files next to
+    /// it are recorded as attachments and matched (ZIP archives unpacked in memory, bounded).
+    TelegramExport {
+        /// The export's result.json.
+        file: PathBuf,
+        /// Attachments larger than this are not read (recorded as metadata only), bytes.
+        #[arg(long, default_value_t = 20 * 1024 * 1024)]
+        max_attachment_bytes: u64,
+        /// The export itself may be at most this large, bytes.
+        #[arg(long, default_value_t = 2 * 1024 * 1024 * 1024)]
+        max_bytes: u64,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

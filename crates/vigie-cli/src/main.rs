@@ -9,6 +9,7 @@ mod digest;
 mod evidence;
 mod export;
 mod files;
+mod import;
 mod incidents;
 mod ingest;
 mod requests;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
             args::Command::Run => run::run(&config, store),
             args::Command::Digest(a) => digest::run(a, &config, store),
             args::Command::Export(c) => export::run(c, &config, store),
+            args::Command::Import(c) => import::run(c, &config, store),
         }
     });
     match outcome {

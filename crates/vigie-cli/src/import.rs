@@ -1,0 +1,209 @@
+//! `vigie import telegram-export`: a Telegram Desktop export → matcher → store (and alerts).
+
+use std::io::{Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tracing::warn;
+use vigie_match::{Matcher, ScanOptions};
+use vigie_store::{
+    content_hash, Locator, Sighting, SightingOutcome, SnapshotOutcome, Store, Timestamp,
+};
+use vigie_telegram::{extract, parse_export, ArchiveLimits, TelegramMessage};
+
+use crate::args::ImportCommand;
+use crate::config::Config;
+use crate::{shipped, Outcome};
+
+#[derive(Default, Serialize)]
+struct Summary {
+    messages: u64,
+    service_skipped: u64,
+    malformed_skipped: u64,
+    new_snapshots: u64,
+    repeat_sightings: u64,
+    attachments_recorded: u64,
+    attachments_missing: u64,
+    archives_refused: u64,
+    incidents: Vec<u64>,
+    alerts_queued: u64,
+}
+
+pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
+    let ImportCommand::TelegramExport {
+        file,
+        max_attachment_bytes,
+        max_bytes,
+        json,
+    } = command;
+    let watchlist = shipped::load(&config.watchlists)?;
+    let matcher = Matcher::new(&watchlist).context("compiling the watchlists")?;
+    let (router, _) = crate::alerting::setup(config, &watchlist)?;
+    let bytes = read_bounded(&file, max_bytes)?
+        .with_context(|| format!("{} is larger than --max-bytes {max_bytes}", file.display()))?;
+    let export = parse_export(&bytes).with_context(|| format!("reading {}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let dir = config.store_dir(store_flag);
+    let mut store =
+        Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
+    let mut summary = Summary {
+        service_skipped: export.service,
+        malformed_skipped: export.malformed,
+        ..Summary::default()
+    };
+    for message in &export.messages {
+        summary.messages += 1;
+        let doc = message.document();
+        record(
+            &mut store,
+            &matcher,
+            &router,
+            message,
+            doc.as_bytes(),
+            None,
+            &mut summary,
+        )?;
+        for attachment in &message.attachments {
+            let Some(rel) = attachment.path.as_deref() else {
+                summary.attachments_missing += 1;
+                continue;
+            };
+            let Some(path) = inside(&base, rel) else {
+                warn!(
+                    message = message.id,
+                    path = rel,
+                    "attachment path leaves the export directory; not read"
+                );
+                summary.attachments_missing += 1;
+                continue;
+            };
+            let data = match read_bounded(&path, max_attachment_bytes) {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    warn!(
+                        message = message.id,
+                        path = rel,
+                        max = max_attachment_bytes,
+                        "attachment over the size cap; metadata only"
+                    );
+                    summary.attachments_missing += 1;
+                    continue;
+                }
+                Err(e) => {
+                    warn!(message = message.id, path = rel, error = %format!("{e:#}"), "attachment unreadable");
+                    summary.attachments_missing += 1;
+                    continue;
+                }
+            };
+            let name = attachment
+                .file_name
+                .clone()
+                .unwrap_or_else(|| rel.to_string());
+            let text = match extract(&name, &data, ArchiveLimits::default()) {
+                Ok(x) => x.text,
+                Err(e) => {
+                    // The raw bytes are still evidence; only their contents are not matched.
+                    warn!(message = message.id, attachment = %name, error = %e, "archive refused");
+                    summary.archives_refused += 1;
+                    Vec::new()
+                }
+            };
+            record(
+                &mut store,
+                &matcher,
+                &router,
+                message,
+                &data,
+                Some((&name, &text)),
+                &mut summary,
+            )?;
+            summary.attachments_recorded += 1;
+        }
+    }
+    store.sync().context("syncing the store")?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} messages ({} service, {} unreadable skipped): {} new snapshots, {} repeat sightings; attachments: {} recorded, {} not available, {} archives refused; incidents: {}; alerts queued: {}",
+            summary.messages, summary.service_skipped, summary.malformed_skipped, summary.new_snapshots,
+            summary.repeat_sightings, summary.attachments_recorded, summary.attachments_missing,
+            summary.archives_refused, summary.incidents.len(), summary.alerts_queued
+        )?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// `rel` under `base`, or `None` when it is absolute or climbs out (names in exports never
+/// choose where Vigie reads).
+fn inside(base: &Path, rel: &str) -> Option<PathBuf> {
+    let p = Path::new(rel);
+    if p.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        Some(base.join(p))
+    } else {
+        None
+    }
+}
+
+fn read_bounded(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .with_context(|| format!("opening {}", path.display()))?
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+fn record(
+    store: &mut Store,
+    matcher: &Matcher,
+    router: &vigie_alerts::Router,
+    message: &TelegramMessage,
+    content: &[u8],
+    attachment: Option<(&str, &[u8])>,
+    summary: &mut Summary,
+) -> Result<()> {
+    let label = match attachment {
+        Some((name, _)) => format!("telegram:{}/{}/{name}", message.channel, message.id),
+        None => format!("telegram:{}/{}", message.channel, message.id),
+    };
+    let analysis = if store.contains(&content_hash(content))? {
+        None
+    } else {
+        // An attachment is matched on its extracted text; the raw bytes are the evidence.
+        let text = attachment.map_or(content, |(_, text)| text);
+        Some(matcher.analyze(&label, text, ScanOptions::default()))
+    };
+    let sighting = Sighting {
+        source: format!("telegram:{}", message.channel),
+        locator: Locator::Message {
+            channel: message.channel.clone(),
+            message_id: message.id,
+        },
+        fetched_at: Timestamp(message.date * 1000),
+        collector: "telegram-export".into(),
+    };
+    let recorded = store
+        .record_alerting(content, &sighting, analysis.as_ref(), router)
+        .with_context(|| format!("recording {label}"))?;
+    if recorded.snapshot == SnapshotOutcome::New {
+        summary.new_snapshots += 1;
+    }
+    if recorded.sighting == SightingOutcome::Repeat {
+        summary.repeat_sightings += 1;
+    }
+    if let Some((id, _)) = recorded.incident {
+        if !summary.incidents.contains(&id) {
+            summary.incidents.push(id);
+        }
+    }
+    summary.alerts_queued += recorded.alerts.len() as u64;
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Telegram Desktop's machine-readable export (`result.json`): a single chat, or a full
+//! account with `chats.list` (and `left_chats.list`).
+//!
+//! Read as the format is, not as we would like it: `text` is a string or an array of strings
+//! and entity objects; `date_unixtime` may be missing on old exports (then `date`, local time
+//! without zone, is read as UTC); service messages (joins, pins) are skipped; a file that was
+//! not exported carries a "(File not included...)" note instead of a path; albums are several
+//! messages sharing a `media_group_id`-less date, each kept.
+
+use serde_json::Value;
+use tracing::warn;
+
+use crate::{Attachment, TelegramError, TelegramMessage};
+
+/// Messages of one export, chat by chat, with how many were skipped and why.
+#[derive(Debug, Default)]
+pub struct Export {
+    /// Messages, in file order.
+    pub messages: Vec<TelegramMessage>,
+    /// Service messages skipped.
+    pub service: u64,
+    /// Entries that were not messages we can read (logged).
+    pub malformed: u64,
+    /// Whether invalid UTF-8 was replaced while reading.
+    pub lossy: bool,
+}
+
+/// Parses an export's bytes.
+pub fn parse_export(bytes: &[u8]) -> Result<Export, TelegramError> {
+    let (text, lossy) = match std::str::from_utf8(bytes) {
+        Ok(t) => (std::borrow::Cow::Borrowed(t), false),
+        Err(e) => {
+            warn!(
+                at = e.valid_up_to(),
+                "export is not valid UTF-8; invalid bytes replaced"
+            );
+            (String::from_utf8_lossy(bytes), true)
+        }
+    };
+    let root: Value =
+        serde_json::from_str(&text).map_err(|e| TelegramError::Export(format!("not JSON: {e}")))?;
+    let mut export = Export {
+        lossy,
+        ..Export::default()
+    };
+    let chats: Vec<&Value> = if root.get("messages").is_some() {
+        vec![&root]
+    } else {
+        let mut list = Vec::new();
+        for key in ["chats", "left_chats"] {
+            if let Some(items) = root
+                .get(key)
+                .and_then(|c| c.get("list"))
+                .and_then(Value::as_array)
+            {
+                list.extend(items.iter());
+            }
+        }
+        if list.is_empty() {
+            return Err(TelegramError::Export(
+                "neither a chat export (\"messages\") nor a full-account export (\"chats\".\"list\")".into(),
+            ));
+        }
+        list
+    };
+    for chat in chats {
+        let channel = chat_name(chat);
+        let Some(messages) = chat.get("messages").and_then(Value::as_array) else {
+            export.malformed += 1;
+            continue;
+        };
+        for m in messages {
+            match m.get("type").and_then(Value::as_str) {
+                Some("message") => match message(&channel, m) {
+                    Some(msg) => export.messages.push(msg),
+                    None => export.malformed += 1,
+                },
+                Some("service") => export.service += 1,
+                _ => export.malformed += 1,
+            }
+        }
+    }
+    if export.malformed > 0 {
+        warn!(
+            count = export.malformed,
+            "export entries without a readable id or date skipped"
+        );
+    }
+    Ok(export)
+}
+
+fn chat_name(chat: &Value) -> String {
+    // Prefer a stable id over a title that the owner can rename.
+    let name = chat.get("name").and_then(Value::as_str).unwrap_or("");
+    match chat.get("id").and_then(Value::as_i64) {
+        Some(id) if name.is_empty() => id.to_string(),
+        Some(id) => format!("{name} ({id})"),
+        None if name.is_empty() => "unnamed chat".into(),
+        None => name.to_string(),
+    }
+}
+
+/// Flattens `text`: a string, or an array of strings and `{"type": ..., "text": ...}`.
+pub fn flatten_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .map(|p| match p {
+                Value::String(s) => s.clone(),
+                Value::Object(o) => o
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                _ => String::new(),
+            })
+            .collect(),
+        _ => String::new(),
+    }
+}
+
+fn unix_time(m: &Value, unix_key: &str, local_key: &str) -> Option<i64> {
+    if let Some(v) = m.get(unix_key) {
+        if let Some(s) = v.as_str() {
+            return s.parse().ok();
+        }
+        return v.as_i64();
+    }
+    // `2026-11-20T14:03:11`, local time without zone: read as UTC (a few hours off at most).
+    let s = m.get(local_key)?.as_str()?;
+    parse_local(s)
+}
+
+fn parse_local(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + da - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+fn message(channel: &str, m: &Value) -> Option<TelegramMessage> {
+    let id = m.get("id")?.as_i64()?;
+    let date = unix_time(m, "date_unixtime", "date")?;
+    let edited = unix_time(m, "edited_unixtime", "edited");
+    let text = m.get("text").map(flatten_text).unwrap_or_default();
+    let mut attachments = Vec::new();
+    for key in ["file", "photo"] {
+        let Some(f) = m.get(key).and_then(Value::as_str) else {
+            continue;
+        };
+        let not_included = f.starts_with('(');
+        attachments.push(Attachment {
+            file_name: m
+                .get("file_name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| (!not_included).then(|| f.rsplit('/').next().unwrap_or(f).to_string())),
+            mime_type: m
+                .get("mime_type")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            size: m
+                .get("file_size")
+                .or_else(|| m.get("photo_file_size"))
+                .and_then(Value::as_u64),
+            path: (!not_included).then(|| f.to_string()),
+            missing: not_included.then(|| f.trim_matches(['(', ')']).to_string()),
+        });
+    }
+    Some(TelegramMessage {
+        channel: channel.to_string(),
+        id,
+        date,
+        edited,
+        author: m
+            .get("author")
+            .or_else(|| m.get("from"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        views: m.get("views").and_then(Value::as_u64),
+        forwards: m.get("forwards").and_then(Value::as_u64),
+        text,
+        forwarded_from: m
+            .get("forwarded_from")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        reply_to: m.get("reply_to_message_id").and_then(Value::as_i64),
+        attachments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_dates_read_as_utc() {
+        assert_eq!(parse_local("1970-01-01T00:00:00"), Some(0));
+        assert_eq!(parse_local("2026-11-20T14:03:11"), Some(1_795_183_391));
+        assert_eq!(parse_local("2024-02-29T00:00:00"), Some(1_709_164_800));
+        assert_eq!(parse_local("2026-13-01T00:00:00"), None);
+        assert_eq!(parse_local("yesterday"), None);
+    }
+}

@@ -1,0 +1,43 @@
+//! Vigie's Telegram sources. Stolen health data is sold on Telegram as much as on Tor: a
+//! teaser and a sample file in a channel that is gone a week later.
+//!
+//! Overview (what exists today):
+//! - [`TelegramMessage`]: what every Telegram source turns a post into, and
+//!   [`TelegramMessage::document`], the text the matcher and the store receive.
+//! - [`parse_export`]: Telegram Desktop's machine-readable export (`result.json`, one chat or
+//!   a full account), for `vigie import telegram-export`.
+//! - [`extract`]: attachment text for matching; ZIP archives unpacked in memory under
+//!   [`ArchiveLimits`] (a zip bomb is refused, never expanded).
+//!
+//! Not for: matching or storing (the caller does both); the live MTProto collector on
+//! grammers and the `t.me/s` preview source are the rest of the Telegram issue.
+//!
+//! # Example
+//!
+//! ```
+//! let export = br#"{"name": "medleaks", "id": 77, "messages": [
+//!   {"id": 5, "type": "message", "date_unixtime": "1795183391",
+//!    "text": ["Vente base ", {"type": "bold", "text": "CHU"}, " 2 BTC"]}]}"#;
+//! let parsed = vigie_telegram::parse_export(export).unwrap();
+//! assert_eq!(parsed.messages[0].text, "Vente base CHU 2 BTC");
+//! ```
+#![deny(missing_docs)]
+
+mod archive;
+mod export;
+mod message;
+
+pub use archive::{extract, ArchiveLimits, Extracted};
+pub use export::{flatten_text, parse_export, Export};
+pub use message::{Attachment, TelegramMessage};
+
+/// What went wrong, by input.
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    /// The export cannot be read as Telegram Desktop's JSON.
+    #[error("invalid Telegram export: {0}")]
+    Export(String),
+    /// An archive was refused (limits, zip bomb) or is unreadable.
+    #[error("archive refused: {0}")]
+    Archive(String),
+}
