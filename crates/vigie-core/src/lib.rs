@@ -25,11 +25,13 @@
 #![deny(missing_docs)]
 
 mod category;
+mod html;
 mod near_dup;
 mod report;
 mod severity;
 
 pub use category::{Category, ParseCategoryError};
+pub use html::{html_nesting_exceeds, html_void_element};
 pub use near_dup::{Analysis, Signature, BANDS, BAND_ROWS, SIGNATURE_LEN};
 pub use report::{
     EntityFinding, IdentifierCount, IdentifierKind, Report, SampleFinding, Span, Topic,

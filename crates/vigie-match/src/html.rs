@@ -57,55 +57,6 @@ fn is_block(name: &str) -> bool {
 pub const MAX_NESTING: usize = 1024;
 
 /// An estimate of the deepest tag nesting, counting unclosed non-void tags.
-fn nesting_exceeds(html: &str, limit: usize) -> bool {
-    let b = html.as_bytes();
-    let mut depth: usize = 0;
-    for at in memchr::memchr_iter(b'<', b) {
-        match b.get(at + 1) {
-            Some(b'/') => depth = depth.saturating_sub(1),
-            Some(c) if c.is_ascii_alphabetic() => {
-                let name_end = b[at + 1..]
-                    .iter()
-                    .position(|c| !c.is_ascii_alphanumeric())
-                    .map_or(b.len(), |p| at + 1 + p);
-                let name = html[at + 1..name_end].to_ascii_lowercase();
-                if !is_void(&name) {
-                    depth += 1;
-                    if depth > limit {
-                        return true;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
-fn is_void(name: &str) -> bool {
-    matches!(
-        name,
-        "br" | "img"
-            | "meta"
-            | "link"
-            | "input"
-            | "hr"
-            | "wbr"
-            | "area"
-            | "base"
-            | "col"
-            | "embed"
-            | "source"
-            | "track"
-            | "param"
-            | "p"
-            | "li"
-            | "td"
-            | "tr"
-            | "th"
-            | "option"
-    )
-}
 
 /// Drops tags and the content of scripts and styles, in one linear pass (no tree building).
 /// Entities are left for the normaliser, which decodes them.
@@ -134,7 +85,7 @@ pub fn strip_tags(html: &str) -> String {
             let close = format!("</{name}");
             let rest = html[i..].to_ascii_lowercase();
             i = rest.find(&close).map_or(b.len(), |c| i + c);
-        } else if is_block(&name) || is_void(&name) {
+        } else if is_block(&name) || vigie_core::html_void_element(&name) {
             out.push('\n');
         }
     }
@@ -143,7 +94,7 @@ pub fn strip_tags(html: &str) -> String {
 
 /// The readable text of an HTML document.
 pub fn html_to_text(html: &str) -> String {
-    if nesting_exceeds(html, MAX_NESTING) {
+    if vigie_core::html_nesting_exceeds(html, MAX_NESTING) {
         tracing::warn!(
             bytes = html.len(),
             "html nested too deep for the parser, stripping tags instead"

@@ -132,7 +132,7 @@ fn unix_time(m: &Value, unix_key: &str, local_key: &str) -> Option<i64> {
     parse_local(s)
 }
 
-fn parse_local(s: &str) -> Option<i64> {
+pub(crate) fn parse_local(s: &str) -> Option<i64> {
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, mo, da) = (d.next()??, d.next()??, d.next()??);

@@ -9,8 +9,12 @@
 //! - [`extract`]: attachment text for matching; ZIP archives unpacked in memory under
 //!   [`ArchiveLimits`] (a zip bomb is refused, never expanded).
 //!
-//! Not for: matching or storing (the caller does both); the live MTProto collector on
-//! grammers and the `t.me/s` preview source are the rest of the Telegram issue.
+//! - [`parse_preview`] and [`PreviewClient`]: a public channel's web preview (`t.me/s/NAME`),
+//!   paged with `?before=`, incremental by message id (the `telegram-preview` source of
+//!   `vigie run`).
+//!
+//! Not for: matching or storing (the caller does both). The live MTProto collector on
+//! grammers is the rest of the Telegram issue.
 //!
 //! # Example
 //!
@@ -25,11 +29,15 @@
 
 mod archive;
 mod export;
+mod fetch;
 mod message;
+mod preview;
 
 pub use archive::{extract, ArchiveLimits, Extracted};
 pub use export::{flatten_text, parse_export, Export};
+pub use fetch::PreviewClient;
 pub use message::{Attachment, TelegramMessage};
+pub use preview::{parse_count, parse_preview, PreviewPage};
 
 /// What went wrong, by input.
 #[derive(Debug, thiserror::Error)]
@@ -40,4 +48,7 @@ pub enum TelegramError {
     /// An archive was refused (limits, zip bomb) or is unreadable.
     #[error("archive refused: {0}")]
     Archive(String),
+    /// A preview page could not be fetched (network, HTTP status, size cap): retry later.
+    #[error("preview fetch failed: {0}")]
+    Fetch(String),
 }

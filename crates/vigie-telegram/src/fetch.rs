@@ -1,0 +1,112 @@
+//! Fetching web previews: the one place this crate touches the network. Direct HTTP(S) today;
+//! the Tor collector's transport will be passed in the same way when it lands.
+
+use std::io::Read;
+use std::time::Duration;
+
+use tracing::debug;
+
+use crate::preview::{parse_preview, PreviewPage};
+use crate::{TelegramError, TelegramMessage};
+
+/// Fetches and pages `t.me/s/NAME` previews.
+pub struct PreviewClient {
+    agent: ureq::Agent,
+    base_url: String,
+    max_body: u64,
+    max_pages: usize,
+}
+
+impl PreviewClient {
+    /// A client for `base_url` (`https://t.me` in production); each request is bounded by
+    /// `timeout`, bodies by `max_body` bytes, and one poll by `max_pages` pages.
+    pub fn new(
+        base_url: &str,
+        timeout: Duration,
+        max_body: u64,
+        max_pages: usize,
+    ) -> PreviewClient {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(3)
+            .build()
+            .into();
+        PreviewClient {
+            agent,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            max_body,
+            max_pages: max_pages.max(1),
+        }
+    }
+
+    /// One page: the latest posts, or those before `before`.
+    pub fn page(&self, channel: &str, before: Option<i64>) -> Result<PreviewPage, TelegramError> {
+        let url = match before {
+            Some(b) => format!("{}/s/{channel}?before={b}", self.base_url),
+            None => format!("{}/s/{channel}", self.base_url),
+        };
+        let response = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(TelegramError::Fetch(format!("{url}: HTTP {status}")));
+        }
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(self.max_body + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
+        if body.len() as u64 > self.max_body {
+            return Err(TelegramError::Fetch(format!(
+                "{url}: body over {} bytes, refused",
+                self.max_body
+            )));
+        }
+        let page = parse_preview(&String::from_utf8_lossy(&body), channel);
+        debug!(%url, posts = page.messages.len(), older = ?page.older, "preview page");
+        Ok(page)
+    }
+
+    /// Posts newer than `after` (the checkpoint), oldest first. On a first poll (`after` is
+    /// `None`), the latest `backfill` posts. Pages back with `?before=` until the checkpoint
+    /// is reached, the backfill is met, or `max_pages` pages were read.
+    pub fn poll(
+        &self,
+        channel: &str,
+        after: Option<i64>,
+        backfill: usize,
+    ) -> Result<Vec<TelegramMessage>, TelegramError> {
+        let mut out: Vec<TelegramMessage> = Vec::new();
+        let mut before = None;
+        for _ in 0..self.max_pages {
+            let page = self.page(channel, before)?;
+            let oldest = page.messages.first().map(|m| m.id);
+            out.extend(
+                page.messages
+                    .into_iter()
+                    .filter(|m| after.is_none_or(|a| m.id > a)),
+            );
+            let done = match (after, oldest) {
+                (_, None) => true,
+                (Some(a), Some(o)) => o <= a + 1,
+                (None, Some(_)) => out.len() >= backfill,
+            };
+            match page.older {
+                Some(older) if !done => before = Some(older),
+                _ => break,
+            }
+        }
+        out.sort_by_key(|m| m.id);
+        out.dedup_by_key(|m| m.id);
+        if after.is_none() && out.len() > backfill {
+            out.drain(..out.len() - backfill);
+        }
+        Ok(out)
+    }
+}
