@@ -162,3 +162,157 @@ fn a_zip_bomb_attachment_is_kept_as_evidence_but_not_expanded() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn post_line(id: i64, text: &str, fwd: Option<&str>) -> String {
+    let mut v = serde_json::json!({"id": id, "date": 1_795_000_000 + id * 60, "text": text, "views": "1.1K"});
+    if let Some(f) = fwd {
+        v["fwd"] = f.into();
+    }
+    format!("{v}\n")
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn preview_server(port: u16, posts: &Path, log: &Path) -> Server {
+    let child = Command::new("python3")
+        .arg(fixtures().join("preview/preview_server.py"))
+        .args(["--port", &port.to_string(), "--channel", "medleaks"])
+        .arg("--posts")
+        .arg(posts)
+        .arg("--log")
+        .arg(log)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "preview server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Server(child)
+}
+
+fn sightings(store: &Path) -> u64 {
+    let out = vigie(store, &["evidence", "verify", "--json"]);
+    serde_json::from_slice::<Value>(&out.stdout)
+        .map(|v| v["sightings"].as_u64().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn vigie_run_follows_a_channel_preview_incrementally() {
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.jsonl");
+    let log = dir.path().join("server.log");
+    let mut lines = String::new();
+    for id in 1..=30 {
+        let text = match id {
+            25 => "VENTE base patients CHU de Nantes, 480 000 lignes, NIR et téléphones.\nnom;prenom;nir\nROBERT;Jean;176024439046178\nDUPONT;Nadia;146084431278175\nSIMON;Jean;286044401602373\nPrix 8000 USD BTC".to_string(),
+            _ => format!("post {id}: discussion du jour, rien à signaler"),
+        };
+        lines.push_str(&post_line(id, &text, (id == 28).then_some("pharma_dark")));
+    }
+    std::fs::write(&posts, lines).unwrap();
+    let port = free_port();
+    let server = preview_server(port, &posts, &log);
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\npoll_ms = 100\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"http://127.0.0.1:{port}\"\ninterval_secs = 1\nbackfill = 25\nmax_pages = 3\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let stop = |mut child: std::process::Child| {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+    let run = start();
+    // First poll: the latest 25 posts, over two pages (20, then ?before=11).
+    wait_until("the backfill", || sightings(&store) == 25);
+    let requests = std::fs::read_to_string(&log).unwrap();
+    assert!(requests.contains("/s/medleaks?before=11"), "{requests}");
+    // A new post appears: recorded once, and later polls add nothing.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&posts)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, post_line(31, "post 31: nouveau", None).as_bytes())
+        })
+        .unwrap();
+    wait_until("the new post", || sightings(&store) == 26);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(sightings(&store), 26, "repeat polls add no sighting");
+    // The sale became an incident; the forward became a candidate source.
+    let all = incidents(&store);
+    assert!(
+        all.iter().any(|i| i["entities"][0]["id"] == "chu-nantes"),
+        "{all:?}"
+    );
+    let candidates = vigie(&store, &["sources", "candidates", "--json"]);
+    let text = String::from_utf8_lossy(&candidates.stdout);
+    assert!(
+        text.contains("\"name\":\"pharma_dark\"") && text.contains("telegram:medleaks"),
+        "{text}"
+    );
+    // The preview goes down: the run keeps going; SIGTERM stops it cleanly.
+    drop(server);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    stop(run);
+
+    // A restart resumes from the checkpoint: only the post published meanwhile is new.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&posts)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, post_line(32, "post 32: encore", None).as_bytes())
+        })
+        .unwrap();
+    let _server = preview_server(port, &posts, &log);
+    let run = start();
+    wait_until("the post after restart", || sightings(&store) == 27);
+    stop(run);
+    assert_eq!(sightings(&store), 27);
+}

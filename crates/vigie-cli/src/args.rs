@@ -43,6 +43,9 @@ pub enum Command {
     /// Alerts: triage, the delivery outbox, redelivery.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Sources: candidates seen in collected material, awaiting an analyst.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Import collected material that did not come through a collector.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -54,6 +57,16 @@ pub enum Command {
     /// The main job: collect (the spool directory), match, store, alert and deliver until
     /// SIGINT or SIGTERM.
     Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Channels posts were forwarded from (and, later, onion addresses) not followed yet.
+    Candidates {
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

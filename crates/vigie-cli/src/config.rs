@@ -26,6 +26,41 @@ pub struct Config {
     /// Watchlist files or directories replacing the shipped lists (relative to the config).
     #[serde(default)]
     pub watchlists: Vec<PathBuf>,
+    /// Public Telegram channels read through their web preview (`t.me/s/NAME`).
+    #[serde(default)]
+    pub telegram_preview: Vec<TelegramPreviewConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramPreviewConfig {
+    /// The channel's public username.
+    pub channel: String,
+    /// Where previews are served (`https://t.me`; tests use a local server).
+    #[serde(default = "default_preview_base")]
+    pub base_url: String,
+    /// Seconds between two polls.
+    #[serde(default = "default_preview_interval")]
+    pub interval_secs: u64,
+    /// Posts read on the first poll (the latest ones).
+    #[serde(default = "default_preview_backfill")]
+    pub backfill: usize,
+    /// Pages read in one poll at most.
+    #[serde(default = "default_preview_pages")]
+    pub max_pages: usize,
+}
+
+fn default_preview_base() -> String {
+    "https://t.me".into()
+}
+fn default_preview_interval() -> u64 {
+    300
+}
+fn default_preview_backfill() -> usize {
+    100
+}
+fn default_preview_pages() -> usize {
+    5
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +188,33 @@ impl Config {
         for w in &mut config.watchlists {
             if w.is_relative() {
                 *w = base.join(&*w);
+            }
+        }
+        for t in &config.telegram_preview {
+            let name_ok = (3..=64).contains(&t.channel.len())
+                && t.channel
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !name_ok {
+                bail!(
+                    "invalid config {}: telegram_preview.channel {:?} is not a public username (3-64 of A-Z, a-z, 0-9, _)",
+                    path.display(),
+                    t.channel
+                );
+            }
+            if !(t.base_url.starts_with("http://") || t.base_url.starts_with("https://")) {
+                bail!(
+                    "invalid config {}: telegram_preview.base_url must be an http(s) URL, got {:?}",
+                    path.display(),
+                    t.base_url
+                );
+            }
+            if t.interval_secs == 0 || t.max_pages == 0 {
+                bail!(
+                    "invalid config {}: telegram_preview {}: interval_secs and max_pages must be at least 1",
+                    path.display(),
+                    t.channel
+                );
             }
         }
         if config.run.poll_ms == 0 {

@@ -16,6 +16,8 @@ mod requests;
 mod run;
 mod scan;
 mod shipped;
+mod sources;
+mod telegram;
 mod timestamping;
 mod watchlist;
 
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
             args::Command::Digest(a) => digest::run(a, &config, store),
             args::Command::Export(c) => export::run(c, &config, store),
             args::Command::Import(c) => import::run(c, &config, store),
+            args::Command::Sources(c) => sources::run(c, &config, store),
         }
     });
     match outcome {

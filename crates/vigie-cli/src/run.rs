@@ -48,8 +48,12 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         spool = ?spool,
         "vigie run started; SIGINT or SIGTERM stops it"
     );
+    let mut previews = crate::telegram::PreviewSources::new(&config.telegram_preview);
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
+            if previews.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
+                let _ = wake_tx.try_send(());
+            }
             if requests::apply_queued(&mut store) > 0 {
                 let _ = wake_tx.try_send(());
             }

@@ -55,6 +55,7 @@ pub const IDX_BAND: u8 = b'L';
 pub const IDX_SIGHTING: u8 = b'K';
 pub const IDX_ALERT_MARK: u8 = b'A';
 pub const IDX_FALSE_POSITIVE: u8 = b'F';
+pub const IDX_CANDIDATE: u8 = b'C';
 
 pub fn u64_key(n: u64) -> [u8; 8] {
     n.to_be_bytes()
@@ -154,5 +155,13 @@ pub fn outbox_key(state: u8, alert: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = state;
     k[1..].copy_from_slice(&alert.to_be_bytes());
+    k
+}
+
+pub fn candidate_key(kind: &str, name: &str) -> Vec<u8> {
+    let mut k = vec![IDX_CANDIDATE];
+    k.extend_from_slice(kind.as_bytes());
+    k.push(0);
+    k.extend_from_slice(name.as_bytes());
     k
 }

@@ -40,6 +40,7 @@
 //! | | `K` ‖ SHA-256(source, locator, content hash) | sighting key: repeat sightings |
 //! | | `A` ‖ incident id ‖ recipient id | [`AlertMark`]: what the recipient was last told |
 //! | | `F` ‖ alias-in-context pattern | incident id u64: a false positive's pattern |
+//! | | `C` ‖ kind ‖ 0 ‖ name | [`Candidate`]: a source seen but not followed |
 //! | `checkpoints` | source id | collector cursor (opaque bytes) |
 //! | `custody` | sequence number u64 | [`CustodyEntry`] |
 //! | `timestamps` | custody sequence number u64 | RFC 3161 time-stamp token (DER) |
@@ -92,8 +93,8 @@ pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use incident::IncidentFilter;
 pub use model::{
-    host_of, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, Sighting, SightingRecord,
-    SnapshotRecord, SourceKind, Timestamp, GENESIS,
+    host_of, Candidate, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, Sighting,
+    SightingRecord, SnapshotRecord, SourceKind, Timestamp, GENESIS,
 };
 pub use retention::RetentionReport;
 pub use store::{

@@ -258,6 +258,24 @@ pub struct Incident {
     pub sources: Vec<String>,
 }
 
+/// A source seen in collected material but not followed yet (a channel posts were forwarded
+/// from, an onion address linked from a page), for an analyst to approve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// `telegram` or `onion`.
+    pub kind: String,
+    /// Channel username or onion address.
+    pub name: String,
+    /// First time it was seen.
+    pub first_seen: Timestamp,
+    /// Latest time it was seen.
+    pub last_seen: Timestamp,
+    /// How many times it was seen.
+    pub times: u64,
+    /// Where (source ids), at most ten.
+    pub seen_in: Vec<String>,
+}
+
 /// One link of the chain of custody.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustodyEntry {

@@ -849,6 +849,56 @@ impl Store {
         Ok(out)
     }
 
+    /// Records that a source not followed yet was seen (`kind` `telegram` or `onion`).
+    pub fn note_candidate(
+        &mut self,
+        kind: &str,
+        name: &str,
+        seen_in: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.ensure_writable()?;
+        let cfs = self.cfs()?;
+        let key = candidate_key(kind, name);
+        let mut c = match self.db.get_cf(cfs.index, &key).map_err(io)? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| bad("candidate", e))?,
+            None => Candidate {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                first_seen: at,
+                last_seen: at,
+                times: 0,
+                seen_in: Vec::new(),
+            },
+        };
+        c.times += 1;
+        c.first_seen = c.first_seen.min(at);
+        c.last_seen = c.last_seen.max(at);
+        if c.seen_in.len() < 10 && !c.seen_in.iter().any(|s| s == seen_in) {
+            c.seen_in.push(seen_in.to_string());
+        }
+        let v = serde_json::to_vec(&c).map_err(|e| bad("candidate", e))?;
+        self.db.put_cf(cfs.index, key, v).map_err(io)
+    }
+
+    /// Candidate sources, by kind then name.
+    pub fn candidates(&self) -> Result<Vec<Candidate>, StoreError> {
+        let cfs = self.cfs()?;
+        let prefix = [IDX_CANDIDATE];
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            cfs.index,
+            IteratorMode::From(&prefix, rocksdb::Direction::Forward),
+        ) {
+            let (k, v) = item.map_err(io)?;
+            if k.first() != Some(&IDX_CANDIDATE) {
+                break;
+            }
+            out.push(serde_json::from_slice(&v).map_err(|e| bad("candidate", e))?);
+        }
+        Ok(out)
+    }
+
     /// Every sighting, in key order (for weekly reports; a full scan).
     pub fn sightings(&self) -> Result<Vec<SightingRecord>, StoreError> {
         let cfs = self.cfs()?;
