@@ -56,8 +56,6 @@ fn is_block(name: &str) -> bool {
 /// parser, whose tree-building is quadratic in nesting depth: they are stripped of tags instead.
 pub const MAX_NESTING: usize = 1024;
 
-/// An estimate of the deepest tag nesting, counting unclosed non-void tags.
-
 /// Drops tags and the content of scripts and styles, in one linear pass (no tree building).
 /// Entities are left for the normaliser, which decodes them.
 pub fn strip_tags(html: &str) -> String {
