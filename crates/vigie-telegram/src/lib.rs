@@ -13,8 +13,12 @@
 //!   paged with `?before=`, incremental by message id (the `telegram-preview` source of
 //!   `vigie run`).
 //!
-//! Not for: matching or storing (the caller does both). The live MTProto collector on
-//! grammers is the rest of the Telegram issue.
+//! - [`tl`]: pure conversions from the raw TL types `grammers` returns (`messages.getHistory`)
+//!   into [`TelegramMessage`], for the live collector.
+//!
+//! Not for: matching or storing (the caller does both). The live MTProto client on grammers
+//! (login, session, history and updates, FLOOD_WAIT budget, downloads) is the rest of the
+//! Telegram issue.
 //!
 //! # Example
 //!
@@ -32,6 +36,7 @@ mod export;
 mod fetch;
 mod message;
 mod preview;
+pub mod tl;
 
 pub use archive::{extract, ArchiveLimits, Extracted};
 pub use export::{flatten_text, parse_export, Export};

@@ -1,0 +1,159 @@
+//! Pure conversions from Telegram's raw TL types (as `grammers` returns them from
+//! `messages.getHistory`) into Vigie's [`TelegramMessage`]. The live adapter stays thin: it
+//! invokes, then hands the raw answer here; tests build TL values directly.
+
+use std::collections::HashMap;
+
+use grammers_tl_types as tl;
+
+use crate::{Attachment, TelegramMessage};
+
+/// What is needed to download a document later (`upload.getFile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteDocument {
+    /// Document id.
+    pub id: i64,
+    /// Its access hash.
+    pub access_hash: i64,
+    /// Its file reference (expires; refreshed by fetching the message again).
+    pub file_reference: Vec<u8>,
+    /// The data centre holding it.
+    pub dc_id: i32,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// A converted message and the documents it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The message.
+    pub message: TelegramMessage,
+    /// Its documents, in the order of `message.attachments` (photos are not downloaded).
+    pub documents: Vec<RemoteDocument>,
+}
+
+/// Usernames (or titles) of the channels in a response's `chats`, by channel id.
+pub fn channel_names(chats: &[tl::enums::Chat]) -> HashMap<i64, String> {
+    chats
+        .iter()
+        .filter_map(|c| match c {
+            tl::enums::Chat::Channel(ch) => Some((
+                ch.id,
+                ch.username.clone().unwrap_or_else(|| ch.title.clone()),
+            )),
+            tl::enums::Chat::ChannelForbidden(ch) => Some((ch.id, ch.title.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn peer_name(peer: &tl::enums::Peer, names: &HashMap<i64, String>) -> String {
+    match peer {
+        tl::enums::Peer::Channel(p) => names
+            .get(&p.channel_id)
+            .cloned()
+            .unwrap_or_else(|| format!("channel:{}", p.channel_id)),
+        tl::enums::Peer::Chat(p) => format!("chat:{}", p.chat_id),
+        tl::enums::Peer::User(p) => format!("user:{}", p.user_id),
+    }
+}
+
+/// One raw message of `channel`; `None` for empty and service messages (joins, pins...).
+pub fn convert_message(
+    channel: &str,
+    raw: &tl::enums::Message,
+    names: &HashMap<i64, String>,
+) -> Option<Converted> {
+    let tl::enums::Message::Message(m) = raw else {
+        return None;
+    };
+    let mut attachments = Vec::new();
+    let mut documents = Vec::new();
+    match &m.media {
+        Some(tl::enums::MessageMedia::Document(media)) => {
+            if let Some(tl::enums::Document::Document(d)) = &media.document {
+                let file_name = d.attributes.iter().find_map(|a| match a {
+                    tl::enums::DocumentAttribute::Filename(f) => Some(f.file_name.clone()),
+                    _ => None,
+                });
+                attachments.push(Attachment {
+                    file_name,
+                    mime_type: Some(d.mime_type.clone()),
+                    size: u64::try_from(d.size).ok(),
+                    path: None,
+                    missing: None,
+                });
+                documents.push(RemoteDocument {
+                    id: d.id,
+                    access_hash: d.access_hash,
+                    file_reference: d.file_reference.clone(),
+                    dc_id: d.dc_id,
+                    size: d.size,
+                });
+            } else {
+                attachments.push(Attachment {
+                    file_name: None,
+                    mime_type: None,
+                    size: None,
+                    path: None,
+                    missing: Some("document no longer available".into()),
+                });
+            }
+        }
+        Some(tl::enums::MessageMedia::Photo(_)) => attachments.push(Attachment {
+            file_name: Some("photo".into()),
+            mime_type: Some("image/jpeg".into()),
+            size: None,
+            path: None,
+            missing: Some("photos are not downloaded".into()),
+        }),
+        _ => {}
+    }
+    let forwarded_from = m
+        .fwd_from
+        .as_ref()
+        .map(|tl::enums::MessageFwdHeader::Header(h)| {
+            h.from_id
+                .as_ref()
+                .map(|p| peer_name(p, names))
+                .or_else(|| h.from_name.clone())
+                .unwrap_or_else(|| "hidden sender".into())
+        });
+    let reply_to = match &m.reply_to {
+        Some(tl::enums::MessageReplyHeader::Header(h)) => h.reply_to_msg_id.map(i64::from),
+        _ => None,
+    };
+    Some(Converted {
+        message: TelegramMessage {
+            channel: channel.to_string(),
+            id: i64::from(m.id),
+            date: i64::from(m.date),
+            edited: m.edit_date.map(i64::from),
+            author: m.post_author.clone(),
+            views: m.views.and_then(|v| u64::try_from(v).ok()),
+            forwards: m.forwards.and_then(|v| u64::try_from(v).ok()),
+            text: m.message.clone(),
+            forwarded_from,
+            reply_to,
+            attachments,
+        },
+        documents,
+    })
+}
+
+/// Every readable message of a `messages.getHistory` answer, oldest first.
+pub fn convert_history(channel: &str, raw: &tl::enums::messages::Messages) -> Vec<Converted> {
+    let (messages, chats) = match raw {
+        tl::enums::messages::Messages::Messages(m) => (&m.messages, &m.chats),
+        tl::enums::messages::Messages::Slice(m) => (&m.messages, &m.chats),
+        tl::enums::messages::Messages::ChannelMessages(m) => (&m.messages, &m.chats),
+        tl::enums::messages::Messages::NotModified(_) => return Vec::new(),
+    };
+    let names = channel_names(chats);
+    let mut out: Vec<Converted> = messages
+        .iter()
+        .filter_map(|m| convert_message(channel, m, &names))
+        .collect();
+    out.sort_by_key(|c| c.message.id);
+    out
+}

@@ -1,0 +1,204 @@
+//! Conversions from raw TL values, built here as Telegram would send them.
+
+use std::collections::HashMap;
+
+use grammers_tl_types as tl;
+use vigie_telegram::tl::{convert_history, convert_message};
+
+fn channel_peer(id: i64) -> tl::enums::Peer {
+    tl::enums::Peer::Channel(tl::types::PeerChannel { channel_id: id })
+}
+
+fn message(id: i32, text: &str) -> tl::types::Message {
+    tl::types::Message {
+        out: false,
+        mentioned: false,
+        media_unread: false,
+        silent: false,
+        post: true,
+        from_scheduled: false,
+        legacy: false,
+        edit_hide: false,
+        pinned: false,
+        noforwards: false,
+        invert_media: false,
+        offline: false,
+        video_processing_pending: false,
+        paid_suggested_post_stars: false,
+        paid_suggested_post_ton: false,
+        id,
+        from_id: None,
+        from_boosts_applied: None,
+        from_rank: None,
+        peer_id: channel_peer(1001),
+        saved_peer_id: None,
+        fwd_from: None,
+        via_bot_id: None,
+        via_business_bot_id: None,
+        guestchat_via_from: None,
+        reply_to: None,
+        date: 1_795_183_391,
+        message: text.into(),
+        media: None,
+        reply_markup: None,
+        entities: None,
+        views: Some(4300),
+        forwards: Some(12),
+        replies: None,
+        edit_date: None,
+        post_author: Some("admin".into()),
+        grouped_id: None,
+        reactions: None,
+        restriction_reason: None,
+        ttl_period: None,
+        quick_reply_shortcut_id: None,
+        effect: None,
+        factcheck: None,
+        report_delivery_until_date: None,
+        paid_message_stars: None,
+        suggested_post: None,
+        schedule_repeat_period: None,
+        summary_from_language: None,
+        rich_message: None,
+    }
+}
+
+fn document(name: Option<&str>) -> tl::enums::MessageMedia {
+    let mut attributes = vec![tl::enums::DocumentAttribute::Animated];
+    if let Some(n) = name {
+        attributes.push(tl::enums::DocumentAttribute::Filename(
+            tl::types::DocumentAttributeFilename {
+                file_name: n.into(),
+            },
+        ));
+    }
+    tl::enums::MessageMedia::Document(tl::types::MessageMediaDocument {
+        nopremium: false,
+        spoiler: false,
+        video: false,
+        round: false,
+        voice: false,
+        document: Some(tl::enums::Document::Document(tl::types::Document {
+            id: 77,
+            access_hash: -5,
+            file_reference: vec![1, 2, 3],
+            date: 1_795_183_391,
+            mime_type: "text/csv".into(),
+            size: 1_572_864,
+            thumbs: None,
+            video_thumbs: None,
+            dc_id: 4,
+            attributes,
+        })),
+        alt_documents: None,
+        video_cover: None,
+        video_timestamp: None,
+        ttl_seconds: None,
+    })
+}
+
+fn forward_from(peer: tl::enums::Peer) -> tl::enums::MessageFwdHeader {
+    tl::enums::MessageFwdHeader::Header(tl::types::MessageFwdHeader {
+        imported: false,
+        saved_out: false,
+        from_id: Some(peer),
+        from_name: None,
+        date: 1_795_000_000,
+        channel_post: Some(9),
+        post_author: None,
+        saved_from_peer: None,
+        saved_from_msg_id: None,
+        saved_from_id: None,
+        saved_from_name: None,
+        saved_date: None,
+        psa_type: None,
+    })
+}
+
+#[test]
+fn a_channel_post_with_a_document_and_a_forward() {
+    let mut m = message(812, "VENTE base patients CHU de Nantes");
+    m.media = Some(document(Some("echantillon.csv")));
+    m.fwd_from = Some(forward_from(channel_peer(2002)));
+    m.reply_to = Some(tl::enums::MessageReplyHeader::Header(
+        tl::types::MessageReplyHeader {
+            reply_to_scheduled: false,
+            forum_topic: false,
+            quote: false,
+            reply_to_ephemeral: false,
+            reply_to_msg_id: Some(800),
+            reply_to_peer_id: None,
+            reply_from: None,
+            reply_media: None,
+            reply_to_top_id: None,
+            quote_text: None,
+            quote_entities: None,
+            quote_offset: None,
+            todo_item_id: None,
+            poll_option: None,
+        },
+    ));
+    m.edit_date = Some(1_795_183_500);
+    let names = HashMap::from([(2002, "pharma_dark".to_string())]);
+    let c = convert_message("medleaks", &tl::enums::Message::Message(m), &names).unwrap();
+    let msg = &c.message;
+    assert_eq!(
+        (msg.id, msg.date, msg.edited),
+        (812, 1_795_183_391, Some(1_795_183_500))
+    );
+    assert_eq!(msg.text, "VENTE base patients CHU de Nantes");
+    assert_eq!((msg.views, msg.forwards), (Some(4300), Some(12)));
+    assert_eq!(msg.author.as_deref(), Some("admin"));
+    assert_eq!(msg.forwarded_from.as_deref(), Some("pharma_dark"));
+    assert_eq!(msg.reply_to, Some(800));
+    assert_eq!(msg.attachments.len(), 1);
+    assert_eq!(
+        msg.attachments[0].file_name.as_deref(),
+        Some("echantillon.csv")
+    );
+    assert_eq!(msg.attachments[0].mime_type.as_deref(), Some("text/csv"));
+    assert_eq!(msg.attachments[0].size, Some(1_572_864));
+    assert_eq!(c.documents[0].id, 77);
+    assert_eq!(c.documents[0].dc_id, 4);
+}
+
+#[test]
+fn unknown_forward_sources_and_nameless_documents_still_convert() {
+    let mut m = message(5, "");
+    m.media = Some(document(None));
+    m.fwd_from = Some(forward_from(channel_peer(3003)));
+    let c = convert_message("medleaks", &tl::enums::Message::Message(m), &HashMap::new()).unwrap();
+    assert_eq!(c.message.forwarded_from.as_deref(), Some("channel:3003"));
+    assert_eq!(c.message.attachments[0].file_name, None);
+    // Empty messages convert to nothing.
+    let empty = tl::enums::Message::Empty(tl::types::MessageEmpty {
+        id: 6,
+        peer_id: None,
+    });
+    assert!(convert_message("medleaks", &empty, &HashMap::new()).is_none());
+}
+
+#[test]
+fn a_history_answer_is_returned_oldest_first() {
+    let raw = tl::enums::messages::Messages::Messages(tl::types::messages::Messages {
+        messages: vec![
+            tl::enums::Message::Message(message(12, "newest")),
+            tl::enums::Message::Empty(tl::types::MessageEmpty {
+                id: 11,
+                peer_id: None,
+            }),
+            tl::enums::Message::Message(message(10, "oldest")),
+        ],
+        topics: vec![],
+        chats: vec![],
+        users: vec![],
+    });
+    let out = convert_history("medleaks", &raw);
+    let ids: Vec<i64> = out.iter().map(|c| c.message.id).collect();
+    assert_eq!(ids, vec![10, 12]);
+    let not_modified =
+        tl::enums::messages::Messages::NotModified(tl::types::messages::MessagesNotModified {
+            count: 3,
+        });
+    assert!(convert_history("medleaks", &not_modified).is_empty());
+}
