@@ -13,6 +13,9 @@
 //!   paged with `?before=`, incremental by message id (the `telegram-preview` source of
 //!   `vigie run`).
 //!
+//! - [`collector`]: the live collector's logic over a [`collector::TelegramSource`]: request
+//!   budget, FLOOD_WAIT honoured in full (long ones pause the account), channel references
+//!   resolved once, backfill then incremental reads, attachment size cap.
 //! - [`tl`]: pure conversions from the raw TL types `grammers` returns (`messages.getHistory`)
 //!   into [`TelegramMessage`], for the live collector.
 //!
@@ -32,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod archive;
+pub mod collector;
 mod export;
 mod fetch;
 mod message;

@@ -1,0 +1,295 @@
+//! The collector's logic against a fake source, on tokio's paused clock: backfill then
+//! incremental reads, the request budget, FLOOD_WAIT honoured in full, long waits pausing the
+//! account, re-resolving an invalid reference once, the attachment cap.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use vigie_telegram::collector::*;
+use vigie_telegram::tl::RemoteDocument;
+use vigie_telegram::{Attachment, TelegramMessage};
+
+#[derive(Default)]
+struct Fake {
+    /// Message ids in the channel; those in `with_doc` carry a 5 MB document.
+    ids: Vec<i64>,
+    with_doc: Vec<i64>,
+    /// Errors returned by the next calls, in order.
+    errors: VecDeque<SourceError>,
+    resolves: u32,
+    calls: Vec<(String, Instant)>,
+}
+
+impl Fake {
+    fn msg(&self, id: i64) -> SourceMessage {
+        let doc = self.with_doc.contains(&id);
+        SourceMessage {
+            message: TelegramMessage {
+                channel: "medleaks".into(),
+                id,
+                date: 1_795_000_000 + id,
+                edited: None,
+                author: None,
+                views: None,
+                forwards: None,
+                text: format!("post {id}"),
+                forwarded_from: None,
+                reply_to: None,
+                attachments: if doc {
+                    vec![Attachment {
+                        file_name: Some("dump.csv".into()),
+                        mime_type: Some("text/csv".into()),
+                        size: Some(5 << 20),
+                        path: None,
+                        missing: None,
+                    }]
+                } else {
+                    vec![]
+                },
+            },
+            documents: if doc {
+                vec![RemoteDocument {
+                    id,
+                    access_hash: 1,
+                    file_reference: vec![],
+                    dc_id: 2,
+                    size: 5 << 20,
+                }]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    fn enter(&mut self, what: &str) -> Result<(), SourceError> {
+        self.calls.push((what.to_string(), Instant::now()));
+        match self.errors.pop_front() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl TelegramSource for Fake {
+    async fn resolve(&mut self, _spec: &str) -> Result<PeerRef, SourceError> {
+        self.enter("resolve")?;
+        self.resolves += 1;
+        Ok(PeerRef {
+            id: 42,
+            access_hash: i64::from(self.resolves),
+        })
+    }
+
+    async fn latest(
+        &mut self,
+        _peer: PeerRef,
+        limit: usize,
+    ) -> Result<Vec<SourceMessage>, SourceError> {
+        self.enter("latest")?;
+        let start = self.ids.len().saturating_sub(limit);
+        Ok(self.ids[start..].iter().map(|&id| self.msg(id)).collect())
+    }
+
+    async fn after(
+        &mut self,
+        _peer: PeerRef,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<SourceMessage>, SourceError> {
+        self.enter("after")?;
+        Ok(self
+            .ids
+            .iter()
+            .filter(|&&id| id > after)
+            .take(limit)
+            .map(|&id| self.msg(id))
+            .collect())
+    }
+
+    async fn download(
+        &mut self,
+        document: &RemoteDocument,
+        cap: u64,
+    ) -> Result<(Vec<u8>, bool), SourceError> {
+        self.enter("download")?;
+        let size = document.size as u64;
+        Ok((vec![b'x'; size.min(cap) as usize], size > cap))
+    }
+}
+
+fn config() -> CollectorConfig {
+    CollectorConfig {
+        calls_per_minute: 30,
+        backfill: 100,
+        page: 50,
+        max_pages: 10,
+        attachment_cap: 1 << 20,
+        max_inline_wait: Duration::from_secs(300),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn backfill_then_incremental_reads_under_the_budget() {
+    let fake = Fake {
+        ids: (1..=250).collect(),
+        ..Fake::default()
+    };
+    let mut c = Collector::new(fake, config());
+    let mut state = ChannelState::default();
+    let mut out = Vec::new();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    let ids: Vec<i64> = out.iter().map(|m| m.message.id).collect();
+    assert_eq!(
+        ids,
+        (151..=250).collect::<Vec<_>>(),
+        "the latest 100, oldest first"
+    );
+    assert_eq!(state.last_id, 250);
+    assert!(state.peer.is_some());
+
+    // Nothing new: one call, nothing returned, and the reference is not resolved again.
+    out.clear();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert!(out.is_empty());
+    // 120 new posts arrive: read in pages of 50, oldest first, no gap, no repeat.
+    c.source().ids.extend(251..=370);
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(out.first().unwrap().message.id, 251);
+    assert_eq!(out.last().unwrap().message.id, 370);
+    assert_eq!(out.len(), 120);
+    assert_eq!(c.source().resolves, 1, "a channel is resolved once");
+    // 30 calls per minute: consecutive calls at least 2 s apart.
+    let times: Vec<Instant> = c.source().calls.iter().map(|(_, t)| *t).collect();
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_secs(2),
+            "{:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn flood_waits_are_honoured_in_full_and_long_ones_pause_the_account() {
+    let mut fake = Fake {
+        ids: (1..=10).collect(),
+        ..Fake::default()
+    };
+    fake.errors
+        .push_back(SourceError::FloodWait(Duration::from_secs(37)));
+    let mut c = Collector::new(fake, config());
+    let mut state = ChannelState::default();
+    let mut out = Vec::new();
+    let start = Instant::now();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert!(
+        Instant::now() - start >= Duration::from_secs(37),
+        "the whole wait, then one retry"
+    );
+    let names: Vec<&str> = c.source().calls.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["resolve", "resolve", "latest"],
+        "refused once, made again once: no tight loop"
+    );
+    assert_eq!(out.len(), 10);
+
+    // A two-hour wait pauses the account: the poll returns at once, and so does the next one.
+    c.source().ids.push(11);
+    c.source()
+        .errors
+        .push_back(SourceError::FloodWait(Duration::from_secs(7200)));
+    let before = Instant::now();
+    let err = c.poll("medleaks", &mut state, &mut out).await.unwrap_err();
+    assert!(
+        matches!(err, CollectorError::Paused { wait, .. } if wait == Duration::from_secs(7200))
+    );
+    assert!(Instant::now() - before < Duration::from_secs(10));
+    let calls = c.source().calls.len();
+    assert!(matches!(
+        c.poll("medleaks", &mut state, &mut out).await,
+        Err(CollectorError::Paused { .. })
+    ));
+    assert_eq!(c.source().calls.len(), calls, "no call while paused");
+    // After the wait, reading resumes where it stopped.
+    tokio::time::advance(Duration::from_secs(7200)).await;
+    out.clear();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(
+        out.iter().map(|m| m.message.id).collect::<Vec<_>>(),
+        vec![11]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_invalid_reference_is_resolved_again_once() {
+    let fake = Fake {
+        ids: (1..=5).collect(),
+        ..Fake::default()
+    };
+    let mut c = Collector::new(fake, config());
+    let mut state = ChannelState::default();
+    let mut out = Vec::new();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    c.source().ids.push(6);
+    c.source()
+        .errors
+        .push_back(SourceError::PeerInvalid("CHANNEL_INVALID".into()));
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(c.source().resolves, 2);
+    assert_eq!(state.peer.unwrap().access_hash, 2);
+    assert_eq!(out.last().unwrap().message.id, 6);
+    // Twice in a row: reported, not looped on.
+    c.source()
+        .errors
+        .push_back(SourceError::PeerInvalid("CHANNEL_INVALID".into()));
+    c.source()
+        .errors
+        .push_back(SourceError::PeerInvalid("CHANNEL_INVALID".into()));
+    let err = c.poll("medleaks", &mut state, &mut out).await.unwrap_err();
+    assert!(matches!(
+        err,
+        CollectorError::Source(SourceError::PeerInvalid(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn attachments_stop_at_the_cap_and_failures_keep_the_checkpoint_exact() {
+    let fake = Fake {
+        ids: (1..=6).collect(),
+        with_doc: vec![3, 5],
+        ..Fake::default()
+    };
+    let mut c = Collector::new(fake, config());
+    let mut state = ChannelState::default();
+    let mut out = Vec::new();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    let with_files: Vec<&Collected> = out.iter().filter(|m| !m.downloads.is_empty()).collect();
+    assert_eq!(with_files.len(), 2);
+    for m in with_files {
+        assert_eq!(m.downloads[0].bytes.len(), 1 << 20, "cut at the 1 MiB cap");
+        assert!(m.downloads[0].truncated);
+    }
+    // A network failure mid-poll: what came before is kept, the rest comes next time.
+    c.source().ids.extend([7, 8, 9]);
+    c.source().with_doc.push(8);
+    out.clear();
+    // Calls: after (ok), download of 8 fails.
+    c.source()
+        .errors
+        .push_back(SourceError::Transient("ok".into()));
+    let err = c.poll("medleaks", &mut state, &mut out).await.unwrap_err();
+    assert!(matches!(
+        err,
+        CollectorError::Source(SourceError::Transient(_))
+    ));
+    assert!(out.is_empty());
+    assert_eq!(state.last_id, 6);
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(
+        out.iter().map(|m| m.message.id).collect::<Vec<_>>(),
+        vec![7, 8, 9]
+    );
+    assert_eq!(state.last_id, 9);
+}
