@@ -16,9 +16,10 @@ for f in sorted(os.listdir(os.path.join(root, "watchlists"))):
     if f.endswith(".toml"):
         with open(os.path.join(root, "watchlists", f), "rb") as fh:
             names += [e["name"] for e in tomllib.load(fh).get("entity", []) if not e.get("strict")]
-words = ("salut merci question serveur accès compte vendeur prix base dump lot fichier "
-         "thanks anyone server proxy vendor review escrow market update "
-         "продам база доступ цена гарант спасибо форум").split()
+# Chatter: no offer vocabulary (prices, "dump", "selling"...), as in ordinary channel talk.
+words = ("salut merci question serveur réseau config version semaine demain équipe projet "
+         "thanks anyone server proxy setup guide update review link reply "
+         "спасибо форум сервер вопрос ответ сообщение").split()
 
 def nir():
     body = f"{rng.choice([1, 2])}{rng.randint(40, 99):02d}{rng.randint(1, 12):02d}{rng.choice([13, 33, 44, 69, 75]):02d}{rng.randint(100, 990):03d}{rng.randint(1, 999):03d}"
