@@ -316,3 +316,25 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
     stop(run);
     assert_eq!(sightings(&store), 27);
 }
+
+#[test]
+fn live_channels_without_a_session_fail_before_any_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        "[store]\npath = \"store\"\n\n[telegram]\napi_id = 12345\n\n[[telegram_channel]]\nchannel = \"medleaks\"\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("run `vigie telegram login` first"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

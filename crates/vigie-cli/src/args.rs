@@ -43,6 +43,9 @@ pub enum Command {
     /// Alerts: triage, the delivery outbox, redelivery.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// The Telegram account used for live collection.
+    #[command(subcommand)]
+    Telegram(TelegramCommand),
     /// Sources: candidates seen in collected material, awaiting an analyst.
     #[command(subcommand)]
     Sources(SourcesCommand),
@@ -57,6 +60,13 @@ pub enum Command {
     /// The main job: collect (the spool directory), match, store, alert and deliver until
     /// SIGINT or SIGTERM.
     Run,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TelegramCommand {
+    /// Sign in interactively (phone, code, two-step password); the session file is written
+    /// with mode 0600 in the store directory (or `telegram.session`).
+    Login,
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,65 @@ pub struct Config {
     /// Public Telegram channels read through their web preview (`t.me/s/NAME`).
     #[serde(default)]
     pub telegram_preview: Vec<TelegramPreviewConfig>,
+    /// The Telegram account for live collection (`vigie telegram login`).
+    #[serde(default)]
+    pub telegram: Option<TelegramConfig>,
+    /// Channels read live with that account.
+    #[serde(default, rename = "telegram_channel")]
+    pub telegram_channels: Vec<TelegramChannelConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// The api_id from my.telegram.org (or the environment variable `api_id_env`).
+    pub api_id: Option<i32>,
+    /// Environment variable holding the api_id, when not in the file.
+    #[serde(default = "default_api_id_env")]
+    pub api_id_env: String,
+    /// Environment variable holding the api_hash (never in the file).
+    #[serde(default = "default_api_hash_env")]
+    pub api_hash_env: String,
+    /// The session file; default `telegram.session` in the store directory (mode 0600).
+    pub session: Option<PathBuf>,
+    /// API calls per minute for the account.
+    #[serde(default = "default_calls")]
+    pub calls_per_minute: u32,
+    /// Attachments are downloaded up to this size, bytes.
+    #[serde(default = "default_attachment_cap")]
+    pub attachment_cap_bytes: u64,
+    /// Messages read on a channel's first sight.
+    #[serde(default = "default_tg_backfill")]
+    pub backfill: usize,
+    /// Seconds between two polls of a channel.
+    #[serde(default = "default_preview_interval")]
+    pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramChannelConfig {
+    /// Public username, or an invite link (`https://t.me/+HASH`) for a private channel the
+    /// account has joined.
+    pub channel: String,
+    /// Name used in source ids (default: the username).
+    pub name: Option<String>,
+}
+
+fn default_api_id_env() -> String {
+    "VIGIE_TELEGRAM_API_ID".into()
+}
+fn default_api_hash_env() -> String {
+    "VIGIE_TELEGRAM_API_HASH".into()
+}
+fn default_calls() -> u32 {
+    20
+}
+fn default_attachment_cap() -> u64 {
+    20 * 1024 * 1024
+}
+fn default_tg_backfill() -> usize {
+    200
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -217,6 +276,33 @@ impl Config {
                 );
             }
         }
+        if !config.telegram_channels.is_empty() && config.telegram.is_none() {
+            bail!(
+                "invalid config {}: [[telegram_channel]] needs a [telegram] section (api_id, session)",
+                path.display()
+            );
+        }
+        for c in &config.telegram_channels {
+            if c.channel.trim().is_empty() {
+                bail!(
+                    "invalid config {}: telegram_channel.channel is empty",
+                    path.display()
+                );
+            }
+        }
+        if let Some(t) = &mut config.telegram {
+            if let Some(s) = &mut t.session {
+                if s.is_relative() {
+                    *s = base.join(&*s);
+                }
+            }
+            if t.calls_per_minute == 0 || t.interval_secs == 0 {
+                bail!(
+                    "invalid config {}: telegram.calls_per_minute and interval_secs must be at least 1",
+                    path.display()
+                );
+            }
+        }
         if config.run.poll_ms == 0 {
             bail!(
                 "invalid config {}: run.poll_ms must be at least 1",
@@ -261,5 +347,14 @@ mod tests {
         .unwrap();
         let err = format!("{:#}", Config::load(Some(&typo)).unwrap_err());
         assert!(err.contains("unknown field `secret`"), "{err}");
+
+        let orphan = dir.path().join("orphan.toml");
+        std::fs::write(&orphan, "[[telegram_channel]]\nchannel = \"medleaks\"\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&orphan)).unwrap_err());
+        assert!(err.contains("needs a [telegram] section"), "{err}");
+        let bad_preview = dir.path().join("preview.toml");
+        std::fs::write(&bad_preview, "[[telegram_preview]]\nchannel = \"../etc\"\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&bad_preview)).unwrap_err());
+        assert!(err.contains("not a public username"), "{err}");
     }
 }

@@ -6,14 +6,13 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use tracing::warn;
-use vigie_match::{Matcher, ScanOptions};
-use vigie_store::{
-    content_hash, Locator, Sighting, SightingOutcome, SnapshotOutcome, Store, Timestamp,
-};
+use vigie_match::Matcher;
+use vigie_store::{SightingOutcome, SnapshotOutcome, Store, Timestamp};
 use vigie_telegram::{extract, parse_export, ArchiveLimits, TelegramMessage};
 
 use crate::args::ImportCommand;
 use crate::config::Config;
+use crate::telegram::{record_message, Recording};
 use crate::{shipped, Outcome};
 
 #[derive(Default, Serialize)]
@@ -54,16 +53,7 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
     };
     for message in &export.messages {
         summary.messages += 1;
-        let doc = message.document();
-        record(
-            &mut store,
-            &matcher,
-            &router,
-            message,
-            doc.as_bytes(),
-            None,
-            &mut summary,
-        )?;
+        record(&mut store, &matcher, &router, message, None, &mut summary)?;
         for attachment in &message.attachments {
             let Some(rel) = attachment.path.as_deref() else {
                 summary.attachments_missing += 1;
@@ -109,13 +99,13 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                     Vec::new()
                 }
             };
+            let attachment = Some((name.as_str(), data.as_slice(), text.as_slice()));
             record(
                 &mut store,
                 &matcher,
                 &router,
                 message,
-                &data,
-                Some((&name, &text)),
+                attachment,
                 &mut summary,
             )?;
             summary.attachments_recorded += 1;
@@ -166,33 +156,17 @@ fn record(
     matcher: &Matcher,
     router: &vigie_alerts::Router,
     message: &TelegramMessage,
-    content: &[u8],
-    attachment: Option<(&str, &[u8])>,
+    attachment: Option<(&str, &[u8], &[u8])>,
     summary: &mut Summary,
 ) -> Result<()> {
-    let label = match attachment {
-        Some((name, _)) => format!("telegram:{}/{}/{name}", message.channel, message.id),
-        None => format!("telegram:{}/{}", message.channel, message.id),
-    };
-    let analysis = if store.contains(&content_hash(content))? {
-        None
-    } else {
-        // An attachment is matched on its extracted text; the raw bytes are the evidence.
-        let text = attachment.map_or(content, |(_, text)| text);
-        Some(matcher.analyze(&label, text, ScanOptions::default()))
-    };
-    let sighting = Sighting {
-        source: format!("telegram:{}", message.channel),
-        locator: Locator::Message {
-            channel: message.channel.clone(),
-            message_id: message.id,
-        },
+    // An export names no followed channel: every forward is a candidate.
+    let followed = std::collections::BTreeSet::new();
+    let how = Recording {
+        collector: "telegram-export",
         fetched_at: Timestamp(message.date * 1000),
-        collector: "telegram-export".into(),
+        followed: &followed,
     };
-    let recorded = store
-        .record_alerting(content, &sighting, analysis.as_ref(), router)
-        .with_context(|| format!("recording {label}"))?;
+    let recorded = record_message(store, matcher, router, message, attachment, &how)?;
     if recorded.snapshot == SnapshotOutcome::New {
         summary.new_snapshots += 1;
     }

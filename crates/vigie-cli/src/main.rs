@@ -18,6 +18,7 @@ mod scan;
 mod shipped;
 mod sources;
 mod telegram;
+mod telegram_live;
 mod timestamping;
 mod watchlist;
 
@@ -54,6 +55,9 @@ fn main() -> ExitCode {
             args::Command::Export(c) => export::run(c, &config, store),
             args::Command::Import(c) => import::run(c, &config, store),
             args::Command::Sources(c) => sources::run(c, &config, store),
+            args::Command::Telegram(args::TelegramCommand::Login) => {
+                telegram_live::login(&config, store)
+            }
         }
     });
     match outcome {

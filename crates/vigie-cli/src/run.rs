@@ -49,10 +49,16 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         "vigie run started; SIGINT or SIGTERM stops it"
     );
     let mut previews = crate::telegram::PreviewSources::new(&config.telegram_preview);
+    let mut live = crate::telegram_live::LiveChannels::start(config, &dir)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
             if previews.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
                 let _ = wake_tx.try_send(());
+            }
+            if let Some(live) = &mut live {
+                if live.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
+                    let _ = wake_tx.try_send(());
+                }
             }
             if requests::apply_queued(&mut store) > 0 {
                 let _ = wake_tx.try_send(());

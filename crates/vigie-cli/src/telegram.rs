@@ -88,7 +88,14 @@ impl PreviewSources {
             };
             let mut last = after.unwrap_or(0);
             for m in &messages {
-                alerts += record(store, matcher, router, m, &self.followed)?;
+                let how = Recording {
+                    collector: "telegram-preview",
+                    fetched_at: Timestamp::now(),
+                    followed: &self.followed,
+                };
+                alerts += record_message(store, matcher, router, m, None, &how)?
+                    .alerts
+                    .len();
                 last = last.max(m.id);
                 // The cursor moves with each message, so a stop loses nothing and repeats nothing.
                 let cursor = serde_json::to_vec(&Checkpoint { last_id: last })?;
@@ -102,19 +109,40 @@ impl PreviewSources {
     }
 }
 
-fn record(
+/// Records a Telegram message (or, with `attachment`, one of its files: raw bytes as evidence,
+/// matched on `text`) as a sighting, deciding alerts; notes the channel a forward came from
+/// as a candidate unless it is followed.
+pub struct Recording<'a> {
+    pub collector: &'a str,
+    pub fetched_at: Timestamp,
+    pub followed: &'a BTreeSet<String>,
+}
+
+pub fn record_message(
     store: &mut Store,
     matcher: &Matcher,
     router: &Router,
     m: &TelegramMessage,
-    followed: &BTreeSet<String>,
-) -> Result<usize> {
+    attachment: Option<(&str, &[u8], &[u8])>,
+    how: &Recording<'_>,
+) -> Result<vigie_store::Recorded> {
     let doc = m.document();
-    let label = format!("telegram:{}/{}", m.channel, m.id);
-    let analysis = if store.contains(&content_hash(doc.as_bytes()))? {
+    let (label, content, text) = match attachment {
+        Some((name, bytes, text)) => (
+            format!("telegram:{}/{}/{name}", m.channel, m.id),
+            bytes,
+            text,
+        ),
+        None => (
+            format!("telegram:{}/{}", m.channel, m.id),
+            doc.as_bytes(),
+            doc.as_bytes(),
+        ),
+    };
+    let analysis = if store.contains(&content_hash(content))? {
         None
     } else {
-        Some(matcher.analyze(&label, doc.as_bytes(), ScanOptions::default()))
+        Some(matcher.analyze(&label, text, ScanOptions::default()))
     };
     let sighting = Sighting {
         source: format!("telegram:{}", m.channel),
@@ -122,16 +150,18 @@ fn record(
             channel: m.channel.clone(),
             message_id: m.id,
         },
-        fetched_at: Timestamp::now(),
-        collector: "telegram-preview".into(),
+        fetched_at: how.fetched_at,
+        collector: how.collector.into(),
     };
     let recorded = store
-        .record_alerting(doc.as_bytes(), &sighting, analysis.as_ref(), router)
+        .record_alerting(content, &sighting, analysis.as_ref(), router)
         .with_context(|| format!("recording {label}"))?;
-    if let Some(from) = &m.forwarded_from {
-        if !followed.contains(&from.to_lowercase()) {
-            store.note_candidate("telegram", from, &sighting.source, sighting.fetched_at)?;
+    if attachment.is_none() {
+        if let Some(from) = &m.forwarded_from {
+            if !how.followed.contains(&from.to_lowercase()) {
+                store.note_candidate("telegram", from, &sighting.source, sighting.fetched_at)?;
+            }
         }
     }
-    Ok(recorded.alerts.len())
+    Ok(recorded)
 }

@@ -25,7 +25,7 @@ pub struct PeerRef {
 }
 
 /// A message as a source returns it, with its downloadable documents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SourceMessage {
     /// The message.
     pub message: TelegramMessage,

@@ -19,9 +19,10 @@
 //! - [`tl`]: pure conversions from the raw TL types `grammers` returns (`messages.getHistory`)
 //!   into [`TelegramMessage`], for the live collector.
 //!
-//! Not for: matching or storing (the caller does both). The live MTProto client on grammers
-//! (login, session, history and updates, FLOOD_WAIT budget, downloads) is the rest of the
-//! Telegram issue.
+//! - [`live`]: the thin `grammers-client` adapter (login, the 0600 session file, resolve,
+//!   history, downloads) implementing [`collector::TelegramSource`].
+//!
+//! Not for: matching or storing (the caller does both).
 //!
 //! # Example
 //!
@@ -38,6 +39,7 @@ mod archive;
 pub mod collector;
 mod export;
 mod fetch;
+pub mod live;
 mod message;
 mod preview;
 pub mod tl;
@@ -57,6 +59,9 @@ pub enum TelegramError {
     /// An archive was refused (limits, zip bomb) or is unreadable.
     #[error("archive refused: {0}")]
     Archive(String),
+    /// The session file or the sign-in failed (never includes the session's keys).
+    #[error("telegram session: {0}")]
+    Session(String),
     /// A preview page could not be fetched (network, HTTP status, size cap): retry later.
     #[error("preview fetch failed: {0}")]
     Fetch(String),

@@ -9,7 +9,7 @@ use grammers_tl_types as tl;
 use crate::{Attachment, TelegramMessage};
 
 /// What is needed to download a document later (`upload.getFile`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RemoteDocument {
     /// Document id.
     pub id: i64,
@@ -21,10 +21,12 @@ pub struct RemoteDocument {
     pub dc_id: i32,
     /// Size in bytes.
     pub size: i64,
+    /// The raw media, as the client's downloader takes it.
+    pub media: Option<tl::types::MessageMediaDocument>,
 }
 
 /// A converted message and the documents it carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Converted {
     /// The message.
     pub message: TelegramMessage,
@@ -89,6 +91,7 @@ pub fn convert_message(
                     file_reference: d.file_reference.clone(),
                     dc_id: d.dc_id,
                     size: d.size,
+                    media: Some(media.clone()),
                 });
             } else {
                 attachments.push(Attachment {

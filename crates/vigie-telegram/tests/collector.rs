@@ -55,6 +55,7 @@ impl Fake {
                     file_reference: vec![],
                     dc_id: 2,
                     size: 5 << 20,
+                    media: None,
                 }]
             } else {
                 vec![]

@@ -1,0 +1,357 @@
+//! The thin adapter to Telegram's MTProto API through `grammers-client`: login, the session
+//! file, and the four calls of [`TelegramSource`]. Everything it receives goes through the
+//! pure conversions of [`crate::tl`]; everything it decides is in [`crate::collector`]. No test
+//! talks to Telegram: this file is kept to calls and error mapping.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use grammers_client::session::storages::MemorySession;
+use grammers_client::session::types::DcOption;
+use grammers_client::session::{Session, SessionData};
+use grammers_client::{tl, Client, InvocationError, SenderPool, SignInError};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::collector::{PeerRef, SourceError, SourceMessage, TelegramSource};
+use crate::tl::{convert_history, RemoteDocument};
+use crate::TelegramError;
+
+/// What Vigie persists of a grammers session: the home data centre and the data-centre
+/// options with their authorisation keys. Written with mode 0600, never logged.
+#[derive(Serialize, Deserialize)]
+struct SavedSession {
+    home_dc: i32,
+    dc_options: Vec<DcOption>,
+}
+
+/// A connected client and where its session lives.
+pub struct LiveSource {
+    client: Client,
+    session: Arc<MemorySession>,
+    path: PathBuf,
+}
+
+fn load_session(path: &Path) -> Result<MemorySession, TelegramError> {
+    let mut data = SessionData::default();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let saved: SavedSession = serde_json::from_slice(&bytes).map_err(|e| {
+                TelegramError::Session(format!("{}: not a Vigie session file: {e}", path.display()))
+            })?;
+            data.home_dc = saved.home_dc;
+            for dc in saved.dc_options {
+                data.dc_options.insert(dc.id, dc);
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(TelegramError::Session(format!("{}: {e}", path.display()))),
+    }
+    Ok(MemorySession::from(data))
+}
+
+impl LiveSource {
+    /// Connects with the session at `path` (created at the first login). Must run inside a
+    /// tokio runtime: the connection's I/O task is spawned on it.
+    pub fn connect(path: &Path, api_id: i32) -> Result<LiveSource, TelegramError> {
+        let session = Arc::new(load_session(path)?);
+        let pool = SenderPool::new(Arc::clone(&session), api_id);
+        let client = Client::new(pool.handle);
+        tokio::spawn(pool.runner.run());
+        Ok(LiveSource {
+            client,
+            session,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Whether the session is signed in.
+    pub async fn is_authorized(&self) -> Result<bool, TelegramError> {
+        self.client.is_authorized().await.map_err(rpc_error)
+    }
+
+    /// Writes the session file (mode 0600, replaced atomically).
+    pub fn save_session(&self) -> Result<(), TelegramError> {
+        let err = |e: String| TelegramError::Session(format!("{}: {e}", self.path.display()));
+        let home_dc = self.session.home_dc_id().map_err(|e| err(e.to_string()))?;
+        let mut dc_options = Vec::new();
+        for id in 1..=5 {
+            if let Some(dc) = self.session.dc_option(id).map_err(|e| err(e.to_string()))? {
+                dc_options.push(dc);
+            }
+        }
+        let bytes = serde_json::to_vec(&SavedSession {
+            home_dc,
+            dc_options,
+        })
+        .map_err(|e| err(e.to_string()))?;
+        let tmp = self.path.with_extension("tmp");
+        write_private(&tmp, &bytes).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| err(e.to_string()))
+    }
+
+    /// Interactive login: phone, the code Telegram sends, and the 2FA password if set.
+    /// `ask(question, secret)` reads an answer from the operator. Returns the account's name.
+    pub async fn login(
+        &self,
+        api_hash: &str,
+        mut ask: impl FnMut(&str, bool) -> std::io::Result<String>,
+    ) -> Result<String, TelegramError> {
+        let io = |e: std::io::Error| TelegramError::Session(e.to_string());
+        let phone = ask("Phone number (international format): ", false).map_err(io)?;
+        let token = self
+            .client
+            .request_login_code(phone.trim(), api_hash)
+            .await
+            .map_err(rpc_error)?;
+        let code = ask("Code Telegram sent: ", false).map_err(io)?;
+        let user = match self.client.sign_in(&token, code.trim()).await {
+            Ok(user) => user,
+            Err(SignInError::PasswordRequired(password)) => {
+                let question = match password.hint() {
+                    Some(h) => format!("Two-step password (hint: {h}): "),
+                    None => "Two-step password: ".to_string(),
+                };
+                let pw = ask(&question, true).map_err(io)?;
+                self.client
+                    .check_password(password, pw.trim())
+                    .await
+                    .map_err(|e| TelegramError::Session(format!("sign-in refused: {e}")))?
+            }
+            Err(e) => return Err(TelegramError::Session(format!("sign-in refused: {e}"))),
+        };
+        self.save_session()?;
+        let name = user.first_name().unwrap_or("account").to_string();
+        info!("signed in; session saved");
+        Ok(name)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+fn rpc_error(e: InvocationError) -> TelegramError {
+    TelegramError::Fetch(e.to_string())
+}
+
+/// Maps a client error to what the collector should do.
+pub fn source_error(e: InvocationError) -> SourceError {
+    match &e {
+        InvocationError::Rpc(rpc) if rpc.code == 420 => SourceError::FloodWait(
+            std::time::Duration::from_secs(u64::from(rpc.value.unwrap_or(60))),
+        ),
+        InvocationError::Rpc(rpc)
+            if matches!(
+                rpc.name.as_str(),
+                "CHANNEL_INVALID" | "PEER_ID_INVALID" | "CHANNEL_ID_INVALID"
+            ) =>
+        {
+            SourceError::PeerInvalid(rpc.name.clone())
+        }
+        InvocationError::Rpc(rpc) if rpc.code >= 500 => SourceError::Transient(e.to_string()),
+        InvocationError::Rpc(_) => SourceError::Fatal(e.to_string()),
+        _ => SourceError::Transient(e.to_string()),
+    }
+}
+
+fn input_peer(peer: PeerRef) -> tl::enums::InputPeer {
+    tl::enums::InputPeer::Channel(tl::types::InputPeerChannel {
+        channel_id: peer.id,
+        access_hash: peer.access_hash,
+    })
+}
+
+fn channel_ref(chats: &[tl::enums::Chat], id: Option<i64>) -> Option<PeerRef> {
+    chats.iter().find_map(|c| match c {
+        tl::enums::Chat::Channel(ch) if id.is_none_or(|i| i == ch.id) => Some(PeerRef {
+            id: ch.id,
+            access_hash: ch.access_hash.unwrap_or(0),
+        }),
+        _ => None,
+    })
+}
+
+/// The invite hash of `https://t.me/+HASH` or `https://t.me/joinchat/HASH`.
+pub fn invite_hash(spec: &str) -> Option<&str> {
+    let rest = spec
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .strip_prefix("t.me/")?;
+    rest.strip_prefix('+')
+        .or_else(|| rest.strip_prefix("joinchat/"))
+        .filter(|h| !h.is_empty())
+}
+
+impl LiveSource {
+    async fn history(
+        &self,
+        peer: PeerRef,
+        offset_id: i32,
+        add_offset: i32,
+        limit: i32,
+        min_id: i32,
+    ) -> Result<Vec<SourceMessage>, SourceError> {
+        let raw = self
+            .client
+            .invoke(&tl::functions::messages::GetHistory {
+                peer: input_peer(peer),
+                offset_id,
+                offset_date: 0,
+                add_offset,
+                limit,
+                max_id: 0,
+                min_id,
+                hash: 0,
+            })
+            .await
+            .map_err(source_error)?;
+        let channel = format!("channel:{}", peer.id);
+        Ok(convert_history(&channel, &raw)
+            .into_iter()
+            .map(|c| SourceMessage {
+                message: c.message,
+                documents: c.documents,
+            })
+            .collect())
+    }
+}
+
+impl TelegramSource for LiveSource {
+    async fn resolve(&mut self, spec: &str) -> Result<PeerRef, SourceError> {
+        if let Some(hash) = invite_hash(spec) {
+            let invite = self
+                .client
+                .invoke(&tl::functions::messages::CheckChatInvite {
+                    hash: hash.to_string(),
+                })
+                .await
+                .map_err(source_error)?;
+            return match invite {
+                tl::enums::ChatInvite::Already(a) => {
+                    channel_ref(std::slice::from_ref(&a.chat), None)
+                        .ok_or_else(|| SourceError::Fatal("the invite is not for a channel".into()))
+                }
+                _ => Err(SourceError::Fatal(
+                    "this account is not a member: join the channel with it first".into(),
+                )),
+            };
+        }
+        let username = spec.trim_start_matches('@');
+        let resolved = self
+            .client
+            .invoke(&tl::functions::contacts::ResolveUsername {
+                username: username.to_string(),
+                referer: None,
+            })
+            .await
+            .map_err(source_error)?;
+        let tl::enums::contacts::ResolvedPeer::Peer(r) = resolved;
+        let id = match r.peer {
+            tl::enums::Peer::Channel(c) => Some(c.channel_id),
+            _ => return Err(SourceError::Fatal(format!("@{username} is not a channel"))),
+        };
+        channel_ref(&r.chats, id)
+            .ok_or_else(|| SourceError::Fatal(format!("@{username} not found")))
+    }
+
+    async fn latest(
+        &mut self,
+        peer: PeerRef,
+        limit: usize,
+    ) -> Result<Vec<SourceMessage>, SourceError> {
+        self.history(peer, 0, 0, limit.min(100) as i32, 0).await
+    }
+
+    async fn after(
+        &mut self,
+        peer: PeerRef,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<SourceMessage>, SourceError> {
+        // The `limit` messages just above `after`: offset at it, pulled forward by `limit`.
+        let limit = limit.min(100) as i32;
+        let after = i32::try_from(after).unwrap_or(i32::MAX);
+        self.history(peer, after + 1, -limit, limit, after).await
+    }
+
+    async fn download(
+        &mut self,
+        document: &RemoteDocument,
+        cap: u64,
+    ) -> Result<(Vec<u8>, bool), SourceError> {
+        let Some(media) = document.media.clone() else {
+            return Err(SourceError::Fatal("no downloadable media".into()));
+        };
+        let doc = grammers_client::media::Document::from_raw_media(media);
+        let mut chunks = self.client.iter_download(&doc);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = chunks.next().await.map_err(source_error)? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 >= cap {
+                bytes.truncate(cap as usize);
+                return Ok((bytes, true));
+            }
+        }
+        Ok((bytes, false))
+    }
+}
+
+/// Channel names by id, for messages converted with numeric channel labels.
+pub type ChannelNames = HashMap<i64, String>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invite_links_and_errors_are_classified() {
+        assert_eq!(invite_hash("https://t.me/+AbCdEf123"), Some("AbCdEf123"));
+        assert_eq!(invite_hash("t.me/joinchat/XyZ"), Some("XyZ"));
+        assert_eq!(invite_hash("medleaks"), None);
+        assert_eq!(invite_hash("https://t.me/medleaks"), None);
+        let flood = InvocationError::Rpc(grammers_client::sender::RpcError {
+            code: 420,
+            name: "FLOOD_WAIT".into(),
+            value: Some(37),
+            caused_by: None,
+        });
+        assert_eq!(
+            source_error(flood),
+            SourceError::FloodWait(std::time::Duration::from_secs(37))
+        );
+        let invalid = InvocationError::Rpc(grammers_client::sender::RpcError {
+            code: 400,
+            name: "CHANNEL_INVALID".into(),
+            value: None,
+            caused_by: None,
+        });
+        assert!(matches!(source_error(invalid), SourceError::PeerInvalid(_)));
+    }
+
+    #[test]
+    fn a_missing_session_file_starts_empty_and_a_foreign_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_session(&dir.path().join("none.session")).is_ok());
+        let bad = dir.path().join("bad.session");
+        std::fs::write(&bad, b"SQLite format 3\0").unwrap();
+        let err = load_session(&bad).err().unwrap().to_string();
+        assert!(err.contains("not a Vigie session file"), "{err}");
+    }
+}
