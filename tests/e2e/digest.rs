@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "digest-secret-0123456789abcdef";
+mod support;
+use support::{ok, root};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+const SECRET: &str = "digest-secret-0123456789abcdef";
 
 fn vigie(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vigie"))
@@ -21,17 +20,6 @@ fn vigie(store: &Path, args: &[&str]) -> Output {
         .env("VIGIE_DIGEST_SECRET", SECRET)
         .output()
         .expect("vigie runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Fixture posts ingested at dates spread over W43–W47 of 2026.

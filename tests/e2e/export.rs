@@ -2,33 +2,12 @@
 //! libraries (PyMISP, stix2), what an analyst relies on survives, and no raw identifier leaves.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod support;
+use support::{ok, root, vigie};
 
 use vigie_match::validate::nir_key;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn vigie(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("vigie runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn python(script: &str, args: &[&Path]) -> String {
     let out = Command::new("python3")

@@ -3,21 +3,15 @@
 //! archive attachment, a zip bomb, a full-account export, invalid UTF-8, repeat imports.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/telegram")
-}
+mod support;
+use support::{root, vigie};
 
-fn vigie(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("vigie runs")
+fn fixtures() -> PathBuf {
+    root().join("tests/fixtures/telegram")
 }
 
 fn import(store: &Path, export: &Path) -> Value {

@@ -144,14 +144,19 @@ pub fn render(alert: &AlertRecord, recipient: &RecipientConfig) -> Vec<u8> {
 }
 
 fn location(alert: &AlertRecord) -> String {
-    match &alert.trigger.locator {
+    place(&alert.trigger.locator)
+}
+
+/// Where something was seen, as it may be shared: a defanged URL, `channel/message`, or
+/// `file:NAME` (only the file name: local paths can say more than the CERT means to share).
+pub fn place(locator: &Locator) -> String {
+    match locator {
         Locator::Url { url } => defang(url),
         Locator::Message {
             channel,
             message_id,
         } => format!("{channel}/{message_id}"),
         Locator::File { path } => {
-            // Only the file name: local paths can say more than the CERT means to share.
             let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
             format!("file:{name}")
         }

@@ -1,6 +1,6 @@
-//! Turning command-line paths into files.
+//! Turning command-line paths into files, and reading them within a size limit.
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// Adds a file, or every file under a directory (sorted, symlinks to directories not followed).
@@ -24,4 +24,14 @@ pub fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file's bytes, or `None` when it is larger than `max` (read stops at `max + 1` bytes, so
+/// a huge file is never loaded whole).
+pub fn read_bounded(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
 }

@@ -1,6 +1,6 @@
 //! `vigie import telegram-export`: a Telegram Desktop export → matcher → store (and alerts).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -12,6 +12,7 @@ use vigie_telegram::{extract, parse_export, ArchiveLimits, TelegramMessage};
 
 use crate::args::ImportCommand;
 use crate::config::Config;
+use crate::files::read_bounded;
 use crate::telegram::{record_message, Recording};
 use crate::{shipped, Outcome};
 
@@ -39,7 +40,8 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
     let watchlist = shipped::load(&config.watchlists)?;
     let matcher = Matcher::new(&watchlist).context("compiling the watchlists")?;
     let (router, _) = crate::alerting::setup(config, &watchlist)?;
-    let bytes = read_bounded(&file, max_bytes)?
+    let bytes = read_bounded(&file, max_bytes)
+        .with_context(|| format!("reading {}", file.display()))?
         .with_context(|| format!("{} is larger than --max-bytes {max_bytes}", file.display()))?;
     let export = parse_export(&bytes).with_context(|| format!("reading {}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
@@ -68,7 +70,9 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                 summary.attachments_missing += 1;
                 continue;
             };
-            let data = match read_bounded(&path, max_attachment_bytes) {
+            let data = match read_bounded(&path, max_attachment_bytes)
+                .with_context(|| format!("reading {}", path.display()))
+            {
                 Ok(Some(d)) => d,
                 Ok(None) => {
                     warn!(
@@ -139,16 +143,6 @@ fn inside(base: &Path, rel: &str) -> Option<PathBuf> {
     } else {
         None
     }
-}
-
-fn read_bounded(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .with_context(|| format!("opening {}", path.display()))?
-        .take(max + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
 fn record(

@@ -2,7 +2,7 @@
 //! the store, recorded in input order so that incident numbers do not depend on timing.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
@@ -200,13 +200,10 @@ fn prepare(
     path: &std::path::Path,
     max: u64,
 ) -> io::Result<Option<(Vec<u8>, Option<Analysis>)>> {
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
+    let Some(bytes) = files::read_bounded(path, max)? else {
         tracing::warn!(path = %path.display(), max, "file larger than --max-bytes, skipped");
         return Ok(None);
-    }
+    };
     let known = reader
         .contains(&content_hash(&bytes))
         .map_err(|e| io::Error::other(e.to_string()))?;

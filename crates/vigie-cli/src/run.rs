@@ -128,7 +128,7 @@ fn ingest_spool(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let bytes = match read_bounded(&path, run.max_bytes) {
+        let bytes = match crate::files::read_bounded(&path, run.max_bytes) {
             Ok(Some(b)) => b,
             Ok(None) => {
                 warn!(path = %path.display(), max = run.max_bytes, "spool file too large; moved to .rejected/");
@@ -184,15 +184,6 @@ fn ingest_spool(
         }
     }
     Ok(())
-}
-
-fn read_bounded(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(max + 1)
-        .read_to_end(&mut bytes)?;
-    Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
 fn reject(spool: &Path, path: &Path) {

@@ -221,7 +221,7 @@ fn row(store: &Store, i: &Incident) -> Result<IncidentRow, DigestError> {
         .collect();
     let mut places: Vec<String> = sightings
         .iter()
-        .map(|s| format!("{} — {}", s.source, place(&s.locator)))
+        .map(|s| format!("{} — {}", s.source, vigie_alerts::place(&s.locator)))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -261,19 +261,6 @@ fn row(store: &Store, i: &Incident) -> Result<IncidentRow, DigestError> {
             .collect(),
         places,
     })
-}
-
-fn place(locator: &vigie_store::Locator) -> String {
-    match locator {
-        vigie_store::Locator::Url { url } => vigie_alerts::defang(url),
-        vigie_store::Locator::Message {
-            channel,
-            message_id,
-        } => format!("{channel}/{message_id}"),
-        vigie_store::Locator::File { path } => {
-            format!("file:{}", path.rsplit(['/', '\\']).next().unwrap_or(path))
-        }
-    }
 }
 
 fn source_activity(
