@@ -1,27 +1,41 @@
 #!/usr/bin/env bash
-# The main job, on this machine alone: a local webhook receiver (it verifies each alert's
-# HMAC signature with Python's own hmac and prints it), `vigie run` watching a spool directory,
-# and example leak-market posts dropped into the spool one by one. Each post is matched,
-# recorded in the evidence store (default storage/), grouped into incidents, and the alerts
-# the store decides are signed, delivered and printed by the receiver. Then the incidents are
-# listed and the chain of custody verified.
+# The main job, on this machine alone: a private Tor network on 127.0.0.1 (ops/lab/lab.sh,
+# Debian's tor) with onion services in front of a simulated leak forum (two mirrors, a
+# members-only thread) and a ransomware leak site; `vigie run` crawling them over its embedded
+# arti client; a local webhook receiver that verifies and prints every signed alert. Runs
+# until Ctrl-C (or --seconds N), then shows the incidents, the sources' health, the onion
+# addresses discovered and the chain-of-custody check, and stops the lab.
 #
-# Usage: ops/demo.sh [--follow] [STORE_DIR]
-#   --follow  keep `vigie run` going after the examples (drop files into STORE_DIR/../spool-demo
-#             or the printed spool path); Ctrl-C stops it cleanly.
+# Usage: ops/demo.sh [--seconds N] [STORE_DIR]     (default store: storage/)
+# While it runs, in another terminal:
+#   python3 ops/lab/site.py --root LAB/site --add-post 1 "Nouvel echantillon CHU de Nantes..."
+#   python3 ops/lab/site.py --root LAB/site --layout v2      (the forum changes its HTML)
+#   kill "$(cat LAB/site/forum1.pid)"                        (mirror 1 goes down)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source "$root/ops/deps.sh"
-follow=0
-if [ "${1:-}" = "--follow" ]; then follow=1; shift; fi
+seconds=0
+if [ "${1:-}" = "--seconds" ]; then seconds="$2"; shift 2; fi
 store=$(realpath -m "${1:-storage}")
 cargo build --release --locked -q -p vigie-cli
 vigie=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 
 work=$(mktemp -d)
-spool="$work/spool"
-mkdir -p "$spool"
+lab="$work/lab"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash "$root/ops/lab/lab.sh" stop "$lab" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== starting the Tor lab (3 authorities, 3 exits, onion services) in $lab"
+bash ops/lab/lab.sh start "$lab" --base "${VIGIE_LAB_BASE:-17000}"
+set -a; source "$lab/lab.env"; set +a
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export VIGIE_DEMO_SECRET=$(openssl rand -hex 24)
 cat > "$work/vigie.toml" <<TOML
@@ -29,9 +43,32 @@ cat > "$work/vigie.toml" <<TOML
 path = "$store"
 
 [run]
-spool = "$spool"
-spool_source = "demo-forum"
 poll_ms = 200
+
+[tor]
+mode = "arti"
+arti_config = "$lab/arti.toml"
+connect_timeout_secs = 30
+fetch_timeout_secs = 60
+backoff_ms = 500
+
+[[tor_source]]
+id = "medleaks-forum"
+kind = "forum"
+engine = "phpbb"
+mirrors = ["http://$LAB_FORUM1/", "http://$LAB_FORUM2/"]
+start = "/index.php"
+interval_secs = 20
+max_pages = 40
+cookie_env = "VIGIE_LAB_FORUM_COOKIE"
+
+[[tor_source]]
+id = "lockdown-leaks"
+kind = "leak-site"
+engine = "leak-site"
+mirrors = ["http://$LAB_LEAK/"]
+interval_secs = 30
+max_pages = 5
 
 [delivery]
 timeout_secs = 5
@@ -46,50 +83,36 @@ catch_all = true
 min_severity = "medium"
 TOML
 
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 python3 tests/fixtures/webhook/receiver.py --port "$port" --secret-env VIGIE_DEMO_SECRET \
   --log "$work/receiver.log" --print 2>/dev/null &
 pids+=($!)
-RUST_LOG=${RUST_LOG:-info} "$vigie" --config "$work/vigie.toml" run 2> >(grep --line-buffered -E "recorded|delivered|WARN|ERROR" >&2) &
+RUST_LOG=${RUST_LOG:-info} "$vigie" --config "$work/vigie.toml" run 2> >(grep --line-buffered -E \
+  "bootstrapped|tor post recorded|tor source run finished|rotated|parser found nothing|delivered|WARN|ERROR" >&2) &
 run_pid=$!
 pids+=($run_pid)
-
-echo "== vigie run: store $store, spool $spool, receiver 127.0.0.1:$port"
-for f in tests/fixtures/posts/* tests/fixtures/reposts/*; do
-  name=$(basename "$f")
-  cp "$f" "$spool/.$name" && mv "$spool/.$name" "$spool/$name"
-  echo "-- posted $name"
-  sleep 0.3
-done
-# Wait until the spool is empty and the outbox has nothing pending (at most 60 s).
-for _ in $(seq 1 120); do
-  if [ -z "$(ls -A "$spool" | grep -v '^\.rejected$' || true)" ] \
-     && ! "$vigie" --config "$work/vigie.toml" alerts outbox 2>/dev/null | grep -q pending; then
-    break
-  fi
-  sleep 0.5
-done
-if [ "$follow" = 1 ]; then
-  echo "== following: drop files into $spool; Ctrl-C stops"
-  trap 'kill -TERM $run_pid 2>/dev/null || true' INT
-  wait "$run_pid" || true
-else
+echo "== vigie run: store $store, forum http://$LAB_FORUM1/ (mirror http://$LAB_FORUM2/),"
+echo "   leak site http://$LAB_LEAK/, receiver 127.0.0.1:$port; Ctrl-C stops"
+echo "   lab content: $lab/site (see the header of ops/demo.sh to change it live)"
+if [ "$seconds" -gt 0 ]; then
+  sleep "$seconds"
   kill -TERM "$run_pid"
-  wait "$run_pid" || true
+else
+  trap 'kill -TERM $run_pid 2>/dev/null || true' INT
 fi
+wait "$run_pid" || true
+trap cleanup EXIT
 echo
 echo "== vigie alerts list"
 "$vigie" --config "$work/vigie.toml" alerts list || true
 echo
-echo "== vigie incidents list --severity high"
-"$vigie" --store "$store" incidents list --severity high
+echo "== vigie incidents list"
+"$vigie" --store "$store" incidents list || true
+echo
+echo "== vigie sources health"
+"$vigie" --config "$work/vigie.toml" sources health || true
+echo
+echo "== vigie sources candidates"
+"$vigie" --store "$store" sources candidates || true
 echo
 echo "== vigie evidence verify"
 "$vigie" --store "$store" evidence verify

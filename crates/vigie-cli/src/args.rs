@@ -57,9 +57,18 @@ pub enum Command {
     Export(ExportCommand),
     /// The weekly threat digest (default: the last full ISO week, French, HTML).
     Digest(DigestArgs),
-    /// The main job: collect (the spool directory), match, store, alert and deliver until
-    /// SIGINT or SIGTERM.
+    /// The main job: collect (Tor sources, Telegram channels, the spool directory), match,
+    /// store, alert and deliver until SIGINT or SIGTERM.
     Run,
+    /// Crawl Tor sources once (concurrently), record what they yield, print their health.
+    Crawl {
+        /// `[[tor_source]]` ids.
+        #[arg(required = true)]
+        sources: Vec<String>,
+        /// Health records as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,8 +80,18 @@ pub enum TelegramCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SourcesCommand {
-    /// Channels posts were forwarded from (and, later, onion addresses) not followed yet.
+    /// Channels posts were forwarded from and onion addresses seen in pages, not followed yet.
     Candidates {
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each Tor source's last runs: pages, what every selector found, errors; a parser that
+    /// found nothing on pages that answer is flagged. Exit 1 if a source is blind or unreachable.
+    Health {
+        /// Runs shown per source (latest first).
+        #[arg(long, default_value_t = 1)]
+        history: usize,
         /// JSON lines.
         #[arg(long)]
         json: bool,

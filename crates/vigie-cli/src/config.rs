@@ -35,6 +35,12 @@ pub struct Config {
     /// Channels read live with that account.
     #[serde(default, rename = "telegram_channel")]
     pub telegram_channels: Vec<TelegramChannelConfig>,
+    /// How onion services are reached (`[tor]`; arti with the real network by default).
+    #[serde(default)]
+    pub tor: Option<vigie_tor::TorSettings>,
+    /// Onion forums, leak sites and pages (`[[tor_source]]`).
+    #[serde(default)]
+    pub tor_source: Vec<vigie_tor::TorSourceConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +222,11 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         if config.store.path.is_relative() {
             config.store.path = base.join(&config.store.path);
+        }
+        if let Some(arti) = config.tor.as_mut().and_then(|t| t.arti_config.as_mut()) {
+            if arti.is_relative() {
+                *arti = base.join(&*arti);
+            }
         }
         if let Some(t) = &mut config.timestamping {
             if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {

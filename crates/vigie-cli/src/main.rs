@@ -20,6 +20,7 @@ mod sources;
 mod telegram;
 mod telegram_live;
 mod timestamping;
+mod tor;
 mod watchlist;
 
 use std::process::ExitCode;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
             args::Command::Retention(c) => evidence::retention(c, &config, store),
             args::Command::Alerts(c) => alerts::run(c, &config, store),
             args::Command::Run => run::run(&config, store),
+            args::Command::Crawl { sources, json } => tor::crawl(&config, store, &sources, json),
             args::Command::Digest(a) => digest::run(a, &config, store),
             args::Command::Export(c) => export::run(c, &config, store),
             args::Command::Import(c) => import::run(c, &config, store),

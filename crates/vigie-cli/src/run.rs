@@ -1,5 +1,5 @@
-//! `vigie run`: the main job. Collection (the spool directory; the Tor and Telegram
-//! collectors plug in here) → matching → the store, which decides alerts in the same batch →
+//! `vigie run`: the main job. Collection (Tor sources, Telegram channels, the spool
+//! directory) → matching → the store, which decides alerts in the same batch →
 //! delivery threads. SIGINT or SIGTERM stops it between two documents: nothing is
 //! half-written, pending alerts stay in the outbox for the next start.
 
@@ -50,6 +50,7 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
     );
     let mut previews = crate::telegram::PreviewSources::new(&config.telegram_preview);
     let mut live = crate::telegram_live::LiveChannels::start(config, &dir)?;
+    let mut tor = crate::tor::TorCollection::start(config, &store, &dir)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
             if previews.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
@@ -57,6 +58,11 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
             }
             if let Some(live) = &mut live {
                 if live.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
+                    let _ = wake_tx.try_send(());
+                }
+            }
+            if let Some(tor) = &mut tor {
+                if tor.drain(&mut store, &matcher, &router)? > 0 {
                     let _ = wake_tx.try_send(());
                 }
             }
@@ -80,6 +86,11 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         Ok(())
     })();
     info!("stopping: saving the store, letting deliveries in flight finish");
+    if let Some(tor) = tor {
+        if let Err(e) = tor.stop(&mut store, &matcher, &router) {
+            warn!(error = %e, "recording the Tor collector's last events failed");
+        }
+    }
     delivery_stop.store(true, Ordering::Relaxed);
     drop(wake_tx);
     store.sync().context("syncing the store")?;

@@ -1,4 +1,4 @@
-//! `vigie sources candidates`.
+//! `vigie sources candidates` (and `health`, in `tor.rs`).
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +11,12 @@ use crate::incidents::open_for_queries;
 use crate::Outcome;
 
 pub fn run(command: SourcesCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
-    let SourcesCommand::Candidates { json } = command;
+    let json = match command {
+        SourcesCommand::Candidates { json } => json,
+        SourcesCommand::Health { history, json } => {
+            return crate::tor::health(config, store_flag, history, json)
+        }
+    };
     let store = open_for_queries(config, store_flag)?;
     let candidates = store.candidates()?;
     let mut out = std::io::stdout().lock();

@@ -1,0 +1,420 @@
+//! The Tor collector in `vigie run` and `vigie crawl`, and `vigie sources health`. The
+//! collector runs on its own tokio runtime thread and hands its events over a channel; this
+//! module records them in the store (the only writer), in the order they came.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
+use vigie_alerts::Router;
+use vigie_match::{Matcher, ScanOptions};
+use vigie_store::{content_hash, Locator, Sighting, SnapshotOutcome, Store, Timestamp};
+use vigie_tor::{
+    checkpoint_key, health_key, Collector, CollectorEvent, HealthRecord, HealthStatus, TorSource,
+};
+
+use crate::config::Config;
+use crate::Outcome;
+
+/// Health records kept per source.
+const HEALTH_HISTORY: usize = 100;
+/// How long a stopping run keeps recording what the collector already fetched.
+const DRAIN_GRACE: Duration = Duration::from_secs(8);
+
+/// Checks `[tor]` and `[[tor_source]]` (cookie secrets from the environment included).
+fn prepare(config: &Config) -> Result<(vigie_tor::TorSettings, Vec<TorSource>)> {
+    let settings = config.tor.clone().unwrap_or_default();
+    let sources = vigie_tor::validate(&settings, &config.tor_source, &|v| std::env::var(v).ok())?;
+    if let Some(p) = &settings.arti_config {
+        if !p.is_file() {
+            bail!("[tor] arti_config {} does not exist", p.display());
+        }
+    }
+    Ok((settings, sources))
+}
+
+fn tor_dir(store_dir: &Path) -> Result<PathBuf> {
+    let dir = store_dir.join("tor");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(dir)
+}
+
+fn checkpoints(store: &Store, sources: &[TorSource]) -> Result<HashMap<String, Vec<u8>>> {
+    let mut out = HashMap::new();
+    for s in sources {
+        if let Some(b) = store.checkpoint(&checkpoint_key(&s.id))? {
+            out.insert(s.id.clone(), b);
+        }
+    }
+    Ok(out)
+}
+
+/// The collector running beside `vigie run`'s loop.
+pub struct TorCollection {
+    events: mpsc::Receiver<CollectorEvent>,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TorCollection {
+    /// Starts the collector when sources are configured. Configuration problems fail here;
+    /// Tor bootstrap happens on the collector's thread (retried, logged) so the rest of the
+    /// run is not held up.
+    pub fn start(
+        config: &Config,
+        store: &Store,
+        store_dir: &Path,
+    ) -> Result<Option<TorCollection>> {
+        if config.tor_source.is_empty() {
+            return Ok(None);
+        }
+        let (settings, sources) = prepare(config)?;
+        let checkpoints = checkpoints(store, &sources)?;
+        let dir = tor_dir(store_dir)?;
+        let (tx, rx) = mpsc::channel(1024);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("vigie-tor".into())
+            .spawn(move || collector_thread(settings, sources, checkpoints, dir, tx, stop_rx))
+            .context("starting the Tor collector thread")?;
+        Ok(Some(TorCollection {
+            events: rx,
+            stop: stop_tx,
+            thread: Some(thread),
+        }))
+    }
+
+    /// Records every event waiting; returns how many alerts were queued.
+    pub fn drain(
+        &mut self,
+        store: &mut Store,
+        matcher: &Matcher,
+        router: &Router,
+    ) -> Result<usize> {
+        let mut alerts = 0;
+        while let Ok(ev) = self.events.try_recv() {
+            alerts += record_event(store, matcher, router, ev)?;
+        }
+        Ok(alerts)
+    }
+
+    /// Stops the collector and records what it had already fetched (bounded wait).
+    pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
+        let _ = self.stop.send(true);
+        let deadline = Instant::now() + DRAIN_GRACE;
+        loop {
+            match self.events.try_recv() {
+                Ok(ev) => {
+                    record_event(store, matcher, router, ev)?;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if Instant::now() > deadline {
+                        warn!("Tor collector still busy at shutdown; unfinished pages will be fetched next run");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        if let Some(t) = self.thread.take() {
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn collector_thread(
+    settings: vigie_tor::TorSettings,
+    sources: Vec<TorSource>,
+    checkpoints: HashMap<String, Vec<u8>>,
+    dir: PathBuf,
+    tx: mpsc::Sender<CollectorEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            error!(error = %e, "cannot start the Tor collector's runtime");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut wait = Duration::from_secs(5);
+        let collector = loop {
+            match Collector::start(settings.clone(), sources.clone(), &checkpoints, &dir).await {
+                Ok(c) => break c,
+                Err(e) => {
+                    error!(error = %e, retry_in_secs = wait.as_secs(), "Tor collector could not start");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.changed() => return,
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(300));
+                }
+            }
+        };
+        info!(sources = ?collector.source_ids(), "Tor collector running");
+        let grace = {
+            let mut stop = stop.clone();
+            async move {
+                while !*stop.borrow() {
+                    if stop.changed().await.is_err() {
+                        break;
+                    }
+                }
+                tokio::time::sleep(DRAIN_GRACE / 2).await;
+            }
+        };
+        tokio::select! {
+            _ = Arc::clone(&collector).run(tx, stop) => {}
+            _ = grace => {}
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+/// Records one collector event; returns the alerts it queued.
+pub fn record_event(
+    store: &mut Store,
+    matcher: &Matcher,
+    router: &Router,
+    ev: CollectorEvent,
+) -> Result<usize> {
+    match ev {
+        CollectorEvent::Document(d) => {
+            let bytes = d.document.as_bytes();
+            let analysis = if store.contains(&content_hash(bytes))? {
+                None
+            } else {
+                Some(matcher.analyze(&d.url, bytes, ScanOptions::default()))
+            };
+            let sighting = Sighting {
+                source: d.source.clone(),
+                locator: Locator::Url { url: d.url.clone() },
+                fetched_at: Timestamp(d.fetched_at_ms),
+                collector: "tor".into(),
+            };
+            let recorded = store
+                .record_alerting(bytes, &sighting, analysis.as_ref(), router)
+                .with_context(|| format!("recording {}", d.url))?;
+            if recorded.snapshot == SnapshotOutcome::New {
+                info!(
+                    source = %d.source,
+                    url = %d.url,
+                    incident = ?recorded.incident.map(|(id, _)| id),
+                    severity = %recorded.severity,
+                    alerts = recorded.alerts.len(),
+                    "tor post recorded"
+                );
+            }
+            Ok(recorded.alerts.len())
+        }
+        CollectorEvent::Candidate {
+            onion,
+            seen_in,
+            at_ms,
+        } => {
+            store.note_candidate("onion", &onion, &seen_in, Timestamp(at_ms))?;
+            Ok(0)
+        }
+        CollectorEvent::Checkpoint { key, cursor } => {
+            store.set_checkpoint(&key, &cursor)?;
+            Ok(0)
+        }
+        CollectorEvent::Health(h) => {
+            let key = health_key(&h.source);
+            let mut history: Vec<HealthRecord> = store
+                .checkpoint(&key)?
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            history.push(h);
+            let excess = history.len().saturating_sub(HEALTH_HISTORY);
+            history.drain(..excess);
+            store.set_checkpoint(&key, &serde_json::to_vec(&history)?)?;
+            Ok(0)
+        }
+    }
+}
+
+/// `vigie crawl SOURCE...`: each source once, concurrently, recorded as `vigie run` would.
+pub fn crawl(
+    config: &Config,
+    store_flag: Option<&Path>,
+    ids: &[String],
+    json: bool,
+) -> Result<Outcome> {
+    let (settings, sources) = prepare(config)?;
+    for id in ids {
+        if !sources.iter().any(|s| &s.id == id) {
+            bail!("no [[tor_source]] with id {id:?} in the configuration");
+        }
+    }
+    let watchlist = crate::shipped::load(&config.watchlists)?;
+    let matcher = Matcher::new(&watchlist).context("compiling the watchlists")?;
+    let (router, _) = crate::alerting::setup(config, &watchlist)?;
+    let dir = config.store_dir(store_flag);
+    let mut store =
+        Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
+    let checkpoints = checkpoints(&store, &sources)?;
+    let tor = tor_dir(&dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let collector = runtime.block_on(Collector::start(settings, sources, &checkpoints, &tor))?;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let (_stop_tx, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let crawls = {
+        let ids = ids.to_vec();
+        let collector = Arc::clone(&collector);
+        runtime.spawn(async move {
+            let mut set = tokio::task::JoinSet::new();
+            for id in ids {
+                let (c, tx, stop) = (Arc::clone(&collector), tx.clone(), stop_rx.clone());
+                set.spawn(async move { c.crawl(&id, &tx, &stop).await });
+            }
+            let mut out = Vec::new();
+            while let Some(r) = set.join_next().await {
+                if let Ok(Ok(h)) = r {
+                    out.push(h);
+                }
+            }
+            out
+        })
+    };
+    let mut alerts = 0;
+    while let Some(ev) = rx.blocking_recv() {
+        alerts += record_event(&mut store, &matcher, &router, ev)?;
+    }
+    let mut healths = runtime.block_on(crawls).context("crawl task")?;
+    let elapsed = started.elapsed();
+    store.sync()?;
+    healths.sort_by(|a, b| a.source.cmp(&b.source));
+    let pages: usize = healths.iter().map(|h| h.pages_ok).sum();
+    let mut out = std::io::stdout().lock();
+    for h in &healths {
+        if json {
+            serde_json::to_writer(&mut out, h)?;
+            writeln!(out)?;
+        } else {
+            print_health(&mut out, h)?;
+        }
+    }
+    if !json {
+        writeln!(
+            out,
+            "crawled {} source(s): {pages} page(s) in {:.1} s ({:.0} pages/min), {alerts} alert(s) queued",
+            healths.len(),
+            elapsed.as_secs_f64(),
+            pages as f64 * 60.0 / elapsed.as_secs_f64().max(0.001)
+        )?;
+    }
+    Ok(if healths.iter().all(|h| h.status == HealthStatus::Ok) {
+        Outcome::Success
+    } else {
+        Outcome::CheckFailed
+    })
+}
+
+fn print_health(out: &mut impl Write, h: &HealthRecord) -> Result<()> {
+    let status = match h.status {
+        HealthStatus::Ok => "ok",
+        HealthStatus::Blind => "BLIND",
+        HealthStatus::Partial => "partial",
+        HealthStatus::Failed => "FAILED",
+        HealthStatus::Unreachable => "UNREACHABLE",
+    };
+    writeln!(
+        out,
+        "{:<24} {:<11} at {}  mirror {}  pages {} ok / {} failed  documents {}  {} ms",
+        h.source,
+        status,
+        Timestamp(h.at_ms),
+        h.mirror.as_deref().unwrap_or("-"),
+        h.pages_ok,
+        h.pages_failed,
+        h.documents,
+        h.elapsed_ms
+    )?;
+    let counts: Vec<String> = h.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if !counts.is_empty() {
+        writeln!(out, "    found: {}", counts.join(" "))?;
+    }
+    if !h.blind.is_empty() {
+        writeln!(
+            out,
+            "    found nothing with: {} (the pages answer: has the site's HTML changed?)",
+            h.blind.join(", ")
+        )?;
+    }
+    for e in h.errors.iter().take(5) {
+        writeln!(out, "    error: {e}")?;
+    }
+    if !h.mirrors_failed.is_empty() {
+        writeln!(out, "    mirrors failed: {}", h.mirrors_failed.join(", "))?;
+    }
+    Ok(())
+}
+
+/// `vigie sources health`: each configured Tor source's latest run (and, with `--history`,
+/// the earlier ones). Exit 1 when a source is blind, unreachable or failed.
+pub fn health(
+    config: &Config,
+    store_flag: Option<&Path>,
+    history: usize,
+    json: bool,
+) -> Result<Outcome> {
+    if config.tor_source.is_empty() {
+        bail!("no [[tor_source]] in the configuration");
+    }
+    let store = crate::incidents::open_for_queries(config, store_flag)?;
+    let mut out = std::io::stdout().lock();
+    let mut bad = false;
+    for s in &config.tor_source {
+        let records: Vec<HealthRecord> = store
+            .checkpoint(&health_key(&s.id))?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let Some(last) = records.last() else {
+            writeln!(out, "{:<24} never run", s.id)?;
+            continue;
+        };
+        bad |= matches!(
+            last.status,
+            HealthStatus::Blind | HealthStatus::Unreachable | HealthStatus::Failed
+        );
+        for h in records.iter().rev().take(history.max(1)) {
+            if json {
+                serde_json::to_writer(&mut out, h)?;
+                writeln!(out)?;
+            } else {
+                print_health(&mut out, h)?;
+            }
+        }
+    }
+    Ok(if bad {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    })
+}

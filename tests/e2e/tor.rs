@@ -1,0 +1,358 @@
+//! The Tor collector without Tor: `mode = "loopback"` fetches from local HTTP servers, so the
+//! crawling, parsing, limits and parser health are tested here; `tor_lab.rs` runs the same
+//! collector over arti against onion services.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{root, vigie};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server on {port} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn site(root_dir: &Path, port: u16) -> Server {
+    let child = Command::new("python3")
+        .arg(root().join("ops/lab/site.py"))
+        .arg("--root")
+        .arg(root_dir)
+        .args(["--port", &port.to_string(), "--kind", "forum"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(port);
+    Server(child)
+}
+
+fn site_cmd(root_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .arg(root().join("ops/lab/site.py"))
+        .arg("--root")
+        .arg(root_dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `vigie --config CONFIG ARGS` with a hard stop, so a hang fails the test instead of
+/// blocking it.
+fn vigie_config(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigie"));
+    cmd.arg("--config").arg(config).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "vigie {args:?} did not finish in 120 s\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn evidence(store: &Path) -> Value {
+    let out = vigie(store, &["evidence", "verify", "--json"]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn health(config: &Path) -> (Option<i32>, Vec<Value>) {
+    let out = vigie_config(config, &["sources", "health", "--json"], &[]);
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code(), records)
+}
+
+fn write_config(dir: &Path, body: &str) -> PathBuf {
+    let config = dir.join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[tor]\nmode = \"loopback\"\nconnect_timeout_secs = 3\nfetch_timeout_secs = 4\nattempts = 2\nbackoff_ms = 100\nmax_body_bytes = 2000000\nmax_decoded_bytes = 4000000\nmax_nesting = 256\n\n{body}"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn a_forum_is_crawled_once_resumed_rotated_and_watched_for_layout_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("site");
+    site_cmd(&content, &["--init"]);
+    let cookie = format!(
+        "phpbb3_lab_sid={}",
+        std::fs::read_to_string(content.join("cookie"))
+            .unwrap()
+            .trim()
+    );
+    let dead = free_port(); // nothing listens here: the first mirror is down
+    let live = free_port();
+    let _server = site(&content, live);
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[tor_source]]\nid = \"medleaks\"\nkind = \"forum\"\nengine = \"phpbb\"\nmirrors = [\"http://127.0.0.1:{dead}/\", \"http://127.0.0.1:{live}/\"]\nstart = \"/index.php\"\nmax_pages = 40\ncookie_env = \"LAB_COOKIE\"\n"
+        ),
+    );
+    let store = dir.path().join("store");
+    let env = [("LAB_COOKIE", cookie.as_str())];
+
+    // First crawl: the dead mirror is skipped, every post of every thread is recorded,
+    // the members-only thread included (session cookie).
+    let out = vigie_config(&config, &["crawl", "medleaks", "--json"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["mirror"], format!("127.0.0.1:{live}"), "{first}");
+    assert_eq!(first["mirrors_failed"][0], format!("127.0.0.1:{dead}"));
+    assert_eq!(first["documents"], 21, "{first}");
+    let e = evidence(&store);
+    assert_eq!(e["snapshots"], 21, "{e}");
+    let incidents = vigie(&store, &["incidents", "list", "--json"]);
+    let incidents = String::from_utf8_lossy(&incidents.stdout);
+    for entity in ["chu-nantes", "weda", "cerballiance"] {
+        assert!(
+            incidents.contains(&format!("\"id\":\"{entity}\"")),
+            "{entity}: {incidents}"
+        );
+    }
+    assert!(
+        incidents.contains("pharmacie")
+            || incidents.contains("lgpi")
+            || incidents.contains("winpharma"),
+        "members-only thread read with the cookie: {incidents}"
+    );
+    // Raw identifiers never reach the logs.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("256097520163160"));
+    // The onion address mentioned in a post is a candidate source.
+    let candidates = vigie(&store, &["sources", "candidates", "--json"]);
+    let candidates = String::from_utf8_lossy(&candidates.stdout);
+    assert!(
+        candidates.contains("\"kind\":\"onion\"")
+            && candidates.contains("\"seen_in\":[\"medleaks\"]"),
+        "{candidates}"
+    );
+
+    // Second crawl: nothing new; the working mirror is tried first.
+    let out = vigie_config(&config, &["crawl", "medleaks", "--json"], &env);
+    let second: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(second["mirrors_failed"], serde_json::json!([]), "{second}");
+    let e2 = evidence(&store);
+    assert_eq!(e2["snapshots"], 21);
+    assert_eq!(
+        e2["sightings"], e["sightings"],
+        "a repeat is not a new sighting row"
+    );
+
+    // New posts on the long thread (12 posts, 3 pages): the crawl resumes at its last page and
+    // follows the page that appears.
+    for i in 0..4 {
+        site_cmd(
+            &content,
+            &[
+                "--add-post",
+                "4",
+                &format!("Nouveau message {i} sur le forum général"),
+            ],
+        );
+    }
+    let out = vigie_config(&config, &["crawl", "medleaks", "--json"], &env);
+    let third: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(evidence(&store)["snapshots"], 25, "{third}");
+    assert!(
+        third["pages_ok"].as_u64().unwrap() < first["pages_ok"].as_u64().unwrap() + 2,
+        "{first} {third}"
+    );
+
+    // The forum changes its HTML: pages answer, selectors find nothing → blind, exit 1.
+    site_cmd(&content, &["--layout", "v2"]);
+    let out = vigie_config(&config, &["crawl", "medleaks"], &env);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("BLIND") && text.contains("thread_link"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("parser found nothing"));
+    let (code, records) = health(&config);
+    assert_eq!(code, Some(1));
+    assert_eq!(records[0]["status"], "blind");
+    assert!(records[0]["pages_ok"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn hostile_pages_are_bounded_and_recorded_as_source_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = {
+        let child = Command::new("python3")
+            .arg(root().join("tests/fixtures/tor/hostile_server.py"))
+            .arg(port.to_string())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_port(port);
+        Server(child)
+    };
+    let routes = [
+        ("huge", "/huge", "page", ""),
+        ("declared", "/huge-declared", "page", ""),
+        ("loop", "/loop/0", "page", ""),
+        ("offsite", "/offsite", "page", ""),
+        ("nested", "/nested", "page", ""),
+        ("slow", "/slow", "page", ""),
+        ("bomb", "/gzip-bomb", "page", ""),
+        ("gone", "/not-found", "page", ""),
+        ("badutf8", "/bad-utf8", "forum", "engine = \"phpbb\"\n"),
+    ];
+    let mut body = String::new();
+    for (id, path, kind, extra) in routes {
+        body.push_str(&format!(
+            "[[tor_source]]\nid = \"{id}\"\nkind = \"{kind}\"\nmirrors = [\"http://127.0.0.1:{port}/\"]\nstart = \"{path}\"\n{extra}\n"
+        ));
+    }
+    let config = write_config(dir.path(), &body);
+    let ids: Vec<&str> = routes.iter().map(|r| r.0).collect();
+    let mut args = vec!["crawl", "--json"];
+    args.extend(&ids);
+    let out = vigie_config(&config, &args, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_id = |id: &str| records.iter().find(|r| r["source"] == id).unwrap().clone();
+    let error_of = |id: &str| by_id(id)["errors"][0].as_str().unwrap_or("").to_string();
+    assert!(
+        error_of("huge").contains("body over 2000000 bytes"),
+        "{}",
+        by_id("huge")
+    );
+    assert!(error_of("declared").contains("body over 2000000 bytes"));
+    assert!(
+        error_of("loop").contains("more than 5 redirects"),
+        "{}",
+        by_id("loop")
+    );
+    assert!(
+        error_of("offsite").contains("to another host (127.0.0.2)"),
+        "{}",
+        by_id("offsite")
+    );
+    assert!(
+        error_of("nested").contains("nested deeper than 256"),
+        "{}",
+        by_id("nested")
+    );
+    assert!(error_of("slow").contains("no answer"), "{}", by_id("slow"));
+    assert!(
+        error_of("bomb").contains("compression bomb"),
+        "{}",
+        by_id("bomb")
+    );
+    assert!(error_of("gone").contains("HTTP 404"), "{}", by_id("gone"));
+    for id in ["huge", "loop", "slow", "bomb", "gone"] {
+        assert_eq!(by_id(id)["status"], "unreachable", "{}", by_id(id));
+        assert_eq!(by_id(id)["documents"], 0);
+    }
+    // The page arrived but could not be read: the mirror works, the source failed.
+    assert_eq!(by_id("nested")["status"], "failed");
+    assert_eq!(by_id("nested")["mirror"], format!("127.0.0.1:{port}"));
+    // Invalid UTF-8: the post is kept, bad bytes replaced, and matched.
+    let bad = by_id("badutf8");
+    assert_eq!(bad["status"], "ok", "{bad}");
+    assert_eq!(bad["documents"], 1);
+    let store = dir.path().join("store");
+    let incidents =
+        String::from_utf8_lossy(&vigie(&store, &["incidents", "list", "--json"]).stdout)
+            .into_owned();
+    assert!(incidents.contains("\"id\":\"chu-nantes\""), "{incidents}");
+    // Every source's failure is on record for `sources health`.
+    let (code, health) = health(&config);
+    assert_eq!(code, Some(1));
+    assert_eq!(health.len(), routes.len());
+}
+
+#[test]
+fn a_broken_tor_configuration_is_refused_with_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        "[store]\npath = \"store\"\n\n[[tor_source]]\nid = \"a\"\nkind = \"forum\"\nmirrors = [\"http://example.com/\"]\nengine = \"vbulletin\"\n\n[[tor_source]]\nid = \"a\"\nkind = \"forum\"\nmirrors = [\"http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion/\"]\ncookie_env = \"VIGIE_TEST_UNSET_COOKIE\"\n[tor_source.selectors]\npost = \"div[[\"\n",
+    )
+    .unwrap();
+    let out = vigie_config(&config, &["crawl", "a"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "not an onion address",
+        "unknown engine \"vbulletin\"",
+        "duplicate id",
+        "not a valid v3 onion address",
+        "VIGIE_TEST_UNSET_COOKIE is not set",
+        "does not parse",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(
+        !dir.path().join("store").exists(),
+        "nothing is opened on a bad config"
+    );
+    // An unknown key is refused too.
+    std::fs::write(&config, "[tor]\nmode = \"arti\"\nbogus = 1\n").unwrap();
+    let out = vigie_config(&config, &["sources", "health"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bogus"));
+}
