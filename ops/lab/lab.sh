@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A private Tor network on 127.0.0.1 with onion services in front of the simulated sites.
 #
-#   ops/lab/lab.sh start DIR [--base PORT] [--extra-onions N]   start everything, wait until usable
+#   ops/lab/lab.sh start DIR [--base PORT] [--extra-onions N] [--bulk N]
+#                                       start everything, wait until usable (--bulk: N filler
+#                                       forum threads, for benchmarks)
 #   ops/lab/lab.sh stop DIR                                     stop what DIR's start started
 #   ops/lab/lab.sh status DIR
 #
@@ -17,11 +19,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cmd="${1:-}"; dir="${2:-}"
 [ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 shift 2
-base=17000; extra=0
+base=17000; extra=0; bulk=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --base) base="$2"; shift 2 ;;
     --extra-onions) extra="$2"; shift 2 ;;
+    --bulk) bulk="$2"; shift 2 ;;
     *) echo "lab.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -71,7 +74,7 @@ forum1=$((base+40)); forum2=$((base+41)); leak=$((base+42)); socks=$((base+30))
 echo "nameserver 127.0.0.1" > "$dir/resolv.conf"
 
 mkdir -p "$dir/site"
-python3 "$HERE/site.py" --root "$dir/site" --init
+python3 "$HERE/site.py" --root "$dir/site" --init --bulk "$bulk"
 for spec in "forum1:$forum1:forum" "forum2:$forum2:forum" "leak:$leak:leak"; do
   IFS=: read -r name port kind <<<"$spec"
   nohup python3 "$HERE/site.py" --root "$dir/site" --port "$port" --kind "$kind" >"$dir/site/$name.log" 2>&1 &
@@ -236,6 +239,9 @@ ipv4_subnet_family_prefix = 33
 ipv6_subnet_family_prefix = 129
 [address_filter]
 allow_local_addrs = true
+[preemptive_circuits]
+# The lab's exits only reach 127.0.0.0/8: no exit circuits to predict.
+initial_predicted_ports = []
 EOT
 } > "$dir/arti.toml"
 

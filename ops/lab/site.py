@@ -3,7 +3,7 @@
 
 Content lives in ROOT (forum.json, leak.json, layout, cookie) and is re-read on every request,
 so tests and benchmarks change the sites while they run:
-  site.py --root R --init                 write the initial content
+  site.py --root R --init [--bulk N]      write the initial content (N filler threads)
   site.py --root R --port P --kind forum  serve the forum (one process per mirror)
   site.py --root R --port P --kind leak   serve the leak site
   site.py --root R --add-post T TEXT      append a post to thread T (prints the post id)
@@ -229,13 +229,20 @@ def main():
     ap.add_argument("--kind", choices=["forum", "leak"])
     ap.add_argument("--init", action="store_true")
     ap.add_argument("--seed", type=int, default=47)
+    ap.add_argument("--bulk", type=int, default=0, help="with --init: N extra 12-post threads (benchmarks)")
     ap.add_argument("--add-post", nargs=2, metavar=("THREAD", "TEXT"))
     ap.add_argument("--layout", choices=["v1", "v2"])
     a = ap.parse_args()
     if a.init:
         os.makedirs(a.root, exist_ok=True)
         rng = random.Random(a.seed)
-        save(a.root, "forum.json", initial_forum(rng))
+        forum = initial_forum(rng)
+        for i in range(a.bulk):
+            forum["threads"].append({"id": len(forum["threads"]) + 1, "title": "Discussion %d" % (i + 1), "private": False,
+                                     "posts": [{"author": "user%d" % j, "date": "2026-11-%02dT10:%02d:00+00:00" % (1 + j, j),
+                                                "body": "Message %d du fil %d : échanges sans rapport, rien à signaler." % (j, i)}
+                                               for j in range(12)]})
+        save(a.root, "forum.json", forum)
         save(a.root, "leak.json", initial_leak(rng))
         with open(os.path.join(a.root, "cookie"), "w") as f:
             f.write("%032x" % random.SystemRandom().getrandbits(128))

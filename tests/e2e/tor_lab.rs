@@ -138,6 +138,7 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
         .arg(&cfg)
         .arg("run")
         .env("VIGIE_LAB_FORUM_COOKIE", &lab["VIGIE_LAB_FORUM_COOKIE"])
+        .env("RUST_LOG", "warn,vigie=info,vigie_tor=info")
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
@@ -224,6 +225,7 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
         .arg("--config")
         .arg(&socks)
         .args(["crawl", "lockdown-leaks", "--json"])
+        .env("VIGIE_LAB_FORUM_COOKIE", &lab["VIGIE_LAB_FORUM_COOKIE"])
         .output()
         .unwrap();
     let record: Value = serde_json::from_slice(&out.stdout)

@@ -348,6 +348,11 @@ mod tests {
         assert!(config.recipient[0].catch_all);
         assert_eq!(config.delivery.workers, 4);
         assert!(config.run.spool.is_some());
+        // The Tor part passes the collector's own checks (presets, onion checksums).
+        let tor = config.tor.clone().unwrap();
+        let sources = vigie_tor::validate(&tor, &config.tor_source, &|_| None).unwrap();
+        assert_eq!(sources.len(), 1);
+        assert!(sources[0].selectors.as_ref().unwrap().post.is_some());
 
         let dir = tempfile::tempdir().unwrap();
         let typo = dir.path().join("typo.toml");

@@ -553,8 +553,8 @@ fn path_of(u: &Url) -> String {
     }
 }
 
-/// The documents of a page: one per post, or the page itself for `page` sources (and for a
-/// forum page whose post selector matched nothing, so its text is not lost).
+/// The documents of a page: one per post (listing pages usually have none), or the page
+/// itself for `page` sources.
 fn documents(
     source: &TorSource,
     thread: &str,
