@@ -38,37 +38,14 @@ set -a; source "$lab/lab.env"; set +a
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export VIGIE_DEMO_SECRET=$(openssl rand -hex 24)
-cat > "$work/vigie.toml" <<TOML
-[store]
-path = "$store"
+# The lab's own config (its forum and leak site as [[tor_source]]s), with this store, faster
+# schedules and a recipient.
+sed -e "s|^path = .*|path = \"$store\"|" -e 's/^interval_secs = .*/interval_secs = 20/' \
+  "$lab/vigie.toml" > "$work/vigie.toml"
+cat >> "$work/vigie.toml" <<TOML
 
 [run]
 poll_ms = 200
-
-[tor]
-mode = "arti"
-arti_config = "$lab/arti.toml"
-connect_timeout_secs = 30
-fetch_timeout_secs = 60
-backoff_ms = 500
-
-[[tor_source]]
-id = "medleaks-forum"
-kind = "forum"
-engine = "phpbb"
-mirrors = ["http://$LAB_FORUM1/", "http://$LAB_FORUM2/"]
-start = "/index.php"
-interval_secs = 20
-max_pages = 40
-cookie_env = "VIGIE_LAB_FORUM_COOKIE"
-
-[[tor_source]]
-id = "lockdown-leaks"
-kind = "leak-site"
-engine = "leak-site"
-mirrors = ["http://$LAB_LEAK/"]
-interval_secs = 30
-max_pages = 5
 
 [delivery]
 timeout_secs = 5

@@ -258,7 +258,8 @@ EOT
 
 cat > "$dir/vigie.toml" <<EOT
 # Written by ops/lab/lab.sh: Vigie against the lab's onion services.
-store = "$dir/store"
+[store]
+path = "$dir/store"
 
 [tor]
 mode = "arti"

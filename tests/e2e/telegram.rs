@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod support;
-use support::{root, vigie};
+use support::{free_port, root, vigie, wait_port, Server};
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/telegram")
@@ -157,29 +157,12 @@ fn a_zip_bomb_attachment_is_kept_as_evidence_but_not_expanded() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn post_line(id: i64, text: &str, fwd: Option<&str>) -> String {
     let mut v = serde_json::json!({"id": id, "date": 1_795_000_000 + id * 60, "text": text, "views": "1.1K"});
     if let Some(f) = fwd {
         v["fwd"] = f.into();
     }
     format!("{v}\n")
-}
-
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn preview_server(port: u16, posts: &Path, log: &Path) -> Server {
@@ -193,14 +176,7 @@ fn preview_server(port: u16, posts: &Path, log: &Path) -> Server {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "preview server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_port(port);
     Server(child)
 }
 

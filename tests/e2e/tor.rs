@@ -5,36 +5,11 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{root, vigie};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server on {port} did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use support::{free_port, root, vigie, wait_port, Server};
 
 fn site(root_dir: &Path, port: u16) -> Server {
     let child = Command::new("python3")
@@ -224,6 +199,36 @@ fn a_forum_is_crawled_once_resumed_rotated_and_watched_for_layout_changes() {
     assert_eq!(code, Some(1));
     assert_eq!(records[0]["status"], "blind");
     assert!(records[0]["pages_ok"].as_u64().unwrap() > 0);
+
+    // The week's digest reports the collector's runs and the blind parser.
+    let week = Command::new("date").arg("+%G-W%V").output().unwrap();
+    let week = String::from_utf8_lossy(&week.stdout).trim().to_string();
+    let out = vigie(
+        &store,
+        &["digest", "--week", &week, "--format", "md", "--lang", "en"],
+    );
+    let digest = String::from_utf8_lossy(&out.stdout);
+    assert!(digest.contains("### Tor collection"), "{digest}");
+    assert!(
+        digest.contains("1 Tor source(s) watched; reachable at least once: 1."),
+        "{digest}"
+    );
+    assert!(
+        digest.contains("**Unreachable all week**: none"),
+        "{digest}"
+    );
+    let blind_line = digest
+        .lines()
+        .find(|l| l.contains("has the site's HTML changed?"))
+        .unwrap_or_default();
+    assert!(
+        blind_line.contains(": medleaks (") && blind_line.contains("thread_link"),
+        "{digest}"
+    );
+    assert!(
+        digest.contains("- medleaks — 4 runs, pages read / failed"),
+        "{digest}"
+    );
 }
 
 #[test]

@@ -15,6 +15,18 @@ use support::{root, vigie};
 
 struct Lab(PathBuf);
 
+/// Kills `vigie run` if the test fails before stopping it.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = Command::new("bash")
@@ -130,18 +142,33 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
     let base = 20_000 + (std::process::id() % 400) as u16 * 100;
     let lab_dir = dir.path().join("lab");
     let (_lab, lab) = start_lab(&lab_dir, base);
+    // The config the lab writes for newcomers parses.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--config")
+        .arg(lab_dir.join("vigie.toml"))
+        .args(["scan", "/dev/null"])
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cfg = config(dir.path(), &lab, "arti");
     let store = dir.path().join("store");
     let log = dir.path().join("run.log");
-    let mut run: Child = Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("run")
-        .env("VIGIE_LAB_FORUM_COOKIE", &lab["VIGIE_LAB_FORUM_COOKIE"])
-        .env("RUST_LOG", "warn,vigie=info,vigie_tor=info")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut run = Running(Some(
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("run")
+            .env("VIGIE_LAB_FORUM_COOKIE", &lab["VIGIE_LAB_FORUM_COOKIE"])
+            .env("RUST_LOG", "warn,vigie=info,vigie_tor=info")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    ));
     let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
 
     // Every forum post (21, the members-only thread included) and every victim (3).
@@ -212,11 +239,12 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
         .unwrap();
     assert_eq!(last["status"], "blind", "{last}");
 
+    let mut child = run.0.take().unwrap();
     Command::new("kill")
-        .args(["-TERM", &run.id().to_string()])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(run.wait().unwrap().success(), "{}", log_text());
+    assert!(child.wait().unwrap().success(), "{}", log_text());
     assert_eq!(snapshots(&store), 25);
 
     // The same collector through the lab's tor SOCKS port.

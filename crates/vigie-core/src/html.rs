@@ -54,6 +54,44 @@ pub fn html_void_element(name: &str) -> bool {
     )
 }
 
+/// Whether an element's content is not text a reader sees (scripts, styles, templates...).
+pub fn html_hidden_element(name: &str) -> bool {
+    matches!(
+        name,
+        "script" | "style" | "noscript" | "template" | "svg" | "iframe"
+    )
+}
+
+/// Whether an element ends a line of text (paragraphs, list items, rows, headings...).
+pub fn html_block_element(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "br"
+            | "li"
+            | "tr"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "article"
+            | "section"
+            | "header"
+            | "footer"
+            | "blockquote"
+            | "pre"
+            | "title"
+            | "table"
+            | "ul"
+            | "ol"
+            | "dd"
+            | "dt"
+            | "hr"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

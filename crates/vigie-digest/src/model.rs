@@ -79,6 +79,30 @@ pub struct SourceActivity {
     pub by_kind: BTreeMap<SourceKind, u64>,
     /// Sources active in the previous weeks but not this one: (source, kind, last seen).
     pub quiet: Vec<(String, SourceKind, Timestamp)>,
+    /// Collector runs this week, per Tor source (from the collector's health records).
+    pub collectors: Vec<CollectorWeek>,
+}
+
+/// One Tor source's runs during the week.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectorWeek {
+    pub source: String,
+    pub runs: u64,
+    /// Runs where some mirror answered.
+    pub reachable_runs: u64,
+    pub pages_ok: u64,
+    pub pages_failed: u64,
+    /// Runs where a parser found nothing on pages that answered.
+    pub blind_runs: u64,
+    /// The selectors that went blind, over the week.
+    pub blind_selectors: Vec<String>,
+}
+
+impl CollectorWeek {
+    /// No run of the week reached the site.
+    pub fn failed_all_week(&self) -> bool {
+        self.runs > 0 && self.reachable_runs == 0
+    }
 }
 
 /// The whole digest.
@@ -192,7 +216,8 @@ pub fn build(store: &Store, week: IsoWeek, now: Timestamp) -> Result<Digest, Dig
     }
     trend.reverse();
 
-    let sources = source_activity(&store.sightings()?, &incidents, week);
+    let mut sources = source_activity(&store.sightings()?, &incidents, week);
+    sources.collectors = collector_weeks(store, week)?;
     Ok(Digest {
         week,
         generated_at: now,
@@ -314,5 +339,44 @@ fn source_activity(
         },
         by_kind,
         quiet,
+        collectors: Vec::new(),
     }
+}
+
+/// The Tor collector's health records that fall in the week, per source.
+fn collector_weeks(store: &Store, week: IsoWeek) -> Result<Vec<CollectorWeek>, DigestError> {
+    let mut out = Vec::new();
+    for (key, bytes) in store.checkpoints_with_prefix(&vigie_tor::health_key(""))? {
+        // A record this build cannot read is skipped, not fatal: the digest still goes out.
+        let Ok(records) = serde_json::from_slice::<Vec<vigie_tor::HealthRecord>>(&bytes) else {
+            continue;
+        };
+        let mut w = CollectorWeek {
+            source: key
+                .trim_start_matches(&vigie_tor::health_key(""))
+                .to_string(),
+            ..CollectorWeek::default()
+        };
+        let mut blind = BTreeSet::new();
+        for r in records
+            .iter()
+            .filter(|r| r.at_ms >= week.start().0 && r.at_ms < week.end().0)
+        {
+            w.runs += 1;
+            if r.status != vigie_tor::HealthStatus::Unreachable {
+                w.reachable_runs += 1;
+            }
+            w.pages_ok += r.pages_ok as u64;
+            w.pages_failed += r.pages_failed as u64;
+            if !r.blind.is_empty() {
+                w.blind_runs += 1;
+                blind.extend(r.blind.iter().cloned());
+            }
+        }
+        w.blind_selectors = blind.into_iter().collect();
+        if w.runs > 0 {
+            out.push(w);
+        }
+    }
+    Ok(out)
 }

@@ -349,12 +349,64 @@ pub fn html(d: &Digest, lang: Language) -> String {
         }
         h.push_str("</ul>");
     }
-    let _ = write!(
-        h,
-        "<p class=\"muted\">{}</p></section><footer>{}</footer></body></html>",
-        w.collector_health, w.footer
-    );
+    let _ = write!(h, "<h3>{}</h3>", w.collectors);
+    let c = &d.sources.collectors;
+    if c.is_empty() {
+        let _ = write!(h, "<p class=\"muted\">{}</p>", w.collector_health);
+    } else {
+        let (failed, blind) = collector_lists(c, lang);
+        let reachable = c.iter().filter(|x| x.reachable_runs > 0).count();
+        let _ = write!(
+            h,
+            "<p>{} {} {reachable}.</p><p><strong>{}</strong>: {}</p><p><strong>{}</strong>: {}</p><ul>",
+            c.len(),
+            w.watched_reachable,
+            w.failed_all_week,
+            escape(&failed),
+            w.blind_parsers,
+            escape(&blind)
+        );
+        for x in c {
+            let _ = write!(
+                h,
+                "<li>{} — {} {}, {} / {}</li>",
+                escape(&x.source),
+                x.runs,
+                w.runs_pages,
+                x.pages_ok,
+                x.pages_failed
+            );
+        }
+        h.push_str("</ul>");
+    }
+    let _ = write!(h, "</section><footer>{}</footer></body></html>", w.footer);
     h
+}
+
+/// The sources that failed all week and the blind parsers, as comma lists (or "none").
+fn collector_lists(c: &[crate::model::CollectorWeek], lang: Language) -> (String, String) {
+    let none = text::words(lang).none;
+    let failed: Vec<&str> = c
+        .iter()
+        .filter(|x| x.failed_all_week())
+        .map(|x| x.source.as_str())
+        .collect();
+    let blind: Vec<String> = c
+        .iter()
+        .filter(|x| x.blind_runs > 0)
+        .map(|x| format!("{} ({})", x.source, x.blind_selectors.join(", ")))
+        .collect();
+    let or_none = |v: Vec<String>| {
+        if v.is_empty() {
+            none.to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    (
+        or_none(failed.into_iter().map(str::to_string).collect()),
+        or_none(blind),
+    )
 }
 
 fn md_cell(s: &str) -> String {
@@ -529,6 +581,29 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
             date(*last)
         );
     }
-    let _ = writeln!(m, "\n_{}_\n\n---\n{}", w.collector_health, w.footer);
+    let _ = writeln!(m, "\n### {}\n", w.collectors);
+    let c = &d.sources.collectors;
+    if c.is_empty() {
+        let _ = writeln!(m, "_{}_", w.collector_health);
+    } else {
+        let (failed, blind) = collector_lists(c, lang);
+        let reachable = c.iter().filter(|x| x.reachable_runs > 0).count();
+        let _ = writeln!(
+            m,
+            "{} {} {reachable}.\n\n**{}**: {failed}\n\n**{}**: {blind}\n",
+            c.len(),
+            w.watched_reachable,
+            w.failed_all_week,
+            w.blind_parsers
+        );
+        for x in c {
+            let _ = writeln!(
+                m,
+                "- {} — {} {}, {} / {}",
+                x.source, x.runs, w.runs_pages, x.pages_ok, x.pages_failed
+            );
+        }
+    }
+    let _ = writeln!(m, "\n---\n{}", w.footer);
     m
 }

@@ -16,42 +16,6 @@ pub fn looks_like_html(head: &[u8]) -> bool {
         || (trimmed.starts_with('<') && (lower.contains("<div") || lower.contains("<p>")))
 }
 
-fn is_hidden(name: &str) -> bool {
-    matches!(
-        name,
-        "script" | "style" | "noscript" | "template" | "svg" | "iframe"
-    )
-}
-
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "p" | "div"
-            | "br"
-            | "li"
-            | "tr"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "article"
-            | "section"
-            | "header"
-            | "footer"
-            | "blockquote"
-            | "pre"
-            | "title"
-            | "table"
-            | "ul"
-            | "ol"
-            | "dd"
-            | "dt"
-            | "hr"
-    )
-}
-
 /// Documents nested deeper than this (or with more unclosed tags) are not given to the HTML
 /// parser, whose tree-building is quadratic in nesting depth: they are stripped of tags instead.
 pub const MAX_NESTING: usize = 1024;
@@ -79,11 +43,11 @@ pub fn strip_tags(html: &str) -> String {
             .collect::<String>()
             .to_ascii_lowercase();
         i = tag_end;
-        if is_hidden(&name) {
+        if vigie_core::html_hidden_element(&name) {
             let close = format!("</{name}");
             let rest = html[i..].to_ascii_lowercase();
             i = rest.find(&close).map_or(b.len(), |c| i + c);
-        } else if is_block(&name) || vigie_core::html_void_element(&name) {
+        } else if vigie_core::html_block_element(&name) || vigie_core::html_void_element(&name) {
             out.push('\n');
         }
     }
@@ -107,10 +71,13 @@ pub fn html_to_text(html: &str) -> String {
             Edge::Open(node) => match node.value() {
                 Node::Element(e) => {
                     let name = e.name();
-                    if is_hidden(name) {
+                    if vigie_core::html_hidden_element(name) {
                         hidden += 1;
                     } else if hidden == 0 {
-                        if is_block(name) && !out.ends_with('\n') && !out.is_empty() {
+                        if vigie_core::html_block_element(name)
+                            && !out.ends_with('\n')
+                            && !out.is_empty()
+                        {
                             out.push('\n');
                         } else if matches!(name, "td" | "th") && !out.ends_with(['\n', '\t']) {
                             out.push('\t');
@@ -123,9 +90,12 @@ pub fn html_to_text(html: &str) -> String {
             Edge::Close(node) => {
                 if let Node::Element(e) = node.value() {
                     let name = e.name();
-                    if is_hidden(name) {
+                    if vigie_core::html_hidden_element(name) {
                         hidden = hidden.saturating_sub(1);
-                    } else if hidden == 0 && is_block(name) && !out.ends_with('\n') {
+                    } else if hidden == 0
+                        && vigie_core::html_block_element(name)
+                        && !out.ends_with('\n')
+                    {
                         out.push('\n');
                     }
                 }

@@ -806,6 +806,27 @@ impl Store {
             .map_err(io)
     }
 
+    /// Every checkpoint whose key starts with `prefix` (a collector's records for all its
+    /// sources, e.g. `tor-health:`), by key.
+    pub fn checkpoints_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let cfs = self.cfs()?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            cfs.checkpoints,
+            IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward),
+        ) {
+            let (k, v) = item.map_err(io)?;
+            if !k.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// Saves a collector's cursor.
     pub fn set_checkpoint(&mut self, source: &str, cursor: &[u8]) -> Result<(), StoreError> {
         if self.read_only {

@@ -207,36 +207,14 @@ fn walk(el: ElementRef<'_>, out: &mut String) {
             Node::Text(t) => out.push_str(t),
             Node::Element(e) => {
                 let name = e.name();
-                if matches!(name, "script" | "style" | "noscript" | "template" | "head") {
+                if name == "head" || vigie_core::html_hidden_element(name) {
                     continue;
                 }
                 if name == "br" {
                     out.push('\n');
                     continue;
                 }
-                let block = matches!(
-                    name,
-                    "p" | "div"
-                        | "li"
-                        | "tr"
-                        | "h1"
-                        | "h2"
-                        | "h3"
-                        | "h4"
-                        | "h5"
-                        | "h6"
-                        | "pre"
-                        | "blockquote"
-                        | "article"
-                        | "section"
-                        | "table"
-                        | "ul"
-                        | "ol"
-                        | "dd"
-                        | "dt"
-                        | "header"
-                        | "footer"
-                );
+                let block = vigie_core::html_block_element(name);
                 // Table cells keep a delimiter, so leaked rows shown as a table still read
                 // as delimited rows.
                 let cell = matches!(name, "td" | "th");
