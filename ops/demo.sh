@@ -63,7 +63,8 @@ TOML
 python3 tests/fixtures/webhook/receiver.py --port "$port" --secret-env VIGIE_DEMO_SECRET \
   --log "$work/receiver.log" --print 2>/dev/null &
 pids+=($!)
-RUST_LOG=${RUST_LOG:-info} "$vigie" --config "$work/vigie.toml" run 2> >(grep --line-buffered -E \
+# arti warns that a 6-relay network is small (harmless here); the lab keeps its warnings quiet.
+RUST_LOG=${RUST_LOG:-info,tor_netdir=error,tor_circmgr=error} "$vigie" --config "$work/vigie.toml" run 2> >(grep --line-buffered -E \
   "bootstrapped|tor post recorded|tor source run finished|rotated|parser found nothing|delivered|WARN|ERROR" >&2) &
 run_pid=$!
 pids+=($run_pid)
@@ -80,7 +81,7 @@ wait "$run_pid" || true
 trap cleanup EXIT
 echo
 echo "== vigie alerts list"
-"$vigie" --config "$work/vigie.toml" alerts list || true
+"$vigie" --config "$work/vigie.toml" alerts list || echo "(alerts list failed: exit $?)"
 echo
 echo "== vigie incidents list"
 "$vigie" --store "$store" incidents list || true
