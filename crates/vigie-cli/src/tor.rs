@@ -137,6 +137,14 @@ impl TorCollection {
     }
 }
 
+/// The collector's own runtime: two workers, so fetches wait on Tor while parsing runs.
+fn collector_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 fn collector_thread(
     settings: vigie_tor::TorSettings,
     sources: Vec<TorSource>,
@@ -145,11 +153,7 @@ fn collector_thread(
     tx: mpsc::Sender<CollectorEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match collector_runtime() {
         Ok(r) => r,
         Err(e) => {
             error!(error = %e, "cannot start the Tor collector's runtime");
@@ -275,11 +279,7 @@ pub fn crawl(
         Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
     let checkpoints = checkpoints(&store, &sources)?;
     let tor = tor_dir(&dir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = collector_runtime().context("starting the async runtime")?;
     let collector = runtime.block_on(Collector::start(settings, sources, &checkpoints, &tor))?;
     let (tx, mut rx) = mpsc::channel(1024);
     let (_stop_tx, stop_rx) = watch::channel(false);

@@ -265,14 +265,14 @@ impl Collector {
         {
             mirrors.rotate_left(pos);
         }
-        let mut listing: Option<(Url, Fetched)> = None;
+        let mut listing: Option<(Url, Url, Fetched)> = None;
         for m in &mirrors {
             let Ok(url) = m.join(&source.start) else {
                 continue;
             };
             match self.fetch(rt, &url).await {
                 Ok(f) => {
-                    listing = Some((m.clone(), f));
+                    listing = Some((m.clone(), url, f));
                     break;
                 }
                 Err(e) => {
@@ -287,7 +287,7 @@ impl Collector {
                 }
             }
         }
-        let Some((mirror, first)) = listing else {
+        let Some((mirror, start_url, first)) = listing else {
             health.status = HealthStatus::Unreachable;
             return self.finish(rt, cp, health, started, out).await;
         };
@@ -306,7 +306,6 @@ impl Collector {
         // (url, thread key) pairs; listing pages have no thread key.
         let mut queue: VecDeque<(Url, Option<String>)> = VecDeque::new();
         let mut prefetched = Some(first);
-        let start_url = first_url(&mirror, &source.start);
         queue.push_back((start_url, None));
         while let Some((url, thread)) = queue.pop_front() {
             if *shutdown.borrow() || out.is_closed() {
@@ -457,7 +456,7 @@ impl Collector {
     /// circuit, descriptor and timeout failures.
     async fn fetch(&self, rt: &SourceRuntime, url: &Url) -> Result<Fetched, FetchError> {
         let host_lock = {
-            let key = TorSource::host_of(url);
+            let key = mirror_id(url);
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             Arc::clone(hosts.entry(key).or_default())
         };
@@ -532,17 +531,14 @@ fn decode_text(f: &Fetched, source: &str) -> String {
     text.into_owned()
 }
 
-/// A mirror's identity: its host, with the port when not the default.
+/// A mirror's identity (and the key requests to one host are serialised on): its host, with
+/// the port when not the default.
 fn mirror_id(u: &Url) -> String {
     let host = u.host_str().unwrap_or("");
     match u.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
     }
-}
-
-fn first_url(mirror: &Url, start: &str) -> Url {
-    mirror.join(start).unwrap_or_else(|_| mirror.clone())
 }
 
 /// Path and query: the identity of a page across mirrors.

@@ -307,17 +307,6 @@ pub struct TorSource {
     pub cookie: Option<String>,
 }
 
-impl TorSource {
-    /// The host requests to this source are serialised on (its current mirror's).
-    pub fn host_of(url: &Url) -> String {
-        format!(
-            "{}:{}",
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(80)
-        )
-    }
-}
-
 /// Checks the transport and every source; returns all problems at once.
 pub fn validate(
     settings: &TorSettings,

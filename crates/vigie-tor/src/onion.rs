@@ -74,15 +74,11 @@ pub fn find_onions(text: &str) -> Vec<OnionAddress> {
     else {
         return Vec::new();
     };
-    let mut out: Vec<OnionAddress> = Vec::new();
-    for m in re.find_iter(text) {
-        if let Some(a) = OnionAddress::parse(m.as_str()) {
-            if !out.contains(&a) {
-                out.push(a);
-            }
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    re.find_iter(text)
+        .filter_map(|m| OnionAddress::parse(m.as_str()))
+        .filter(|a| seen.insert(a.clone()))
+        .collect()
 }
 
 #[cfg(test)]

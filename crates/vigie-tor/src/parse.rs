@@ -2,7 +2,7 @@
 //! CSS selectors from the source's configuration, which also counts what each selector found
 //! (the parser-health figures).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
@@ -79,9 +79,11 @@ pub fn parse_page(html: &str, base: &Url, selectors: Option<&CompiledSelectors>)
         text: readable_text(doc.root_element()),
         ..ParsedPage::default()
     };
+    // Seen-sets keep hostile pages with hundreds of thousands of links linear.
+    let mut seen_links = HashSet::new();
     for a in doc.select(&sel("a[href]")) {
         if let Some(u) = a.value().attr("href").and_then(|h| base.join(h).ok()) {
-            if !page.links.iter().any(|l| l == u.as_str()) {
+            if seen_links.insert(u.to_string()) {
                 page.links.push(u.to_string());
             }
         }
@@ -100,6 +102,7 @@ pub fn parse_page(html: &str, base: &Url, selectors: Option<&CompiledSelectors>)
             .insert((*name).to_string(), doc.select(selector).count());
     }
     if let Some(t) = s.get("thread_link") {
+        let mut seen_threads = HashSet::new();
         for a in doc.select(t) {
             let href = a.value().attr("href").or_else(|| {
                 a.select(&sel("a[href]"))
@@ -107,7 +110,7 @@ pub fn parse_page(html: &str, base: &Url, selectors: Option<&CompiledSelectors>)
                     .and_then(|x| x.value().attr("href"))
             });
             if let Some(u) = href.and_then(|h| base.join(h).ok()) {
-                if same_site(&u, base) && !page.thread_links.contains(&u) {
+                if same_site(&u, base) && seen_threads.insert(u.clone()) {
                     page.thread_links.push(u);
                 }
             }
