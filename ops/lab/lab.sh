@@ -8,7 +8,7 @@
 #   ops/lab/lab.sh status DIR
 #
 # Start: three directory authorities (also relays), three exit relays (exits to 127.0.0.0/8
-# only), then — once the consensus lists all six — one onion-service host (forum mirrors 1 and
+# only; clients see them as exits for the clear-web port base+50), then — once the consensus lists all six — one onion-service host (forum mirrors 1 and
 # 2, the leak site, N extra forum onions for benchmarks) and one plain tor client (a SOCKS port
 # for Vigie's socks mode). Writes DIR/arti.toml (arti trusting only these authorities),
 # DIR/lab.env (onion addresses, ports) and DIR/vigie.toml (a Vigie config for the lab).
@@ -69,8 +69,9 @@ rm -rf "$dir"/{a0,a1,a2,r0,r1,r2,hs,client,site}
 t0=$(date +%s)
 
 # Ports: authorities OR base+0..2, Dir base+10..12; relays OR base+3..5; client SOCKS base+30;
-# sites base+40 (forum mirror 1), base+41 (forum mirror 2), base+42 (leak site).
-forum1=$((base+40)); forum2=$((base+41)); leak=$((base+42)); socks=$((base+30))
+# sites base+40 (forum mirror 1), base+41 (forum mirror 2), base+42 (leak site); base+50 is the
+# "clear-web" port the exits serve (a test's server on 127.0.0.1, e.g. a Telegram preview).
+forum1=$((base+40)); forum2=$((base+41)); leak=$((base+42)); socks=$((base+30)); clearweb=$((base+50))
 echo "nameserver 127.0.0.1" > "$dir/resolv.conf"
 
 mkdir -p "$dir/site"
@@ -157,6 +158,9 @@ ORPort 127.0.0.1:$((base+3+i))
 ExitRelay 1
 ExitPolicyRejectPrivate 0
 ExitPolicy accept 127.0.0.0/8:*
+# Microdescriptor policy summaries count public addresses only: without this line clients
+# (arti) see no exit at all. Only the clear-web port, and only lab tests connect through it.
+ExitPolicy accept *:$clearweb
 ExitPolicy reject *:*
 EOT
   } > "$d/torrc"
@@ -252,6 +256,7 @@ EOT
   echo "LAB_LEAK=$(cat "$dir/hs/leak/hostname")"
   for k in $(seq 1 "$extra"); do echo "LAB_EXTRA$k=$(cat "$dir/hs/extra$k/hostname")"; done
   echo "LAB_SOCKS=127.0.0.1:$socks"
+  echo "LAB_CLEARWEB_PORT=$clearweb"
   echo "LAB_FORUM1_PORT=$forum1"
   echo "VIGIE_LAB_FORUM_COOKIE=phpbb3_lab_sid=$(cat "$dir/site/cookie")"
 } > "$dir/lab.env"

@@ -2,10 +2,10 @@
 //! 127.0.0.1 (`tests/fixtures/webhook/receiver.py`, which checks signatures with Python's own
 //! `hmac`): delivery through refusals, 500s, a 429 with Retry-After and a timeout; payloads
 //! against the JSON Schema with no raw identifier; a SIGKILL between storing and delivering;
-//! routing, updates and false positives; config errors at start-up.
+//! routing, updates and false positives; config errors at start-up; https webhooks checked
+//! against the system CA store.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -13,22 +13,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use vigie_match::validate::nir_key;
 
-const SECRET: &str = "test-secret-0123456789abcdef";
+mod support;
+use support::{free_port, localhost_certificate, ok, root};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+const SECRET: &str = "test-secret-0123456789abcdef";
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn vigie_cmd(config: &Path) -> Command {
@@ -44,17 +35,6 @@ fn vigie(config: &Path, args: &[&str]) -> Output {
     vigie_cmd(config).args(args).output().expect("vigie runs")
 }
 
-fn ok(out: &Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// A receiver process, killed on drop.
 struct Receiver {
     child: Child,
@@ -63,6 +43,10 @@ struct Receiver {
 
 impl Receiver {
     fn start(port: u16, dir: &Path, script: &str) -> Receiver {
+        Receiver::start_with(port, dir, script, &[])
+    }
+
+    fn start_with(port: u16, dir: &Path, script: &str, extra: &[&Path]) -> Receiver {
         let log = dir.join(format!("receiver-{port}.log"));
         let bodies = dir.join("bodies");
         std::fs::create_dir_all(&bodies).unwrap();
@@ -79,6 +63,7 @@ impl Receiver {
             .arg("--bodies")
             .arg(&bodies)
             .args(["--script", script])
+            .args(extra)
             .env("VIGIE_TEST_SECRET", SECRET)
             .stderr(Stdio::null())
             .spawn()
@@ -678,4 +663,48 @@ fn a_refused_alert_is_dead_lettered_and_redelivered_on_request() {
     let out = vigie(&config, &["alerts", "redeliver", "42"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no alert 42"));
+}
+
+#[test]
+fn https_webhooks_are_checked_against_the_system_ca_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (cert, key) = localhost_certificate(dir.path());
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[recipient]]\nid = \"cert\"\nurl = \"https://127.0.0.1:{port}/hook/cert\"\nsecret_env = \"VIGIE_TEST_SECRET\"\ncatch_all = true\nmin_severity = \"medium\"\n"
+        ),
+    );
+    let post = fixtures().join("reposts/forum_a_original.txt");
+    ok(&vigie(&config, &["ingest", post.to_str().unwrap()]));
+    let tls = Path::new("--tls");
+    let receiver = Receiver::start_with(port, dir.path(), "", &[tls, &cert, &key]);
+    // A certificate no CA in the store vouches for is refused: nothing is sent.
+    let empty = dir.path().join("no-ca.pem");
+    std::fs::write(&empty, "").unwrap();
+    let refused = vigie_cmd(&config)
+        .env("SSL_CERT_FILE", &empty)
+        .env_remove("SSL_CERT_DIR")
+        .args(["alerts", "deliver", "--wait", "2"])
+        .output()
+        .unwrap();
+    assert_ne!(refused.status.code(), Some(0), "{refused:?}");
+    assert!(receiver.accepted().is_empty());
+    let pending = outbox(&config);
+    assert_eq!(pending.len(), 1);
+    let why = pending[0]["last_error"]
+        .as_str()
+        .unwrap_or("")
+        .to_lowercase();
+    assert!(why.contains("certificate") || why.contains("tls"), "{why}");
+    // Trusted through SSL_CERT_FILE (as update-ca-certificates would): delivered over https.
+    let sent = vigie_cmd(&config)
+        .env("SSL_CERT_FILE", &cert)
+        .args(["alerts", "deliver", "--wait", "5"])
+        .output()
+        .unwrap();
+    ok(&sent);
+    assert!(outbox(&config).is_empty());
+    assert_eq!(receiver.accepted().len(), 1);
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 
 mod support;
-use support::{free_port, root, vigie, wait_port, Server};
+use support::{free_port, localhost_certificate, ok, preview_server_with, root, vigie, Server};
 
 fn fixtures() -> PathBuf {
     root().join("tests/fixtures/telegram")
@@ -166,18 +166,7 @@ fn post_line(id: i64, text: &str, fwd: Option<&str>) -> String {
 }
 
 fn preview_server(port: u16, posts: &Path, log: &Path) -> Server {
-    let child = Command::new("python3")
-        .arg(fixtures().join("preview/preview_server.py"))
-        .args(["--port", &port.to_string(), "--channel", "medleaks"])
-        .arg("--posts")
-        .arg(posts)
-        .arg("--log")
-        .arg(log)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_port(port);
-    Server(child)
+    preview_server_with(port, posts, log, &[])
 }
 
 fn sightings(store: &Path) -> u64 {
@@ -257,9 +246,18 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
     assert_eq!(sightings(&store), 26, "repeat polls add no sighting");
     // The sale became an incident; the forward became a candidate source.
     let all = incidents(&store);
+    let sale = all
+        .iter()
+        .find(|i| i["entities"][0]["id"] == "chu-nantes")
+        .unwrap_or_else(|| panic!("{all:?}"));
+    // The sighting keeps what the channel said: publication date and views.
+    let shown = ok(&vigie(
+        &store,
+        &["incidents", "show", &sale["id"].to_string()],
+    ));
     assert!(
-        all.iter().any(|i| i["entities"][0]["id"] == "chu-nantes"),
-        "{all:?}"
+        shown.contains("posted 2026-") && shown.contains("1100 views"),
+        "{shown}"
     );
     let candidates = vigie(&store, &["sources", "candidates", "--json"]);
     let text = String::from_utf8_lossy(&candidates.stdout);
@@ -307,4 +305,113 @@ fn live_channels_without_a_session_fail_before_any_connection() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("run `vigie telegram login` first"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn a_channel_preview_is_read_over_https_with_the_certificate_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = localhost_certificate(dir.path());
+    let posts = dir.path().join("posts.jsonl");
+    let log = dir.path().join("server.log");
+    let lines: String = (1..=5)
+        .map(|id| post_line(id, &format!("post {id}: rien à signaler"), None))
+        .collect();
+    std::fs::write(&posts, lines).unwrap();
+    let port = free_port();
+    let _server = preview_server_with(port, &posts, &log, &[Path::new("--tls"), &cert, &key]);
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\npoll_ms = 100\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"https://127.0.0.1:{port}\"\ninterval_secs = 1\nbackfill = 25\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let run = |ca: &Path, done: &dyn Fn() -> bool| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("SSL_CERT_FILE", ca)
+            .env_remove("SSL_CERT_DIR")
+            .env("RUST_LOG", "warn")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_until("the preview polls", done);
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(child.wait().unwrap().success(), "{err}");
+        err
+    };
+    // Not trusted: each poll fails with a logged certificate error, nothing recorded.
+    let untrusted = dir.path().join("no-ca.pem");
+    std::fs::write(&untrusted, "").unwrap();
+    let started = std::time::Instant::now();
+    let err = run(&untrusted, &|| started.elapsed().as_secs() >= 3);
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert_eq!(sightings(&store), 0);
+    // Trusted: the five posts, over https.
+    run(&cert, &|| sightings(&store) == 5);
+    assert_eq!(sightings(&store), 5);
+}
+
+#[test]
+fn a_channel_preview_can_be_fetched_through_the_tor_transport() {
+    // Loopback mode: the Tor collector's transport and HTTP client without Tor (the lab test
+    // does the same over arti). https, so TLS on top of the transport's stream is exercised.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = localhost_certificate(dir.path());
+    let posts = dir.path().join("posts.jsonl");
+    let log = dir.path().join("server.log");
+    let lines: String = (1..=4)
+        .map(|id| post_line(id, &format!("post {id}: calme plat"), None))
+        .collect();
+    std::fs::write(&posts, lines).unwrap();
+    let port = free_port();
+    let _server = preview_server_with(port, &posts, &log, &[Path::new("--tls"), &cert, &key]);
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\npoll_ms = 100\n\n[tor]\nmode = \"loopback\"\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"https://127.0.0.1:{port}\"\ninterval_secs = 1\nvia_tor = true\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let mut run = Server(
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("SSL_CERT_FILE", &cert)
+            .env_remove("SSL_CERT_DIR")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("the posts through the Tor transport", || {
+        sightings(&store) == 4
+    });
+    Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(run.0.wait().unwrap().success());
+    // Every request came from the Tor collector's client (Tor Browser's user agent), none
+    // from the direct one.
+    let requests = std::fs::read_to_string(&log).unwrap();
+    assert!(!requests.is_empty());
+    for line in requests.lines() {
+        let agent = line.split('\t').nth(1).unwrap_or("");
+        assert!(
+            agent.contains("Firefox") && !agent.contains("ureq"),
+            "{line}"
+        );
+    }
 }

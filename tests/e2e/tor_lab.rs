@@ -1,6 +1,7 @@
 //! End to end over real Tor: a private Tor network on 127.0.0.1 (`ops/lab/lab.sh`, Debian's
 //! tor), onion services in front of the simulated forum and leak site, and `vigie run` with
-//! its embedded arti client trusting only the lab's authorities. Needs `tor`; `.ci/run`
+//! its embedded arti client trusting only the lab's authorities (and a Telegram web preview
+//! fetched through the lab's exits). Needs `tor`; `.ci/run`
 //! installs it. Elsewhere, without tor, the test says so loudly and skips (in CI it fails).
 
 mod support;
@@ -11,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{root, vigie};
+use support::{preview_server_with, root, vigie};
 
 struct Lab(PathBuf);
 
@@ -264,5 +265,60 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
         snapshots(&store),
         25,
         "the same victims through SOCKS are repeats"
+    );
+
+    // A Telegram web preview read through Tor (arti, leaving by one of the lab's exits to a
+    // preview server on 127.0.0.1), on the same store.
+    let posts = dir.path().join("posts.jsonl");
+    let lines: String = (1..=3)
+        .map(|id| {
+            format!(
+                "{}\n",
+                serde_json::json!({"id": id, "date": 1_795_000_000 + id * 60, "text": format!("canal {id}: rien de neuf"), "views": "12"})
+            )
+        })
+        .collect();
+    std::fs::write(&posts, lines).unwrap();
+    // The one port the lab's exits carry to 127.0.0.1 besides onion traffic.
+    let port: u16 = lab["LAB_CLEARWEB_PORT"].parse().unwrap();
+    let requests = dir.path().join("preview.log");
+    let _preview = preview_server_with(port, &posts, &requests, &[]);
+    let preview_cfg = dir.path().join("vigie-preview.toml");
+    std::fs::write(
+        &preview_cfg,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\npoll_ms = 100\n\n[tor]\nmode = \"arti\"\narti_config = \"{}/arti.toml\"\nconnect_timeout_secs = 30\nfetch_timeout_secs = 60\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"http://127.0.0.1:{port}\"\ninterval_secs = 2\nvia_tor = true\n",
+            lab["LAB_DIR"]
+        ),
+    )
+    .unwrap();
+    let preview_log = dir.path().join("preview-run.log");
+    let mut run = Running(Some(
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&preview_cfg)
+            .arg("run")
+            .env("RUST_LOG", "warn,vigie=info,vigie_tor=info")
+            .stderr(std::fs::File::create(&preview_log).unwrap())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_until("the preview's posts through Tor", 180, || {
+        snapshots(&store) == 28
+    });
+    let mut child = run.0.take().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "{}",
+        std::fs::read_to_string(&preview_log).unwrap_or_default()
+    );
+    let seen = std::fs::read_to_string(&requests).unwrap();
+    assert!(
+        seen.lines().all(|l| l.contains("Firefox")),
+        "every request through the Tor client: {seen}"
     );
 }

@@ -88,6 +88,14 @@ impl Sender {
             .http_status_as_error(false)
             // A webhook answers; it does not send us elsewhere.
             .max_redirects(0)
+            // https with the system TLS library and the system CA store (SSL_CERT_FILE or
+            // update-ca-certificates add a hospital's internal CA).
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .user_agent(concat!("vigie/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();

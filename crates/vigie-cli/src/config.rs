@@ -62,10 +62,13 @@ pub struct TelegramConfig {
     /// Attachments are downloaded up to this size, bytes.
     #[serde(default = "default_attachment_cap")]
     pub attachment_cap_bytes: u64,
-    /// Messages read on a channel's first sight.
+    /// Messages read on a channel's first sight at most.
     #[serde(default = "default_tg_backfill")]
     pub backfill: usize,
-    /// Seconds between two polls of a channel.
+    /// On first sight, read back to this date (`2026-10-01` or RFC 3339), within `backfill`.
+    pub backfill_since: Option<String>,
+    /// Seconds between two history reads of a channel (new messages also come through the
+    /// updates stream as they are posted).
     #[serde(default = "default_preview_interval")]
     pub interval_secs: u64,
 }
@@ -113,6 +116,10 @@ pub struct TelegramPreviewConfig {
     /// Pages read in one poll at most.
     #[serde(default = "default_preview_pages")]
     pub max_pages: usize,
+    /// Fetch through Tor (`[tor]`: arti or a SOCKS port), on a circuit of the channel's own,
+    /// instead of directly.
+    #[serde(default)]
+    pub via_tor: bool,
 }
 
 fn default_preview_base() -> String {
@@ -313,6 +320,14 @@ impl Config {
                     path.display()
                 );
             }
+            if let Some(d) = &t.backfill_since {
+                if vigie_store::Timestamp::parse(d).is_none() {
+                    bail!(
+                        "invalid config {}: telegram.backfill_since {d:?} is not a date (2026-10-01 or RFC 3339)",
+                        path.display()
+                    );
+                }
+            }
         }
         if config.run.poll_ms == 0 {
             bail!(
@@ -372,5 +387,16 @@ mod tests {
         std::fs::write(&bad_preview, "[[telegram_preview]]\nchannel = \"../etc\"\n").unwrap();
         let err = format!("{:#}", Config::load(Some(&bad_preview)).unwrap_err());
         assert!(err.contains("not a public username"), "{err}");
+        let bad_date = dir.path().join("date.toml");
+        std::fs::write(
+            &bad_date,
+            "[telegram]\napi_id = 1\nbackfill_since = \"last spring\"\n",
+        )
+        .unwrap();
+        let err = format!("{:#}", Config::load(Some(&bad_date)).unwrap_err());
+        assert!(
+            err.contains("backfill_since \"last spring\" is not a date"),
+            "{err}"
+        );
     }
 }

@@ -205,6 +205,26 @@ fn write_incident(
             s.times_seen,
             s.last_seen
         )?;
+        let d = &s.details;
+        let mut said = Vec::new();
+        if let Some(at) = d.posted_at {
+            said.push(format!("posted {at}"));
+        }
+        if let Some(at) = d.edited_at {
+            said.push(format!("edited {at}"));
+        }
+        if let Some(a) = &d.author {
+            said.push(format!("by {a}"));
+        }
+        if let Some(v) = d.views {
+            said.push(format!("{v} views"));
+        }
+        if let Some(f) = d.forwards {
+            said.push(format!("{f} forwards"));
+        }
+        if !said.is_empty() {
+            writeln!(out, "      {}", said.join(", "))?;
+        }
     }
     Ok(())
 }

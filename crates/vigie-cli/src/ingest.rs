@@ -242,6 +242,7 @@ fn record_one(
         },
         fetched_at: seen_at,
         collector: "ingest".into(),
+        details: Default::default(),
     };
     let recorded = store
         .record_alerting(&bytes, &sighting, analysis.as_ref(), router)

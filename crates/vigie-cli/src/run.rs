@@ -48,9 +48,12 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         spool = ?spool,
         "vigie run started; SIGINT or SIGTERM stops it"
     );
-    let mut previews = crate::telegram::PreviewSources::new(&config.telegram_preview);
-    let mut live = crate::telegram_live::LiveChannels::start(config, &dir)?;
     let mut tor = crate::tor::TorCollection::start(config, &store, &dir)?;
+    let mut previews = crate::telegram::PreviewSources::new(
+        &config.telegram_preview,
+        tor.as_ref().map(|t| t.access()),
+    );
+    let mut live = crate::telegram_live::LiveChannels::start(config, &dir)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
             if previews.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
@@ -166,6 +169,7 @@ fn ingest_spool(
             locator: Locator::File { path: label },
             fetched_at: Timestamp::now(),
             collector: "spool".into(),
+            details: Default::default(),
         };
         let recorded = store
             .record_alerting(&bytes, &sighting, analysis.as_ref(), router)

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -11,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 use vigie_alerts::Router;
 use vigie_match::{Matcher, ScanOptions};
-use vigie_store::{content_hash, Locator, Sighting, Store, Timestamp};
+use vigie_store::{content_hash, Locator, PostDetails, Sighting, Store, Timestamp};
 use vigie_telegram::{PreviewClient, TelegramMessage};
 
 use crate::config::TelegramPreviewConfig;
+use crate::tor::{TorAccess, TorPages};
 
 /// The cursor kept in the store per channel.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -38,20 +40,37 @@ fn checkpoint_key(channel: &str) -> String {
     format!("telegram-preview:{channel}")
 }
 
+/// Preview pages are small; anything bigger is refused.
+const PREVIEW_MAX_BODY: u64 = 8 << 20;
+
 impl PreviewSources {
-    pub fn new(configs: &[TelegramPreviewConfig]) -> PreviewSources {
+    /// The configured channels; those with `via_tor` fetch through `tor` (the Tor
+    /// collector's transport, present whenever one of them asks for it).
+    pub fn new(configs: &[TelegramPreviewConfig], tor: Option<TorAccess>) -> PreviewSources {
+        let client = |c: &TelegramPreviewConfig| match (&tor, c.via_tor) {
+            (Some(access), true) => PreviewClient::with_fetcher(
+                &c.base_url,
+                Box::new(TorPages::new(
+                    Arc::clone(access),
+                    &format!("telegram-preview:{}", c.channel),
+                )),
+                PREVIEW_MAX_BODY,
+                c.max_pages,
+            ),
+            _ => PreviewClient::new(
+                &c.base_url,
+                Duration::from_secs(20),
+                PREVIEW_MAX_BODY,
+                c.max_pages,
+            ),
+        };
         PreviewSources {
             followed: configs.iter().map(|c| c.channel.to_lowercase()).collect(),
             sources: configs
                 .iter()
                 .map(|c| PreviewSource {
                     config: c.clone(),
-                    client: PreviewClient::new(
-                        &c.base_url,
-                        Duration::from_secs(20),
-                        8 << 20,
-                        c.max_pages,
-                    ),
+                    client: client(c),
                     next: Instant::now(),
                 })
                 .collect(),
@@ -152,6 +171,13 @@ pub fn record_message(
         },
         fetched_at: how.fetched_at,
         collector: how.collector.into(),
+        details: PostDetails {
+            posted_at: Some(Timestamp(m.date.saturating_mul(1000))),
+            edited_at: m.edited.map(|e| Timestamp(e.saturating_mul(1000))),
+            author: m.author.clone(),
+            views: m.views,
+            forwards: m.forwards,
+        },
     };
     let recorded = store
         .record_alerting(content, &sighting, analysis.as_ref(), router)

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -14,8 +14,10 @@ use tracing::{error, info, warn};
 use vigie_alerts::Router;
 use vigie_match::{Matcher, ScanOptions};
 use vigie_store::{content_hash, Locator, Sighting, SnapshotOutcome, Store, Timestamp};
+use vigie_telegram::{PageFetcher, TelegramError};
 use vigie_tor::{
-    checkpoint_key, health_key, Collector, CollectorEvent, HealthRecord, HealthStatus, TorSource,
+    checkpoint_key, health_key, Collector, CollectorEvent, HealthRecord, HealthStatus, HttpClient,
+    Session, TorSource,
 };
 
 use crate::config::Config;
@@ -60,23 +62,64 @@ fn checkpoints(store: &Store, sources: &[TorSource]) -> Result<HashMap<String, V
     Ok(out)
 }
 
+/// The collector's HTTP client and runtime, once Tor has bootstrapped: how other sources
+/// (Telegram previews with `via_tor`) fetch through the same transport and limits.
+pub type TorAccess = Arc<OnceLock<(tokio::runtime::Handle, Arc<HttpClient>)>>;
+
+/// Pages fetched through Tor for one Telegram preview channel, on a circuit of its own.
+pub struct TorPages {
+    access: TorAccess,
+    session: Session,
+}
+
+impl TorPages {
+    pub fn new(access: TorAccess, label: &str) -> TorPages {
+        TorPages {
+            access,
+            session: Session::new(label, None),
+        }
+    }
+}
+
+impl PageFetcher for TorPages {
+    fn get(&self, url: &str, max_body: u64) -> Result<Vec<u8>, TelegramError> {
+        let Some((runtime, http)) = self.access.get() else {
+            return Err(TelegramError::Fetch(
+                "Tor has not bootstrapped yet; retrying next interval".into(),
+            ));
+        };
+        let parsed =
+            url::Url::parse(url).map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
+        let page = runtime
+            .block_on(http.get(&parsed, &self.session))
+            .map_err(|e| TelegramError::Fetch(format!("{url} over Tor: {e}")))?;
+        if page.body.len() as u64 > max_body {
+            return Err(TelegramError::Fetch(format!(
+                "{url}: body over {max_body} bytes, refused"
+            )));
+        }
+        Ok(page.body)
+    }
+}
+
 /// The collector running beside `vigie run`'s loop.
 pub struct TorCollection {
     events: mpsc::Receiver<CollectorEvent>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    access: TorAccess,
 }
 
 impl TorCollection {
-    /// Starts the collector when sources are configured. Configuration problems fail here;
-    /// Tor bootstrap happens on the collector's thread (retried, logged) so the rest of the
-    /// run is not held up.
+    /// Starts the collector when sources are configured (or a Telegram preview goes through
+    /// Tor). Configuration problems fail here; Tor bootstrap happens on the collector's thread
+    /// (retried, logged) so the rest of the run is not held up.
     pub fn start(
         config: &Config,
         store: &Store,
         store_dir: &Path,
     ) -> Result<Option<TorCollection>> {
-        if config.tor_source.is_empty() {
+        if config.tor_source.is_empty() && !config.telegram_preview.iter().any(|p| p.via_tor) {
             return Ok(None);
         }
         let (settings, sources) = prepare(config)?;
@@ -84,15 +127,25 @@ impl TorCollection {
         let dir = tor_dir(store_dir)?;
         let (tx, rx) = mpsc::channel(1024);
         let (stop_tx, stop_rx) = watch::channel(false);
+        let access = TorAccess::default();
+        let published = Arc::clone(&access);
         let thread = std::thread::Builder::new()
             .name("vigie-tor".into())
-            .spawn(move || collector_thread(settings, sources, checkpoints, dir, tx, stop_rx))
+            .spawn(move || {
+                collector_thread(settings, sources, checkpoints, dir, tx, stop_rx, published)
+            })
             .context("starting the Tor collector thread")?;
         Ok(Some(TorCollection {
             events: rx,
             stop: stop_tx,
             thread: Some(thread),
+            access,
         }))
+    }
+
+    /// The transport for other sources, once bootstrapped.
+    pub fn access(&self) -> TorAccess {
+        Arc::clone(&self.access)
     }
 
     /// Records every event waiting; returns how many alerts were queued.
@@ -152,6 +205,7 @@ fn collector_thread(
     dir: PathBuf,
     tx: mpsc::Sender<CollectorEvent>,
     mut stop: watch::Receiver<bool>,
+    access: TorAccess,
 ) {
     let runtime = match collector_runtime() {
         Ok(r) => r,
@@ -176,6 +230,20 @@ fn collector_thread(
             }
         };
         info!(sources = ?collector.source_ids(), "Tor collector running");
+        let _ = access.set((tokio::runtime::Handle::current(), collector.http_client()));
+        // Without sources of its own the collector only serves other sources' fetches: the
+        // runtime stays up until the run stops.
+        let idle = collector.source_ids().is_empty();
+        let until_stopped = {
+            let mut stop = stop.clone();
+            async move {
+                while !*stop.borrow() {
+                    if stop.changed().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        };
         let grace = {
             let mut stop = stop.clone();
             async move {
@@ -187,8 +255,14 @@ fn collector_thread(
                 tokio::time::sleep(DRAIN_GRACE / 2).await;
             }
         };
+        let run = async {
+            Arc::clone(&collector).run(tx, stop).await;
+            if idle {
+                until_stopped.await;
+            }
+        };
         tokio::select! {
-            _ = Arc::clone(&collector).run(tx, stop) => {}
+            _ = run => {}
             _ = grace => {}
         }
     });
@@ -215,6 +289,7 @@ pub fn record_event(
                 locator: Locator::Url { url: d.url.clone() },
                 fetched_at: Timestamp(d.fetched_at_ms),
                 collector: "tor".into(),
+                details: Default::default(),
             };
             let recorded = store
                 .record_alerting(bytes, &sighting, analysis.as_ref(), router)

@@ -66,6 +66,7 @@
 //!     locator: Locator::Url { url: "http://example.onion/t/1".into() },
 //!     fetched_at: Timestamp::now(),
 //!     collector: "doc".into(),
+//!     details: Default::default(),
 //! };
 //! let first = store.record(b"hello", &sighting, Some(&analysis)).unwrap();
 //! assert_eq!(first.snapshot, SnapshotOutcome::New);
@@ -93,8 +94,8 @@ pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use incident::IncidentFilter;
 pub use model::{
-    host_of, Candidate, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, Sighting,
-    SightingRecord, SnapshotRecord, SourceKind, Timestamp, GENESIS,
+    host_of, Candidate, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, PostDetails,
+    Sighting, SightingRecord, SnapshotRecord, SourceKind, Timestamp, GENESIS,
 };
 pub use retention::RetentionReport;
 pub use store::{

@@ -158,6 +158,51 @@ pub struct Sighting {
     pub fetched_at: Timestamp,
     /// Which collector fetched it (`tor`, `telegram`, `ingest`...).
     pub collector: String,
+    /// What the source said about the post at that fetch (views, forwards...).
+    #[serde(default, skip_serializing_if = "PostDetails::is_empty")]
+    pub details: PostDetails,
+}
+
+/// What a source says about a post besides its content. Counters grow between fetches
+/// without changing the content hash, so they belong to the sighting, not the snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostDetails {
+    /// When the post was published (by the source's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posted_at: Option<Timestamp>,
+    /// When it was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Timestamp>,
+    /// Author or signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Views, when the source counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<u64>,
+    /// Forwards or shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwards: Option<u64>,
+}
+
+impl PostDetails {
+    /// Nothing known.
+    pub fn is_empty(&self) -> bool {
+        *self == PostDetails::default()
+    }
+
+    /// Takes what a later fetch knows; what it does not say is kept.
+    pub fn update_from(&mut self, later: &PostDetails) {
+        fn take<T: Clone>(mine: &mut Option<T>, later: &Option<T>) {
+            if later.is_some() {
+                mine.clone_from(later);
+            }
+        }
+        take(&mut self.posted_at, &later.posted_at);
+        take(&mut self.edited_at, &later.edited_at);
+        take(&mut self.author, &later.author);
+        take(&mut self.views, &later.views);
+        take(&mut self.forwards, &later.forwards);
+    }
 }
 
 /// A sighting as stored: the same source and place showing the same content again updates
@@ -180,6 +225,9 @@ pub struct SightingRecord {
     pub last_seen: Timestamp,
     /// How many fetches returned it.
     pub times_seen: u64,
+    /// The source's details as of the latest fetch (views grow between fetches).
+    #[serde(default, skip_serializing_if = "PostDetails::is_empty")]
+    pub details: PostDetails,
 }
 
 /// What the store knows of one distinct content (the `findings` column family).

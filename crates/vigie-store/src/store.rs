@@ -476,6 +476,9 @@ impl Store {
                         .ok_or_else(|| bad("sighting", "indexed sighting is missing"))?;
                     let mut rec: SightingRecord =
                         serde_json::from_slice(&old).map_err(|e| bad("sighting", e))?;
+                    if sighting.fetched_at >= rec.last_seen {
+                        rec.details.update_from(&sighting.details);
+                    }
                     rec.first_seen = rec.first_seen.min(sighting.fetched_at);
                     rec.last_seen = rec.last_seen.max(sighting.fetched_at);
                     rec.times_seen += 1;
@@ -495,6 +498,7 @@ impl Store {
                         first_seen: sighting.fetched_at,
                         last_seen: sighting.fetched_at,
                         times_seen: 1,
+                        details: sighting.details.clone(),
                     };
                     (SightingOutcome::New, rec, key)
                 }

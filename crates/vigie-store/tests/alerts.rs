@@ -46,6 +46,7 @@ fn sighting(url: &str) -> Sighting {
         locator: Locator::Url { url: url.into() },
         fetched_at: Timestamp::now(),
         collector: "test".into(),
+        details: Default::default(),
     }
 }
 

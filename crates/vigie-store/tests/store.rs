@@ -45,6 +45,7 @@ fn sighting(source: &str, url: &str, at: &str) -> Sighting {
         locator: Locator::Url { url: url.into() },
         fetched_at: Timestamp::parse(at).unwrap(),
         collector: "test".into(),
+        details: Default::default(),
     }
 }
 
@@ -223,6 +224,52 @@ fn identical_content_is_stored_once_and_repeat_sightings_are_counted() {
             .unwrap(),
         text.as_bytes()
     );
+}
+
+#[test]
+fn a_repeat_sighting_keeps_the_latest_view_and_forward_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let m = matcher();
+    let text = fixture("telegram_chan1_msg812.txt");
+    let at = |day: &str, views: Option<u64>, forwards: Option<u64>| {
+        let mut s = sighting("telegram:chan1", "https://t.me/chan1/812", day);
+        s.locator = Locator::Message {
+            channel: "chan1".into(),
+            message_id: 812,
+        };
+        s.details = PostDetails {
+            posted_at: Timestamp::parse("2026-10-31"),
+            author: Some("admin".into()),
+            views,
+            forwards,
+            ..PostDetails::default()
+        };
+        s
+    };
+    record(&mut store, &m, &text, &at("2026-11-01", Some(120), Some(3)));
+    let hash = content_hash(text.as_bytes());
+    // Later fetch: more views; it does not say forwards, which are kept.
+    store
+        .record(text.as_bytes(), &at("2026-11-03", Some(4300), None), None)
+        .unwrap();
+    // A late-arriving older fetch does not roll the counters back.
+    store
+        .record(text.as_bytes(), &at("2026-11-02", Some(900), Some(9)), None)
+        .unwrap();
+    let rows = store.sightings_of(&hash).unwrap();
+    assert_eq!(rows.len(), 1);
+    let d = &rows[0].details;
+    assert_eq!(
+        (rows[0].times_seen, d.views, d.forwards),
+        (3, Some(4300), Some(3))
+    );
+    assert_eq!(d.author.as_deref(), Some("admin"));
+    assert_eq!(d.posted_at, Timestamp::parse("2026-10-31"));
+    assert!(store.verify().unwrap().ok());
+    // Sightings without details keep their old serialized form (custody hashes unchanged).
+    let plain = sighting("forum-a", "http://aaaa.onion/t/1", "2026-11-01");
+    assert!(!serde_json::to_string(&plain).unwrap().contains("details"));
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! The live collector's logic, independent of the MTProto client: a [`TelegramSource`] (the
 //! thin grammers adapter in production, a fake in tests) is driven under a request budget,
 //! FLOOD_WAIT is honoured in full (never retried in a loop), a channel reference is resolved
-//! once and kept in the checkpoint, history is backfilled on first sight then read
-//! incrementally, and attachments are downloaded up to a cap.
+//! once and kept in the checkpoint, history is backfilled on first sight (to a date or a
+//! count) then read incrementally, updates from the stream are applied (an edit recorded, a new
+//! message taken when it follows the checkpoint, anything else filled from history), and
+//! attachments are downloaded up to a cap.
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{sleep, Instant};
 use tracing::{info, warn};
 
-use crate::tl::RemoteDocument;
+use crate::tl::{ChannelUpdate, Converted, RemoteDocument};
 use crate::TelegramMessage;
 
 /// A resolved channel: what `InputPeerChannel` needs. Resolving usernames is what gets
@@ -31,6 +33,15 @@ pub struct SourceMessage {
     pub message: TelegramMessage,
     /// Documents, in the order of `message.attachments` that have one.
     pub documents: Vec<RemoteDocument>,
+}
+
+impl From<Converted> for SourceMessage {
+    fn from(c: Converted) -> SourceMessage {
+        SourceMessage {
+            message: c.message,
+            documents: c.documents,
+        }
+    }
 }
 
 /// What a source call can fail with, by what the collector should do.
@@ -54,10 +65,12 @@ pub enum SourceError {
 pub trait TelegramSource {
     /// Resolves a public username or an invite link.
     fn resolve(&mut self, spec: &str) -> impl Future<Output = Result<PeerRef, SourceError>>;
-    /// The latest `limit` messages, oldest first (first sight).
-    fn latest(
+    /// The `limit` messages just below id `before` (the newest when `None`), oldest first:
+    /// how the first sight pages back.
+    fn before(
         &mut self,
         peer: PeerRef,
+        before: Option<i64>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<SourceMessage>, SourceError>>;
     /// Messages with an id above `after`, oldest first, at most `limit`.
@@ -89,8 +102,11 @@ pub struct ChannelState {
 pub struct CollectorConfig {
     /// API calls per minute for the account.
     pub calls_per_minute: u32,
-    /// Messages read on first sight.
+    /// Messages read on first sight at most.
     pub backfill: usize,
+    /// On first sight, read back to this date (Unix seconds) rather than only `backfill`
+    /// messages; `backfill` still caps how many.
+    pub backfill_since: Option<i64>,
     /// Messages per history call.
     pub page: usize,
     /// Pages read in one poll at most (the rest on the next poll).
@@ -106,6 +122,7 @@ impl Default for CollectorConfig {
         CollectorConfig {
             calls_per_minute: 20,
             backfill: 200,
+            backfill_since: None,
             page: 100,
             max_pages: 10,
             attachment_cap: 20 * 1024 * 1024,
@@ -266,10 +283,8 @@ impl<S: TelegramSource> Collector<S> {
             let peer = self.peer(spec, state).await?;
             let first = state.last_id == 0;
             let (page, after) = (self.config.page, state.last_id);
-            let backfill = self.config.backfill;
             let got = if first {
-                self.call(async |s: &mut S| s.latest(peer, backfill).await)
-                    .await
+                self.backfill(peer).await
             } else {
                 self.call(async |s: &mut S| s.after(peer, after, page).await)
                     .await
@@ -289,42 +304,115 @@ impl<S: TelegramSource> Collector<S> {
                 if m.message.id <= state.last_id {
                     continue;
                 }
-                let mut downloads = Vec::new();
-                for (index, doc) in m.documents.iter().enumerate() {
-                    let cap = self.config.attachment_cap;
-                    let doc = doc.clone();
-                    match self
-                        .call(async |s: &mut S| s.download(&doc, cap).await)
-                        .await
-                    {
-                        Ok((bytes, truncated)) => {
-                            if truncated {
-                                warn!(
-                                    message = m.message.id,
-                                    cap, "attachment cut at the size cap"
-                                );
-                            }
-                            downloads.push(Downloaded {
-                                index,
-                                bytes,
-                                truncated,
-                            });
-                        }
-                        Err(CollectorError::Source(e @ SourceError::Fatal(_))) => {
-                            warn!(message = m.message.id, error = %e, "attachment not downloadable; metadata kept");
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                state.last_id = m.message.id;
-                out.push(Collected {
-                    message: m.message,
-                    downloads,
-                });
+                let collected = self.with_downloads(m).await?;
+                state.last_id = collected.message.id;
+                out.push(collected);
             }
             if first || count < page || pages >= self.config.max_pages {
                 return Ok(());
             }
         }
+    }
+
+    /// First sight: pages back from the newest message until `backfill_since` or `backfill`
+    /// messages, and returns them oldest first. Nothing is returned unless the whole backfill
+    /// was read, so a failure half-way is simply retried on the next poll.
+    async fn backfill(&mut self, peer: PeerRef) -> Result<Vec<SourceMessage>, CollectorError> {
+        let since = self.config.backfill_since;
+        let mut newest_first: Vec<SourceMessage> = Vec::new();
+        let mut before = None;
+        while newest_first.len() < self.config.backfill {
+            let want = self
+                .config
+                .page
+                .min(self.config.backfill - newest_first.len());
+            let mut batch = self
+                .call(async |s: &mut S| s.before(peer, before, want).await)
+                .await?;
+            let full = batch.len() >= want;
+            batch.sort_by_key(|m| std::cmp::Reverse(m.message.id));
+            let Some(oldest) = batch.last() else { break };
+            before = Some(oldest.message.id);
+            let reached = since.is_some_and(|d| oldest.message.date < d);
+            newest_first.extend(
+                batch
+                    .into_iter()
+                    .filter(|m| since.is_none_or(|d| m.message.date >= d)),
+            );
+            if reached || !full {
+                break;
+            }
+        }
+        newest_first.reverse();
+        Ok(newest_first)
+    }
+
+    /// Applies one update from the stream. A new message right after the checkpoint is taken
+    /// as it came (no history call); an edit of a message already read is recorded again (its
+    /// attachments downloaded again only when the edit is a real edit, not a reaction); a new
+    /// message after a gap, an edit of a message not read yet, or Telegram's "too long"
+    /// notice reads history from the checkpoint, so nothing is skipped.
+    pub async fn apply(
+        &mut self,
+        spec: &str,
+        state: &mut ChannelState,
+        update: ChannelUpdate,
+        out: &mut Vec<Collected>,
+    ) -> Result<(), CollectorError> {
+        match update {
+            ChannelUpdate::New(c) if c.message.id <= state.last_id => Ok(()),
+            ChannelUpdate::New(c) if state.last_id != 0 && c.message.id == state.last_id + 1 => {
+                let collected = self.with_downloads(c.into()).await?;
+                state.last_id = collected.message.id;
+                out.push(collected);
+                Ok(())
+            }
+            ChannelUpdate::Edited(c) if state.last_id != 0 && c.message.id <= state.last_id => {
+                let mut m = SourceMessage::from(c);
+                if m.message.edited.is_none() {
+                    m.documents.clear();
+                }
+                info!(channel = %spec, message = m.message.id, "edited message recorded again");
+                out.push(self.with_downloads(m).await?);
+                Ok(())
+            }
+            _ => self.poll(spec, state, out).await,
+        }
+    }
+
+    /// Downloads a message's documents under the budget, each cut at the cap. A document that
+    /// cannot be downloaded keeps its metadata; any other failure stops the poll.
+    async fn with_downloads(&mut self, m: SourceMessage) -> Result<Collected, CollectorError> {
+        let mut downloads = Vec::new();
+        for (index, doc) in m.documents.iter().enumerate() {
+            let cap = self.config.attachment_cap;
+            let doc = doc.clone();
+            match self
+                .call(async |s: &mut S| s.download(&doc, cap).await)
+                .await
+            {
+                Ok((bytes, truncated)) => {
+                    if truncated {
+                        warn!(
+                            message = m.message.id,
+                            cap, "attachment cut at the size cap"
+                        );
+                    }
+                    downloads.push(Downloaded {
+                        index,
+                        bytes,
+                        truncated,
+                    });
+                }
+                Err(CollectorError::Source(e @ SourceError::Fatal(_))) => {
+                    warn!(message = m.message.id, error = %e, "attachment not downloadable; metadata kept");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Collected {
+            message: m.message,
+            downloads,
+        })
     }
 }

@@ -1,5 +1,5 @@
-//! Fetching web previews: the one place this crate touches the network. Direct HTTP(S) today;
-//! the Tor collector's transport will be passed in the same way when it lands.
+//! Fetching web previews: directly (plain HTTP or https with the system TLS library and CA
+//! store), or through any other [`PageFetcher`] — `vigie run` passes one over Tor.
 
 use std::io::Read;
 use std::time::Duration;
@@ -9,9 +9,47 @@ use tracing::debug;
 use crate::preview::{parse_preview, PreviewPage};
 use crate::{TelegramError, TelegramMessage};
 
+/// Gets one page's body. The direct fetcher is built in; `vigie run` supplies one over Tor.
+pub trait PageFetcher: Send {
+    /// The body of `url` (at most `max_body` bytes, else an error); HTTP errors are errors.
+    fn get(&self, url: &str, max_body: u64) -> Result<Vec<u8>, TelegramError>;
+}
+
+/// Direct HTTP(S) with ureq: a deadline per request, at most 3 redirects.
+struct Direct {
+    agent: ureq::Agent,
+}
+
+impl PageFetcher for Direct {
+    fn get(&self, url: &str, max_body: u64) -> Result<Vec<u8>, TelegramError> {
+        let response = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(TelegramError::Fetch(format!("{url}: HTTP {status}")));
+        }
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(max_body + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
+        if body.len() as u64 > max_body {
+            return Err(TelegramError::Fetch(format!(
+                "{url}: body over {max_body} bytes, refused"
+            )));
+        }
+        Ok(body)
+    }
+}
+
 /// Fetches and pages `t.me/s/NAME` previews.
 pub struct PreviewClient {
-    agent: ureq::Agent,
+    fetcher: Box<dyn PageFetcher>,
     base_url: String,
     max_body: u64,
     max_pages: usize,
@@ -30,10 +68,28 @@ impl PreviewClient {
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
             .max_redirects(3)
+            // https with the system TLS library and the system CA store (SSL_CERT_FILE or
+            // update-ca-certificates add a hospital's internal CA).
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .build()
             .into();
+        PreviewClient::with_fetcher(base_url, Box::new(Direct { agent }), max_body, max_pages)
+    }
+
+    /// A client whose pages come through `fetcher` (Tor, in `vigie run`).
+    pub fn with_fetcher(
+        base_url: &str,
+        fetcher: Box<dyn PageFetcher>,
+        max_body: u64,
+        max_pages: usize,
+    ) -> PreviewClient {
         PreviewClient {
-            agent,
+            fetcher,
             base_url: base_url.trim_end_matches('/').to_string(),
             max_body,
             max_pages: max_pages.max(1),
@@ -46,28 +102,7 @@ impl PreviewClient {
             Some(b) => format!("{}/s/{channel}?before={b}", self.base_url),
             None => format!("{}/s/{channel}", self.base_url),
         };
-        let response = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(TelegramError::Fetch(format!("{url}: HTTP {status}")));
-        }
-        let mut body = Vec::new();
-        response
-            .into_body()
-            .into_reader()
-            .take(self.max_body + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
-        if body.len() as u64 > self.max_body {
-            return Err(TelegramError::Fetch(format!(
-                "{url}: body over {} bytes, refused",
-                self.max_body
-            )));
-        }
+        let body = self.fetcher.get(&url, self.max_body)?;
         let page = parse_preview(&String::from_utf8_lossy(&body), channel);
         debug!(%url, posts = page.messages.len(), older = ?page.older, "preview page");
         Ok(page)

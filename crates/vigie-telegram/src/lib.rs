@@ -11,16 +11,17 @@
 //!
 //! - [`parse_preview`] and [`PreviewClient`]: a public channel's web preview (`t.me/s/NAME`),
 //!   paged with `?before=`, incremental by message id (the `telegram-preview` source of
-//!   `vigie run`).
+//!   `vigie run`), fetched directly or through any [`PageFetcher`] (Tor, in `vigie run`).
 //!
 //! - [`collector`]: the live collector's logic over a [`collector::TelegramSource`]: request
 //!   budget, FLOOD_WAIT honoured in full (long ones pause the account), channel references
-//!   resolved once, backfill then incremental reads, attachment size cap.
-//! - [`tl`]: pure conversions from the raw TL types `grammers` returns (`messages.getHistory`)
-//!   into [`TelegramMessage`], for the live collector.
+//!   resolved once, backfill (to a date or a count) then incremental reads, updates from the
+//!   stream applied (taken, recorded as edits, or filled from history), attachment size cap.
+//! - [`tl`]: pure conversions from the raw TL types `grammers` returns (`messages.getHistory`,
+//!   channel updates) into [`TelegramMessage`] and [`tl::ChannelUpdate`].
 //!
 //! - [`live`]: the thin `grammers-client` adapter (login, the 0600 session file, resolve,
-//!   history, downloads) implementing [`collector::TelegramSource`].
+//!   history, downloads, the updates stream) implementing [`collector::TelegramSource`].
 //!
 //! Not for: matching or storing (the caller does both).
 //!
@@ -46,7 +47,7 @@ pub mod tl;
 
 pub use archive::{extract, ArchiveLimits, Extracted};
 pub use export::{flatten_text, parse_export, Export};
-pub use fetch::PreviewClient;
+pub use fetch::{PageFetcher, PreviewClient};
 pub use message::{Attachment, TelegramMessage};
 pub use preview::{parse_count, parse_preview, PreviewPage};
 

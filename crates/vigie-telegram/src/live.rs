@@ -1,5 +1,5 @@
 //! The thin adapter to Telegram's MTProto API through `grammers-client`: login, the session
-//! file, and the four calls of [`TelegramSource`]. Everything it receives goes through the
+//! file, the four calls of [`TelegramSource`], and the updates stream. Everything it receives goes through the
 //! pure conversions of [`crate::tl`]; everything it decides is in [`crate::collector`]. No test
 //! talks to Telegram: this file is kept to calls and error mapping.
 
@@ -11,11 +11,14 @@ use grammers_client::session::storages::MemorySession;
 use grammers_client::session::types::DcOption;
 use grammers_client::session::{Session, SessionData};
 use grammers_client::{tl, Client, InvocationError, SenderPool, SignInError};
+use grammers_mtsender::{ConnectionParams, NoRetries, UpdatesConfiguration};
+use grammers_session::updates::UpdatesLike;
 use serde::{Deserialize, Serialize};
-use tracing::info;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
 
 use crate::collector::{PeerRef, SourceError, SourceMessage, TelegramSource};
-use crate::tl::{convert_history, RemoteDocument};
+use crate::tl::{convert_history, convert_update, ChannelUpdate, RemoteDocument};
 use crate::TelegramError;
 
 /// What Vigie persists of a grammers session: the home data centre and the data-centre
@@ -31,7 +34,12 @@ pub struct LiveSource {
     client: Client,
     session: Arc<MemorySession>,
     path: PathBuf,
+    updates: Option<mpsc::Receiver<UpdatesLike>>,
 }
+
+/// Updates waiting for the run loop at most; beyond, they are dropped with a warning (the
+/// next history read fills in).
+const UPDATE_QUEUE: usize = 10_000;
 
 fn load_session(path: &Path) -> Result<MemorySession, TelegramError> {
     let mut data = SessionData::default();
@@ -56,14 +64,62 @@ impl LiveSource {
     /// tokio runtime: the connection's I/O task is spawned on it.
     pub fn connect(path: &Path, api_id: i32) -> Result<LiveSource, TelegramError> {
         let session = Arc::new(load_session(path)?);
-        let pool = SenderPool::new(Arc::clone(&session), api_id);
+        // No automatic retries: every FLOOD_WAIT reaches the collector, which logs it and
+        // honours it under the account's budget (grammers would otherwise sleep through
+        // waits under a minute silently).
+        let params = ConnectionParams {
+            retry_policy: Box::new(NoRetries),
+            ..ConnectionParams::default()
+        };
+        let pool = SenderPool::with_configuration(Arc::clone(&session), api_id, params);
         let client = Client::new(pool.handle);
         tokio::spawn(pool.runner.run());
         Ok(LiveSource {
             client,
             session,
             path: path.to_path_buf(),
+            updates: Some(pool.updates),
         })
+    }
+
+    /// Follows the updates stream: a task on the current runtime turns each update about a
+    /// channel into a [`ChannelUpdate`] on the returned queue. Updates sent while Vigie was
+    /// offline are not replayed; the collector's history read fills that gap.
+    pub async fn follow_updates(
+        &mut self,
+    ) -> Result<mpsc::Receiver<(i64, ChannelUpdate)>, TelegramError> {
+        let raw = self.updates.take().ok_or_else(|| {
+            TelegramError::Session("the updates stream is already followed".into())
+        })?;
+        let mut stream = self
+            .client
+            .stream_updates(raw, UpdatesConfiguration { catch_up: false })
+            .await
+            .map_err(|e| TelegramError::Fetch(format!("updates stream: {e}")))?;
+        let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
+        tokio::spawn(async move {
+            loop {
+                match stream.next_raw().await {
+                    Ok((update, _, _)) => {
+                        let Some(event) = convert_update(&update) else {
+                            continue;
+                        };
+                        match tx.try_send(event) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(_)) => {
+                                warn!("update queue full; the next history read fills in")
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => return,
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "updates stream interrupted; history fills the gap");
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    }
+                }
+            }
+        });
+        Ok(rx)
     }
 
     /// Whether the session is signed in.
@@ -200,6 +256,20 @@ pub fn invite_hash(spec: &str) -> Option<&str> {
 }
 
 impl LiveSource {
+    /// Caches channels seen in an answer in the session: the updates stream needs them to
+    /// resolve its own gaps (`updates.getChannelDifference`). Costs no call.
+    async fn remember(&self, chats: &[tl::enums::Chat]) {
+        for chat in chats {
+            if let Err(e) = self
+                .session
+                .cache_peer(grammers_session::types::PeerInfo::from(chat))
+                .await
+            {
+                warn!(error = %e, "could not cache a channel in the session");
+            }
+        }
+    }
+
     async fn history(
         &self,
         peer: PeerRef,
@@ -222,13 +292,17 @@ impl LiveSource {
             })
             .await
             .map_err(source_error)?;
+        let chats = match &raw {
+            tl::enums::messages::Messages::Messages(m) => m.chats.as_slice(),
+            tl::enums::messages::Messages::Slice(m) => m.chats.as_slice(),
+            tl::enums::messages::Messages::ChannelMessages(m) => m.chats.as_slice(),
+            tl::enums::messages::Messages::NotModified(_) => &[],
+        };
+        self.remember(chats).await;
         let channel = format!("channel:{}", peer.id);
         Ok(convert_history(&channel, &raw)
             .into_iter()
-            .map(|c| SourceMessage {
-                message: c.message,
-                documents: c.documents,
-            })
+            .map(SourceMessage::from)
             .collect())
     }
 }
@@ -245,6 +319,7 @@ impl TelegramSource for LiveSource {
                 .map_err(source_error)?;
             return match invite {
                 tl::enums::ChatInvite::Already(a) => {
+                    self.remember(std::slice::from_ref(&a.chat)).await;
                     channel_ref(std::slice::from_ref(&a.chat), None)
                         .ok_or_else(|| SourceError::Fatal("the invite is not for a channel".into()))
                 }
@@ -263,6 +338,7 @@ impl TelegramSource for LiveSource {
             .await
             .map_err(source_error)?;
         let tl::enums::contacts::ResolvedPeer::Peer(r) = resolved;
+        self.remember(&r.chats).await;
         let id = match r.peer {
             tl::enums::Peer::Channel(c) => Some(c.channel_id),
             _ => return Err(SourceError::Fatal(format!("@{username} is not a channel"))),
@@ -271,12 +347,16 @@ impl TelegramSource for LiveSource {
             .ok_or_else(|| SourceError::Fatal(format!("@{username} not found")))
     }
 
-    async fn latest(
+    async fn before(
         &mut self,
         peer: PeerRef,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<SourceMessage>, SourceError> {
-        self.history(peer, 0, 0, limit.min(100) as i32, 0).await
+        // offset_id: messages below it (0: from the newest).
+        let offset = before.map_or(0, |b| i32::try_from(b).unwrap_or(i32::MAX));
+        self.history(peer, offset, 0, limit.min(100) as i32, 0)
+            .await
     }
 
     async fn after(

@@ -160,3 +160,40 @@ pub fn convert_history(channel: &str, raw: &tl::enums::messages::Messages) -> Ve
     out.sort_by_key(|c| c.message.id);
     out
 }
+
+/// What the updates stream says about a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChannelUpdate {
+    /// A new message, as the update carries it.
+    New(Converted),
+    /// A message edited (or its reactions changed: `edited` tells them apart).
+    Edited(Converted),
+    /// Telegram skipped updates for the channel (`updateChannelTooLong`): read history.
+    Gap,
+}
+
+/// The channel id and what happened, for the updates Vigie acts on; `None` for the rest
+/// (private chats, typing, read receipts...) and for service messages.
+pub fn convert_update(raw: &tl::enums::Update) -> Option<(i64, ChannelUpdate)> {
+    let names = HashMap::new();
+    let of = |m: &tl::enums::Message| -> Option<(i64, Converted)> {
+        let tl::enums::Message::Message(inner) = m else {
+            return None;
+        };
+        let tl::enums::Peer::Channel(p) = &inner.peer_id else {
+            return None;
+        };
+        let label = format!("channel:{}", p.channel_id);
+        convert_message(&label, m, &names).map(|c| (p.channel_id, c))
+    };
+    match raw {
+        tl::enums::Update::NewChannelMessage(u) => {
+            of(&u.message).map(|(id, c)| (id, ChannelUpdate::New(c)))
+        }
+        tl::enums::Update::EditChannelMessage(u) => {
+            of(&u.message).map(|(id, c)| (id, ChannelUpdate::Edited(c)))
+        }
+        tl::enums::Update::ChannelTooLong(u) => Some((u.channel_id, ChannelUpdate::Gap)),
+        _ => None,
+    }
+}

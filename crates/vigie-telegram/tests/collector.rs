@@ -1,6 +1,7 @@
 //! The collector's logic against a fake source, on tokio's paused clock: backfill then
 //! incremental reads, the request budget, FLOOD_WAIT honoured in full, long waits pausing the
-//! account, re-resolving an invalid reference once, the attachment cap.
+//! account, re-resolving an invalid reference once, the attachment cap, backfill to a date,
+//! and updates from the stream (taken, recorded as edits, or filled from history).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -19,6 +20,8 @@ struct Fake {
     errors: VecDeque<SourceError>,
     resolves: u32,
     calls: Vec<(String, Instant)>,
+    /// The call (1-based, counted over all calls) that fails, and how.
+    fail_call: Option<(usize, SourceError)>,
 }
 
 impl Fake {
@@ -65,6 +68,11 @@ impl Fake {
 
     fn enter(&mut self, what: &str) -> Result<(), SourceError> {
         self.calls.push((what.to_string(), Instant::now()));
+        if let Some((n, e)) = &self.fail_call {
+            if *n == self.calls.len() {
+                return Err(e.clone());
+            }
+        }
         match self.errors.pop_front() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -82,14 +90,21 @@ impl TelegramSource for Fake {
         })
     }
 
-    async fn latest(
+    async fn before(
         &mut self,
         _peer: PeerRef,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<SourceMessage>, SourceError> {
-        self.enter("latest")?;
-        let start = self.ids.len().saturating_sub(limit);
-        Ok(self.ids[start..].iter().map(|&id| self.msg(id)).collect())
+        self.enter("before")?;
+        let below: Vec<i64> = self
+            .ids
+            .iter()
+            .copied()
+            .filter(|&id| before.is_none_or(|b| id < b))
+            .collect();
+        let start = below.len().saturating_sub(limit);
+        Ok(below[start..].iter().map(|&id| self.msg(id)).collect())
     }
 
     async fn after(
@@ -123,6 +138,7 @@ fn config() -> CollectorConfig {
     CollectorConfig {
         calls_per_minute: 30,
         backfill: 100,
+        backfill_since: None,
         page: 50,
         max_pages: 10,
         attachment_cap: 1 << 20,
@@ -191,7 +207,7 @@ async fn flood_waits_are_honoured_in_full_and_long_ones_pause_the_account() {
     let names: Vec<&str> = c.source().calls.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["resolve", "resolve", "latest"],
+        ["resolve", "resolve", "before"],
         "refused once, made again once: no tight loop"
     );
     assert_eq!(out.len(), 10);
@@ -293,4 +309,201 @@ async fn attachments_stop_at_the_cap_and_failures_keep_the_checkpoint_exact() {
         vec![7, 8, 9]
     );
     assert_eq!(state.last_id, 9);
+}
+
+fn names(c: &mut Collector<Fake>) -> Vec<String> {
+    c.source().calls.iter().map(|(n, _)| n.clone()).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn first_sight_reads_back_to_the_configured_date_within_the_cap() {
+    // Message n is dated 1_795_000_000 + n: "since" at message 121.
+    let since = Some(1_795_000_000 + 121);
+    let fake = Fake {
+        ids: (1..=250).collect(),
+        ..Fake::default()
+    };
+    let mut c = Collector::new(
+        fake,
+        CollectorConfig {
+            backfill: 1000,
+            backfill_since: since,
+            ..config()
+        },
+    );
+    let mut state = ChannelState::default();
+    let mut out = Vec::new();
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    let ids: Vec<i64> = out.iter().map(|m| m.message.id).collect();
+    assert_eq!(
+        ids,
+        (121..=250).collect::<Vec<_>>(),
+        "back to the date, oldest first"
+    );
+    assert_eq!(state.last_id, 250);
+    // Pages of 50 going back, and it stops at the first page older than the date.
+    assert_eq!(names(&mut c), ["resolve", "before", "before", "before"]);
+
+    // The count still caps a date backfill.
+    let mut capped = Collector::new(
+        Fake {
+            ids: (1..=250).collect(),
+            ..Fake::default()
+        },
+        CollectorConfig {
+            backfill: 60,
+            backfill_since: since,
+            ..config()
+        },
+    );
+    let (mut state, mut out) = (ChannelState::default(), Vec::new());
+    capped.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(out.len(), 60);
+    assert_eq!(out[0].message.id, 191);
+
+    // A short channel: everything it has.
+    let date_config = CollectorConfig {
+        backfill: 1000,
+        backfill_since: Some(0),
+        ..config()
+    };
+    let short = Fake {
+        ids: (1..=120).collect(),
+        ..Fake::default()
+    };
+    let mut c = Collector::new(short, date_config.clone());
+    let (mut state, mut out) = (ChannelState::default(), Vec::new());
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(out.len(), 120);
+
+    // A failure half-way (the second page) records nothing and keeps the reference; the next
+    // poll starts the backfill again and gets all of it.
+    let flaky = Fake {
+        ids: (1..=120).collect(),
+        fail_call: Some((3, SourceError::Transient("connection reset".into()))),
+        ..Fake::default()
+    };
+    let mut c = Collector::new(flaky, date_config);
+    let (mut state, mut out) = (ChannelState::default(), Vec::new());
+    let err = c.poll("medleaks", &mut state, &mut out).await.unwrap_err();
+    assert!(
+        matches!(err, CollectorError::Source(SourceError::Transient(_))),
+        "{err}"
+    );
+    assert!(out.is_empty());
+    assert_eq!(state.last_id, 0);
+    assert!(state.peer.is_some());
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(out.len(), 120);
+    assert_eq!(c.source().resolves, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stream_updates_are_taken_recorded_as_edits_or_filled_from_history() {
+    use vigie_telegram::tl::{ChannelUpdate, Converted};
+    let fake = Fake {
+        ids: (1..=10).collect(),
+        with_doc: vec![12, 14],
+        ..Fake::default()
+    };
+    let mut c = Collector::new(fake, config());
+    let mut state = ChannelState::default();
+    let mut out = Vec::new();
+    let converted = |c: &mut Collector<Fake>, id: i64| {
+        let m = c.source().msg(id);
+        Converted {
+            message: m.message,
+            documents: m.documents,
+        }
+    };
+    // Before the first history read, an update triggers the backfill.
+    let first = converted(&mut c, 10);
+    c.apply("medleaks", &mut state, ChannelUpdate::New(first), &mut out)
+        .await
+        .unwrap();
+    assert_eq!(state.last_id, 10);
+    assert_eq!(out.len(), 10);
+    c.source().calls.clear();
+    out.clear();
+
+    // 11 follows the checkpoint: taken as it came, no history call.
+    c.source().ids.push(11);
+    let m = converted(&mut c, 11);
+    c.apply("medleaks", &mut state, ChannelUpdate::New(m), &mut out)
+        .await
+        .unwrap();
+    assert_eq!((state.last_id, out.len()), (11, 1));
+    assert!(names(&mut c).is_empty(), "{:?}", names(&mut c));
+    // The same update again (a reconnect replays it): nothing.
+    let again = converted(&mut c, 11);
+    c.apply("medleaks", &mut state, ChannelUpdate::New(again), &mut out)
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 1);
+
+    // 12 (with a document) was missed during a disconnect; 13 arrives: history fills 12 and 13
+    // in order, the document downloaded.
+    c.source().ids.extend([12, 13]);
+    let m = converted(&mut c, 13);
+    c.apply("medleaks", &mut state, ChannelUpdate::New(m), &mut out)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = out.iter().map(|m| m.message.id).collect();
+    assert_eq!(ids, [11, 12, 13]);
+    assert_eq!(out[1].downloads.len(), 1);
+    assert_eq!(names(&mut c), ["after", "download"]);
+    c.source().calls.clear();
+    out.clear();
+
+    // An edit of 12: recorded again with its new text and file, checkpoint unchanged.
+    let mut edit = converted(&mut c, 12);
+    edit.message.text = "post 12 — price lowered".into();
+    edit.message.edited = Some(1_795_000_500);
+    c.apply(
+        "medleaks",
+        &mut state,
+        ChannelUpdate::Edited(edit),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(state.last_id, 13);
+    assert_eq!(out[0].message.text, "post 12 — price lowered");
+    assert_eq!(names(&mut c), ["download"]);
+    // A reaction changes the message without an edit date: text recorded, no new download.
+    let reaction = converted(&mut c, 12);
+    c.apply(
+        "medleaks",
+        &mut state,
+        ChannelUpdate::Edited(reaction),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.len(), 2);
+    assert!(out[1].downloads.is_empty());
+    assert_eq!(names(&mut c), ["download"]);
+    c.source().calls.clear();
+    out.clear();
+
+    // An edit of a message not read yet, and Telegram's "too long": both read history.
+    c.source().ids.extend([14, 15]);
+    let unseen = converted(&mut c, 15);
+    c.apply(
+        "medleaks",
+        &mut state,
+        ChannelUpdate::Edited(unseen),
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(state.last_id, 15);
+    c.source().ids.push(16);
+    c.apply("medleaks", &mut state, ChannelUpdate::Gap, &mut out)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = out.iter().map(|m| m.message.id).collect();
+    assert_eq!(ids, [14, 15, 16]);
+    assert_eq!(names(&mut c), ["after", "download", "after"]);
+    assert_eq!(c.source().resolves, 1);
 }

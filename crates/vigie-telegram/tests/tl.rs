@@ -202,3 +202,66 @@ fn a_history_answer_is_returned_oldest_first() {
         });
     assert!(convert_history("medleaks", &not_modified).is_empty());
 }
+
+#[test]
+fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
+    use vigie_telegram::tl::{convert_update, ChannelUpdate};
+    let new = tl::enums::Update::NewChannelMessage(tl::types::UpdateNewChannelMessage {
+        message: tl::enums::Message::Message(message(13, "Vente base patients CHU, échantillon")),
+        pts: 20,
+        pts_count: 1,
+    });
+    let (channel, event) = convert_update(&new).unwrap();
+    assert_eq!(channel, 1001);
+    let ChannelUpdate::New(c) = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!((c.message.id, c.message.views), (13, Some(4300)));
+    assert!(c.message.text.contains("Vente base"));
+
+    let mut edited = message(13, "Vente base patients CHU — prix baissé");
+    edited.edit_date = Some(1_795_190_000);
+    let edit = tl::enums::Update::EditChannelMessage(tl::types::UpdateEditChannelMessage {
+        message: tl::enums::Message::Message(edited),
+        pts: 21,
+        pts_count: 1,
+    });
+    let Some((1001, ChannelUpdate::Edited(c))) = convert_update(&edit) else {
+        panic!("edit not converted")
+    };
+    assert_eq!(c.message.edited, Some(1_795_190_000));
+
+    let too_long = tl::enums::Update::ChannelTooLong(tl::types::UpdateChannelTooLong {
+        channel_id: 1001,
+        pts: Some(30),
+    });
+    assert_eq!(convert_update(&too_long), Some((1001, ChannelUpdate::Gap)));
+
+    // A private chat's message and a service message are not channel posts to record.
+    let mut private = message(5, "hello");
+    private.peer_id = tl::enums::Peer::User(tl::types::PeerUser { user_id: 7 });
+    let dm = tl::enums::Update::NewChannelMessage(tl::types::UpdateNewChannelMessage {
+        message: tl::enums::Message::Message(private),
+        pts: 1,
+        pts_count: 1,
+    });
+    assert_eq!(convert_update(&dm), None);
+    let service = tl::enums::Update::NewChannelMessage(tl::types::UpdateNewChannelMessage {
+        message: tl::enums::Message::Empty(tl::types::MessageEmpty {
+            id: 14,
+            peer_id: Some(channel_peer(1001)),
+        }),
+        pts: 22,
+        pts_count: 1,
+    });
+    assert_eq!(convert_update(&service), None);
+    let typing = tl::enums::Update::ChannelReadMessagesContents(
+        tl::types::UpdateChannelReadMessagesContents {
+            channel_id: 1001,
+            top_msg_id: None,
+            saved_peer_id: None,
+            messages: vec![13],
+        },
+    );
+    assert_eq!(convert_update(&typing), None);
+}

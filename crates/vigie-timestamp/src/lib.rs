@@ -111,6 +111,14 @@ impl Authority {
         let body = request(digest, nonce)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(self.timeout))
+            // https with the system TLS library and the system CA store (SSL_CERT_FILE or
+            // update-ca-certificates add a hospital's internal CA).
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::NativeTls)
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .http_status_as_error(false)
             .build()
             .into();

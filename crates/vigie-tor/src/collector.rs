@@ -115,7 +115,7 @@ struct SourceRuntime {
 
 /// The Tor collector: sources, their sessions, and the shared limits.
 pub struct Collector {
-    http: HttpClient,
+    http: Arc<HttpClient>,
     settings: TorSettings,
     sources: Vec<Arc<SourceRuntime>>,
     hosts: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
@@ -171,7 +171,7 @@ impl Collector {
             }));
         }
         Ok(Arc::new(Collector {
-            http: HttpClient::new(transport, settings.clone()),
+            http: Arc::new(HttpClient::new(transport, settings.clone())),
             permits: Semaphore::new(settings.max_concurrent.max(1)),
             settings,
             sources: runtimes,
@@ -181,6 +181,12 @@ impl Collector {
     }
 
     /// The configured source ids.
+    /// The HTTP client over this collector's transport and limits, for other pages fetched
+    /// through Tor (Telegram web previews).
+    pub fn http_client(&self) -> Arc<HttpClient> {
+        Arc::clone(&self.http)
+    }
+
     pub fn source_ids(&self) -> Vec<String> {
         self.sources.iter().map(|s| s.source.id.clone()).collect()
     }

@@ -25,6 +25,9 @@ pub enum Retry {
 pub enum FetchError {
     #[error("could not connect to {host}: {detail}")]
     Connect { host: String, detail: String },
+    /// The TLS handshake failed (certificate not trusted, wrong name...): retrying will not help.
+    #[error("TLS with {host} failed: {detail}")]
+    Tls { host: String, detail: String },
     #[error("no answer from {host} within {secs} s")]
     Timeout { host: String, secs: u64 },
     #[error("HTTP exchange with {host} failed: {detail}")]

@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::TorSettings;
 use crate::error::FetchError;
 use crate::parse::same_site;
-use crate::transport::{Isolation, Transport};
+use crate::transport::{Conn, Isolation, Transport};
 
 /// A response that passed every limit.
 #[derive(Debug, Clone)]
@@ -76,13 +76,20 @@ impl Session {
 pub struct HttpClient {
     transport: Arc<Transport>,
     settings: TorSettings,
+    /// For https (clear-web hosts reached through Tor); the system CA store. `None` when
+    /// the TLS library could not be set up (https then fails with that reason).
+    tls: Result<tokio_native_tls::TlsConnector, String>,
 }
 
 impl HttpClient {
     pub fn new(transport: Arc<Transport>, settings: TorSettings) -> HttpClient {
+        let tls = native_tls::TlsConnector::new()
+            .map(tokio_native_tls::TlsConnector::from)
+            .map_err(|e| e.to_string());
         HttpClient {
             transport,
             settings,
+            tls,
         }
     }
 
@@ -120,12 +127,18 @@ impl HttpClient {
     }
 
     async fn get_once(&self, url: &Url, session: &Session) -> Result<Step, FetchError> {
-        if url.scheme() != "http" {
-            return Err(FetchError::Refused {
-                url: url.to_string(),
-                why: "only http:// onion URLs are fetched (Tor already encrypts end to end)".into(),
-            });
-        }
+        // Onion services are http (Tor already encrypts end to end); https is for clear-web
+        // hosts reached through an exit, such as Telegram's web previews.
+        let https = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            _ => {
+                return Err(FetchError::Refused {
+                    url: url.to_string(),
+                    why: "only http:// and https:// URLs are fetched".into(),
+                })
+            }
+        };
         let host = url.host_str().unwrap_or("").to_string();
         let port = url.port_or_known_default().unwrap_or(80);
         let http_err = |e: &dyn std::fmt::Display| FetchError::Http {
@@ -141,6 +154,22 @@ impl HttpClient {
                 Duration::from_secs(self.settings.connect_timeout_secs),
             )
             .await?;
+        let stream: Box<dyn Conn> = if https {
+            let tls = self.tls.as_ref().map_err(|e| FetchError::Connect {
+                host: host.clone(),
+                detail: format!("TLS unavailable: {e}"),
+            })?;
+            let s = tls
+                .connect(&host, stream)
+                .await
+                .map_err(|e| FetchError::Tls {
+                    host: host.clone(),
+                    detail: e.to_string(),
+                })?;
+            Box::new(s)
+        } else {
+            stream
+        };
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| http_err(&e))?;

@@ -7,8 +7,10 @@
 //! rotation), turning pages into one document per post, spotting new onion addresses, and
 //! noticing when a parser goes blind. What it is not for: matching, storing or alerting —
 //! everything it collects leaves through a channel as [`CollectorEvent`]s; the caller records
-//! them. It never fetches clear-web URLs, never runs JavaScript, and never resolves names
-//! outside Tor.
+//! them. Its own sources are onion services only; the one clear-web use is lending its
+//! [`HttpClient`] (over Tor, https on top) to other sources through
+//! [`Collector::http_client`] — Telegram web previews. It never runs JavaScript and never
+//! resolves names outside Tor.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

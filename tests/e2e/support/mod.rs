@@ -62,3 +62,45 @@ impl Drop for Server {
         let _ = self.0.wait();
     }
 }
+
+/// A self-signed certificate for 127.0.0.1 made with openssl: (certificate, key), PEM.
+pub fn localhost_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("localhost.pem"), dir.join("localhost.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(made.status.success(), "{made:?}");
+    (cert, key)
+}
+
+/// The Telegram web-preview server of `tests/fixtures/telegram/preview` for channel
+/// `medleaks` on 127.0.0.1:`port`, posts from the JSON-lines file `posts`, requests logged to
+/// `log` ("PATH<TAB>USER-AGENT"); `extra` adds arguments (`--tls CERT KEY`).
+pub fn preview_server_with(port: u16, posts: &Path, log: &Path, extra: &[&Path]) -> Server {
+    let child = Command::new("python3")
+        .arg(root().join("tests/fixtures/telegram/preview/preview_server.py"))
+        .args(["--port", &port.to_string(), "--channel", "medleaks"])
+        .arg("--posts")
+        .arg(posts)
+        .arg("--log")
+        .arg(log)
+        .args(extra)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(port);
+    Server(child)
+}
