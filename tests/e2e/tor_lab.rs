@@ -233,12 +233,12 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
     wait_until("the parser-health warning", 120, || {
         log_text().contains("parser found nothing")
     });
-    let last = runs_of(&health(&cfg), "medleaks-forum")
-        .first()
-        .cloned()
-        .cloned()
-        .unwrap();
-    assert_eq!(last["status"], "blind", "{last}");
+    // The run's health record lands in the store just after the warning is logged.
+    wait_until("the blind health record", 30, || {
+        runs_of(&health(&cfg), "medleaks-forum")
+            .first()
+            .is_some_and(|last| last["status"] == "blind")
+    });
 
     let mut child = run.0.take().unwrap();
     Command::new("kill")

@@ -53,14 +53,14 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         &config.telegram_preview,
         tor.as_ref().map(|t| t.access()),
     );
-    let mut live = crate::telegram_live::LiveChannels::start(config, &dir)?;
+    let mut live = crate::telegram_live::LiveChannels::start(config, &store, &dir)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
             if previews.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
                 let _ = wake_tx.try_send(());
             }
             if let Some(live) = &mut live {
-                if live.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
+                if live.drain(&mut store, &matcher, &router)? > 0 {
                     let _ = wake_tx.try_send(());
                 }
             }
@@ -89,6 +89,11 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         Ok(())
     })();
     info!("stopping: saving the store, letting deliveries in flight finish");
+    if let Some(live) = live {
+        if let Err(e) = live.stop(&mut store, &matcher, &router) {
+            warn!(error = %e, "recording the last Telegram messages failed");
+        }
+    }
     if let Some(tor) = tor {
         if let Err(e) = tor.stop(&mut store, &matcher, &router) {
             warn!(error = %e, "recording the Tor collector's last events failed");
