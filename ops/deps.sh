@@ -2,11 +2,12 @@
 # Installs the Debian packages a fresh machine of this kind lacks (sourced by ops/test.sh and
 # ops/demo.sh). RocksDB's bindings need libclang; the RFC 3161 code links OpenSSL; the tests
 # use python3 (the local time-stamp authority, the webhook receiver, JSON Schema checks with
-# python3-jsonschema), openssl (certificates, HMAC checks), tar and sha256sum; the digest test
+# python3-jsonschema), openssl (certificates, HMAC checks), tar and sha256sum; https (webhooks,
+# previews, time-stamps) checks certificates against ca-certificates; the digest test
 # renders HTML in headless chromium; the export tests load MISP and STIX output with pymisp and
 # stix2 (from PyPI); the Tor lab (ops/lab, its end-to-end test and the demo) runs Debian's tor.
 need_apt=()
-for pkg in libclang-dev libssl-dev pkg-config python3 openssl tar coreutils chromium tor; do
+for pkg in libclang-dev libssl-dev pkg-config python3 openssl ca-certificates tar coreutils chromium tor; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
