@@ -49,15 +49,18 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         "vigie run started; SIGINT or SIGTERM stops it"
     );
     let mut tor = crate::tor::TorCollection::start(config, &store, &dir)?;
-    let mut previews = crate::telegram::PreviewSources::new(
+    let mut previews = crate::telegram::PreviewSources::start(
         &config.telegram_preview,
         tor.as_ref().map(|t| t.access()),
-    );
+        &store,
+    )?;
     let mut live = crate::telegram_live::LiveChannels::start(config, &store, &dir)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
-            if previews.poll_due(&mut store, &matcher, &router, &stop)? > 0 {
-                let _ = wake_tx.try_send(());
+            if let Some(previews) = &mut previews {
+                if previews.drain(&mut store, &matcher, &router)? > 0 {
+                    let _ = wake_tx.try_send(());
+                }
             }
             if let Some(live) = &mut live {
                 if live.drain(&mut store, &matcher, &router)? > 0 {
@@ -89,6 +92,11 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         Ok(())
     })();
     info!("stopping: saving the store, letting deliveries in flight finish");
+    if let Some(previews) = previews {
+        if let Err(e) = previews.stop(&mut store, &matcher, &router) {
+            warn!(error = %e, "recording the last Telegram preview posts failed");
+        }
+    }
     if let Some(live) = live {
         if let Err(e) = live.stop(&mut store, &matcher, &router) {
             warn!(error = %e, "recording the last Telegram messages failed");

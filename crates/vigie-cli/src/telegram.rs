@@ -1,6 +1,6 @@
-//! The `telegram-preview` sources of `vigie run`: each channel polled on its interval,
-//! incremental from its checkpoint in the store; forwards from channels not followed become
-//! candidate sources.
+//! The `telegram-preview` sources of `vigie run`: each channel polled on its interval on a
+//! thread of its own, incremental from its checkpoint in the store; forwards from channels
+//! not followed become candidate sources.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,11 +28,25 @@ struct PreviewSource {
     config: TelegramPreviewConfig,
     client: PreviewClient,
     next: Instant,
+    /// The newest post id handed over (`None`: never read, backfill first).
+    after: Option<i64>,
 }
 
-/// Every configured preview channel and when it is next due.
+/// What the previews' thread hands the run loop, in order: a post, then the cursor past it.
+enum PreviewEvent {
+    Post(TelegramMessage),
+    Cursor { key: String, last_id: i64 },
+}
+
+/// How long a stopping run keeps recording posts already fetched.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// The configured preview channels, polled on a thread of their own (a slow or unreachable
+/// preview, direct or through Tor, holds nothing else); posts come back over a channel.
 pub struct PreviewSources {
-    sources: Vec<PreviewSource>,
+    events: std::sync::mpsc::Receiver<PreviewEvent>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
     followed: BTreeSet<String>,
 }
 
@@ -44,9 +58,17 @@ fn checkpoint_key(channel: &str) -> String {
 const PREVIEW_MAX_BODY: u64 = 8 << 20;
 
 impl PreviewSources {
-    /// The configured channels; those with `via_tor` fetch through `tor` (the Tor
-    /// collector's transport, present whenever one of them asks for it).
-    pub fn new(configs: &[TelegramPreviewConfig], tor: Option<TorAccess>) -> PreviewSources {
+    /// Starts polling the configured channels (none: `None`) from their checkpoints; those
+    /// with `via_tor` fetch through `tor` (the Tor collector's transport, present whenever
+    /// one of them asks for it).
+    pub fn start(
+        configs: &[TelegramPreviewConfig],
+        tor: Option<TorAccess>,
+        store: &Store,
+    ) -> Result<Option<PreviewSources>> {
+        if configs.is_empty() {
+            return Ok(None);
+        }
         let client = |c: &TelegramPreviewConfig| match (&tor, c.via_tor) {
             (Some(access), true) => PreviewClient::with_fetcher(
                 &c.base_url,
@@ -64,67 +86,144 @@ impl PreviewSources {
                 c.max_pages,
             ),
         };
-        PreviewSources {
-            followed: configs.iter().map(|c| c.channel.to_lowercase()).collect(),
-            sources: configs
-                .iter()
-                .map(|c| PreviewSource {
-                    config: c.clone(),
-                    client: client(c),
-                    next: Instant::now(),
-                })
-                .collect(),
+        let mut sources = Vec::new();
+        for c in configs {
+            let after = store
+                .checkpoint(&checkpoint_key(&c.channel))?
+                .and_then(|b| serde_json::from_slice::<Checkpoint>(&b).ok())
+                .map(|c| c.last_id);
+            sources.push(PreviewSource {
+                config: c.clone(),
+                client: client(c),
+                next: Instant::now(),
+                after,
+            });
         }
+        let (tx, rx) = std::sync::mpsc::sync_channel(256);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("vigie-previews".into())
+            .spawn(move || poll_previews(sources, &tx, &stopping))
+            .context("starting the Telegram preview thread")?;
+        Ok(Some(PreviewSources {
+            events: rx,
+            stop,
+            thread: Some(thread),
+            followed: configs.iter().map(|c| c.channel.to_lowercase()).collect(),
+        }))
     }
 
-    /// Polls the channels that are due; returns how many alerts were queued. A channel that
-    /// fails is logged and retried on its next interval; a store failure stops the run.
-    pub fn poll_due(
+    /// Records the posts fetched since the last call; returns how many alerts were queued.
+    pub fn drain(
         &mut self,
         store: &mut Store,
         matcher: &Matcher,
         router: &Router,
-        stop: &AtomicBool,
     ) -> Result<usize> {
         let mut alerts = 0;
-        for source in &mut self.sources {
+        while let Ok(event) = self.events.try_recv() {
+            alerts += self.record(store, matcher, router, event)?;
+        }
+        Ok(alerts)
+    }
+
+    /// Stops polling and records the posts already fetched (bounded wait: a fetch in flight
+    /// is abandoned; its posts were not handed over, so the next run reads them).
+    pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + DRAIN_GRACE;
+        loop {
+            match self.events.try_recv() {
+                Ok(event) => {
+                    self.record(store, matcher, router, event)?;
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    if Instant::now() > deadline {
+                        warn!("a Telegram preview fetch is still in flight at shutdown; the next run reads it");
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        if let Some(t) = self.thread.take() {
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+        Ok(())
+    }
+
+    fn record(
+        &self,
+        store: &mut Store,
+        matcher: &Matcher,
+        router: &Router,
+        event: PreviewEvent,
+    ) -> Result<usize> {
+        match event {
+            PreviewEvent::Post(m) => {
+                let how = Recording {
+                    collector: "telegram-preview",
+                    fetched_at: Timestamp::now(),
+                    followed: &self.followed,
+                };
+                Ok(record_message(store, matcher, router, &m, None, &how)?
+                    .alerts
+                    .len())
+            }
+            PreviewEvent::Cursor { key, last_id } => {
+                store.set_checkpoint(&key, &serde_json::to_vec(&Checkpoint { last_id })?)?;
+                Ok(0)
+            }
+        }
+    }
+}
+
+/// The previews' thread: each channel when due; a failure is logged and retried on the next
+/// interval. Each post is followed by the cursor past it, so a stop loses and repeats nothing.
+fn poll_previews(
+    mut sources: Vec<PreviewSource>,
+    out: &std::sync::mpsc::SyncSender<PreviewEvent>,
+    stop: &AtomicBool,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        for source in &mut sources {
             if stop.load(Ordering::Relaxed) || source.next > Instant::now() {
                 continue;
             }
             source.next = Instant::now() + Duration::from_secs(source.config.interval_secs);
             let channel = source.config.channel.clone();
-            let key = checkpoint_key(&channel);
-            let checkpoint: Option<Checkpoint> = store
-                .checkpoint(&key)?
-                .and_then(|b| serde_json::from_slice(&b).ok());
-            let after = checkpoint.as_ref().map(|c| c.last_id);
-            let messages = match source.client.poll(&channel, after, source.config.backfill) {
+            let messages = match source
+                .client
+                .poll(&channel, source.after, source.config.backfill)
+            {
                 Ok(m) => m,
                 Err(e) => {
                     warn!(channel = %channel, error = %e, "telegram preview poll failed; retrying next interval");
                     continue;
                 }
             };
-            let mut last = after.unwrap_or(0);
-            for m in &messages {
-                let how = Recording {
-                    collector: "telegram-preview",
-                    fetched_at: Timestamp::now(),
-                    followed: &self.followed,
+            let count = messages.len();
+            for m in messages {
+                let last_id = source.after.unwrap_or(0).max(m.id);
+                let cursor = PreviewEvent::Cursor {
+                    key: checkpoint_key(&channel),
+                    last_id,
                 };
-                alerts += record_message(store, matcher, router, m, None, &how)?
-                    .alerts
-                    .len();
-                last = last.max(m.id);
-                // The cursor moves with each message, so a stop loses nothing and repeats nothing.
-                let cursor = serde_json::to_vec(&Checkpoint { last_id: last })?;
-                store.set_checkpoint(&key, &cursor)?;
+                // The run loop is gone: stop.
+                if out.send(PreviewEvent::Post(m)).is_err() || out.send(cursor).is_err() {
+                    return;
+                }
+                source.after = Some(last_id);
             }
-            if !messages.is_empty() {
-                info!(channel = %channel, new = messages.len(), last_id = last, "telegram preview polled");
+            if count > 0 {
+                info!(channel = %channel, new = count, last_id = ?source.after, "telegram preview polled");
             }
         }
-        Ok(alerts)
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
