@@ -415,3 +415,60 @@ fn a_channel_preview_can_be_fetched_through_the_tor_transport() {
         );
     }
 }
+
+#[test]
+fn a_preview_that_never_answers_holds_nothing_else() {
+    // A "preview" that accepts connections and never answers: each fetch hangs until its
+    // 20 s deadline. Spool files must still be recorded at once, and a stop must not wait.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\nspool = \"spool\"\npoll_ms = 100\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"http://127.0.0.1:{port}\"\ninterval_secs = 1\n"
+        ),
+    )
+    .unwrap();
+    let spool = dir.path().join("spool");
+    let mut run = Server(
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("the spool", || spool.exists());
+    // Let the first preview fetch start hanging.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let post = root().join("tests/fixtures/reposts/forum_a_original.txt");
+    std::fs::copy(&post, spool.join(".post.txt")).unwrap();
+    std::fs::rename(spool.join(".post.txt"), spool.join("post.txt")).unwrap();
+    let dropped = std::time::Instant::now();
+    wait_until("the spool file", || !spool.join("post.txt").exists());
+    assert!(
+        dropped.elapsed() < std::time::Duration::from_secs(10),
+        "the spool waited for the hanging preview: {:?}",
+        dropped.elapsed()
+    );
+    let stopping = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(run.0.wait().unwrap().success());
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(10),
+        "the stop waited for the hanging preview: {:?}",
+        stopping.elapsed()
+    );
+}
