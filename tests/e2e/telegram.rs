@@ -472,3 +472,68 @@ fn a_preview_that_never_answers_holds_nothing_else() {
         stopping.elapsed()
     );
 }
+
+#[test]
+fn an_unreachable_telegram_does_not_stop_the_run() {
+    // No test talks to Telegram: the session's five data centres all point at a listener on
+    // 127.0.0.1 that hangs up at once, which is what an outage looks like to the client.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&attempts);
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    let dcs: Vec<serde_json::Value> = (1..=5)
+        .map(|id| {
+            serde_json::json!({"id": id, "ipv4": format!("127.0.0.1:{port}"),
+                "ipv6": format!("[::ffff:127.0.0.1]:{port}"), "auth_key": null})
+        })
+        .collect();
+    std::fs::write(
+        store.join("telegram.session"),
+        serde_json::json!({"home_dc": 2, "dc_options": dcs}).to_string(),
+    )
+    .unwrap();
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        "[store]\npath = \"store\"\n\n[run]\nspool = \"spool\"\npoll_ms = 100\n\n[telegram]\napi_id = 12345\n\n[[telegram_channel]]\nchannel = \"medleaks\"\n",
+    )
+    .unwrap();
+    let log = dir.path().join("run.log");
+    let spool = dir.path().join("spool");
+    let mut run = Server(
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("RUST_LOG", "warn")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let logged = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_until("the retry warning", || {
+        logged().contains("Telegram unreachable")
+    });
+    assert!(attempts.load(std::sync::atomic::Ordering::SeqCst) > 0);
+    // The rest of Vigie runs meanwhile.
+    wait_until("the spool", || spool.exists());
+    let post = root().join("tests/fixtures/reposts/forum_a_original.txt");
+    std::fs::copy(&post, spool.join(".post.txt")).unwrap();
+    std::fs::rename(spool.join(".post.txt"), spool.join("post.txt")).unwrap();
+    wait_until("the spool file", || !spool.join("post.txt").exists());
+    Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(run.0.wait().unwrap().success(), "{}", logged());
+    assert!(!logged().contains("panicked"), "{}", logged());
+}

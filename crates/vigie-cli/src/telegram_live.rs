@@ -189,31 +189,11 @@ impl LiveChannels {
                     }
                 };
                 rt.block_on(async move {
-                    let connected = async {
-                        let mut source = LiveSource::connect(&path, id)?;
-                        if !source.is_authorized().await? {
-                            bail!(
-                                "the Telegram session {} is not signed in: run `vigie telegram login` first",
-                                path.display()
-                            );
-                        }
-                        let updates = match source.follow_updates().await {
-                            Ok(rx) => Some(rx),
-                            Err(e) => {
-                                warn!(error = %e, "no updates stream; channels are read on their interval only");
-                                None
-                            }
-                        };
-                        Ok((source, updates))
+                    let Some((source, updates)) =
+                        sign_in(&path, id, &ready_tx, stop_rx.clone()).await
+                    else {
+                        return;
                     };
-                    let (source, updates) = match connected.await {
-                        Ok(c) => c,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
                     let account = Account {
                         collector: Collector::new(source, settings),
                         channels,
@@ -226,10 +206,12 @@ impl LiveChannels {
                 rt.shutdown_timeout(Duration::from_secs(1));
             })
             .context("starting the Telegram thread")?;
+        // A session that is not signed in stops the run here; Telegram being unreachable
+        // does not (the account keeps trying on its thread while the rest runs).
         match ready_rx.recv_timeout(Duration::from_secs(60)) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
-            Err(_) => bail!("Telegram did not answer within 60 s at start-up"),
+            Err(_) => warn!("Telegram has not answered within 60 s; the account keeps trying"),
         }
         Ok(Some(LiveChannels {
             events: rx,
@@ -343,6 +325,69 @@ impl LiveChannels {
                 .len();
         }
         Ok(alerts)
+    }
+}
+
+/// Connects and checks the session is signed in, then follows the updates stream. A session
+/// that is not signed in (or unreadable) is reported on `ready` and ends the account; an
+/// unreachable Telegram is reported as ready (with a warning) and retried with doubling
+/// waits until it answers or the run stops.
+async fn sign_in(
+    path: &Path,
+    api_id: i32,
+    ready: &std::sync::mpsc::Sender<Result<()>>,
+    mut stop: watch::Receiver<bool>,
+) -> Option<(LiveSource, Option<mpsc::Receiver<(i64, ChannelUpdate)>>)> {
+    let mut wait = Duration::from_secs(5);
+    let mut reported = false;
+    loop {
+        let mut source = match LiveSource::connect(path, api_id) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ready.send(Err(e.into()));
+                return None;
+            }
+        };
+        match source.is_authorized().await {
+            Ok(true) => {
+                let updates = match source.follow_updates().await {
+                    Ok(rx) => Some(rx),
+                    Err(e) => {
+                        warn!(error = %e, "no updates stream; channels are read on their interval only");
+                        None
+                    }
+                };
+                if reported {
+                    info!("Telegram reachable again; the account starts");
+                } else {
+                    let _ = ready.send(Ok(()));
+                }
+                return Some((source, updates));
+            }
+            Ok(false) => {
+                let why = anyhow::anyhow!(
+                    "the Telegram session {} is not signed in: run `vigie telegram login` first",
+                    path.display()
+                );
+                if reported {
+                    tracing::error!("{why:#}");
+                }
+                let _ = ready.send(Err(why));
+                return None;
+            }
+            Err(e) => {
+                warn!(error = %e, retry_in_secs = wait.as_secs(), "Telegram unreachable; the account retries, the rest of Vigie runs");
+                if !reported {
+                    let _ = ready.send(Ok(()));
+                    reported = true;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => return None,
+                }
+                wait = (wait * 2).min(Duration::from_secs(300));
+            }
+        }
     }
 }
 

@@ -24,8 +24,9 @@ use crate::model::*;
 pub const SCHEMA_VERSION: u32 = 1;
 /// The RocksDB directory inside a store directory; its presence makes a directory a store.
 pub const MARKER_FILE: &str = "db";
-/// Files a fresh store directory may already hold (the repository's `storage/README.md`).
-const IGNORABLE: [&str; 3] = ["README.md", ".gitkeep", ".gitignore"];
+/// Files a fresh store directory may already hold: the repository's `storage/README.md`, and
+/// the session `vigie telegram login` writes before the first run.
+const IGNORABLE: [&str; 4] = ["README.md", ".gitkeep", ".gitignore", "telegram.session"];
 
 /// Content hash: SHA-256 of the original bytes.
 pub type ContentHash = [u8; 32];

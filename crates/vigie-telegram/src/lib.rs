@@ -66,4 +66,7 @@ pub enum TelegramError {
     /// A preview page could not be fetched (network, HTTP status, size cap): retry later.
     #[error("preview fetch failed: {0}")]
     Fetch(String),
+    /// A Telegram API call failed (network, server): retry later.
+    #[error("Telegram API: {0}")]
+    Api(String),
 }

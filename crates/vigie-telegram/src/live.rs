@@ -95,7 +95,7 @@ impl LiveSource {
             .client
             .stream_updates(raw, UpdatesConfiguration { catch_up: false })
             .await
-            .map_err(|e| TelegramError::Fetch(format!("updates stream: {e}")))?;
+            .map_err(|e| TelegramError::Api(format!("updates stream: {e}")))?;
         let (tx, rx) = mpsc::channel(UPDATE_QUEUE);
         tokio::spawn(async move {
             loop {
@@ -204,7 +204,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn rpc_error(e: InvocationError) -> TelegramError {
-    TelegramError::Fetch(e.to_string())
+    TelegramError::Api(e.to_string())
 }
 
 /// Maps a client error to what the collector should do.
