@@ -100,8 +100,19 @@ impl LiveSource {
         tokio::spawn(async move {
             loop {
                 match stream.next_raw().await {
-                    Ok((update, _, _)) => {
-                        let Some(event) = convert_update(&update) else {
+                    Ok((update, _, peers)) => {
+                        // Channel usernames (or titles) of the update's peers, for forwards.
+                        let names: HashMap<i64, String> = peers
+                            .iter_peers()
+                            .filter_map(|p| match p {
+                                grammers_client::peer::Peer::Channel(c) => Some((
+                                    c.id().bare_id_unchecked(),
+                                    c.username().unwrap_or(c.title()).to_string(),
+                                )),
+                                _ => None,
+                            })
+                            .collect();
+                        let Some(event) = convert_update(&update, &names) else {
                             continue;
                         };
                         match tx.try_send(event) {

@@ -173,9 +173,12 @@ pub enum ChannelUpdate {
 }
 
 /// The channel id and what happened, for the updates Vigie acts on; `None` for the rest
-/// (private chats, typing, read receipts...) and for service messages.
-pub fn convert_update(raw: &tl::enums::Update) -> Option<(i64, ChannelUpdate)> {
-    let names = HashMap::new();
+/// (private chats, typing, read receipts...) and for service messages. `names`: channel
+/// usernames by id (the update's peers), for forwards.
+pub fn convert_update(
+    raw: &tl::enums::Update,
+    names: &HashMap<i64, String>,
+) -> Option<(i64, ChannelUpdate)> {
     let of = |m: &tl::enums::Message| -> Option<(i64, Converted)> {
         let tl::enums::Message::Message(inner) = m else {
             return None;
@@ -184,7 +187,7 @@ pub fn convert_update(raw: &tl::enums::Update) -> Option<(i64, ChannelUpdate)> {
             return None;
         };
         let label = format!("channel:{}", p.channel_id);
-        convert_message(&label, m, &names).map(|c| (p.channel_id, c))
+        convert_message(&label, m, names).map(|c| (p.channel_id, c))
     };
     match raw {
         tl::enums::Update::NewChannelMessage(u) => {

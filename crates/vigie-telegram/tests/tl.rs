@@ -211,13 +211,26 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
         pts: 20,
         pts_count: 1,
     });
-    let (channel, event) = convert_update(&new).unwrap();
+    let (channel, event) = convert_update(&new, &HashMap::new()).unwrap();
     assert_eq!(channel, 1001);
     let ChannelUpdate::New(c) = event else {
         panic!("{event:?}")
     };
     assert_eq!((c.message.id, c.message.views), (13, Some(4300)));
     assert!(c.message.text.contains("Vente base"));
+    // A forward names its channel from the update's peers (a candidate source for analysts).
+    let mut fwd = message(14, "repost");
+    fwd.fwd_from = Some(forward_from(channel_peer(2002)));
+    let forwarded = tl::enums::Update::NewChannelMessage(tl::types::UpdateNewChannelMessage {
+        message: tl::enums::Message::Message(fwd),
+        pts: 21,
+        pts_count: 1,
+    });
+    let names = HashMap::from([(2002, "pharma_dark".to_string())]);
+    let Some((1001, ChannelUpdate::New(c))) = convert_update(&forwarded, &names) else {
+        panic!("forward not converted")
+    };
+    assert_eq!(c.message.forwarded_from.as_deref(), Some("pharma_dark"));
 
     let mut edited = message(13, "Vente base patients CHU — prix baissé");
     edited.edit_date = Some(1_795_190_000);
@@ -226,7 +239,7 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
         pts: 21,
         pts_count: 1,
     });
-    let Some((1001, ChannelUpdate::Edited(c))) = convert_update(&edit) else {
+    let Some((1001, ChannelUpdate::Edited(c))) = convert_update(&edit, &HashMap::new()) else {
         panic!("edit not converted")
     };
     assert_eq!(c.message.edited, Some(1_795_190_000));
@@ -235,7 +248,10 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
         channel_id: 1001,
         pts: Some(30),
     });
-    assert_eq!(convert_update(&too_long), Some((1001, ChannelUpdate::Gap)));
+    assert_eq!(
+        convert_update(&too_long, &HashMap::new()),
+        Some((1001, ChannelUpdate::Gap))
+    );
 
     // A private chat's message and a service message are not channel posts to record.
     let mut private = message(5, "hello");
@@ -245,7 +261,7 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
         pts: 1,
         pts_count: 1,
     });
-    assert_eq!(convert_update(&dm), None);
+    assert_eq!(convert_update(&dm, &HashMap::new()), None);
     let service = tl::enums::Update::NewChannelMessage(tl::types::UpdateNewChannelMessage {
         message: tl::enums::Message::Empty(tl::types::MessageEmpty {
             id: 14,
@@ -254,7 +270,7 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
         pts: 22,
         pts_count: 1,
     });
-    assert_eq!(convert_update(&service), None);
+    assert_eq!(convert_update(&service, &HashMap::new()), None);
     let typing = tl::enums::Update::ChannelReadMessagesContents(
         tl::types::UpdateChannelReadMessagesContents {
             channel_id: 1001,
@@ -263,5 +279,5 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
             messages: vec![13],
         },
     );
-    assert_eq!(convert_update(&typing), None);
+    assert_eq!(convert_update(&typing, &HashMap::new()), None);
 }
