@@ -69,14 +69,14 @@ pub type TorAccess = Arc<OnceLock<(tokio::runtime::Handle, Arc<HttpClient>)>>;
 /// Pages fetched through Tor for one Telegram preview channel, on a circuit of its own.
 pub struct TorPages {
     access: TorAccess,
-    session: Session,
+    session: Arc<Session>,
 }
 
 impl TorPages {
     pub fn new(access: TorAccess, label: &str) -> TorPages {
         TorPages {
             access,
-            session: Session::new(label, None),
+            session: Arc::new(Session::new(label, None)),
         }
     }
 }
@@ -90,8 +90,16 @@ impl PageFetcher for TorPages {
         };
         let parsed =
             url::Url::parse(url).map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
-        let page = runtime
-            .block_on(http.get(&parsed, &self.session))
+        // Run on the Tor runtime and wait for the answer here: if that runtime stops (the run
+        // is stopping), the fetch is dropped and this returns an error instead of panicking.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (http, session) = (Arc::clone(http), Arc::clone(&self.session));
+        runtime.spawn(async move {
+            let _ = tx.send(http.get(&parsed, &session).await);
+        });
+        let page = rx
+            .recv()
+            .map_err(|_| TelegramError::Fetch(format!("{url}: Tor stopped during the fetch")))?
             .map_err(|e| TelegramError::Fetch(format!("{url} over Tor: {e}")))?;
         if page.body.len() as u64 > max_body {
             return Err(TelegramError::Fetch(format!(
