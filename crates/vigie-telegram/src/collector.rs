@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{sleep, Instant};
 use tracing::{info, warn};
 
-use crate::tl::{ChannelUpdate, Converted, RemoteDocument};
+use crate::tl::{ChannelUpdate, RemoteDocument};
 use crate::TelegramMessage;
 
 /// A resolved channel: what `InputPeerChannel` needs. Resolving usernames is what gets
@@ -26,23 +26,9 @@ pub struct PeerRef {
     pub access_hash: i64,
 }
 
-/// A message as a source returns it, with its downloadable documents.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceMessage {
-    /// The message.
-    pub message: TelegramMessage,
-    /// Documents, in the order of `message.attachments` that have one.
-    pub documents: Vec<RemoteDocument>,
-}
-
-impl From<Converted> for SourceMessage {
-    fn from(c: Converted) -> SourceMessage {
-        SourceMessage {
-            message: c.message,
-            documents: c.documents,
-        }
-    }
-}
+/// A message as a source returns it, with its downloadable documents: the TL conversion's
+/// output, under the name the collector's trait uses.
+pub use crate::tl::Converted as SourceMessage;
 
 /// What a source call can fail with, by what the collector should do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -362,13 +348,13 @@ impl<S: TelegramSource> Collector<S> {
         match update {
             ChannelUpdate::New(c) if c.message.id <= state.last_id => Ok(()),
             ChannelUpdate::New(c) if state.last_id != 0 && c.message.id == state.last_id + 1 => {
-                let collected = self.with_downloads(c.into()).await?;
+                let collected = self.with_downloads(c).await?;
                 state.last_id = collected.message.id;
                 out.push(collected);
                 Ok(())
             }
             ChannelUpdate::Edited(c) if state.last_id != 0 && c.message.id <= state.last_id => {
-                let mut m = SourceMessage::from(c);
+                let mut m = c;
                 if m.message.edited.is_none() {
                     m.documents.clear();
                 }

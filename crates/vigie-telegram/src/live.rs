@@ -311,10 +311,7 @@ impl LiveSource {
         };
         self.remember(chats).await;
         let channel = format!("channel:{}", peer.id);
-        Ok(convert_history(&channel, &raw)
-            .into_iter()
-            .map(SourceMessage::from)
-            .collect())
+        Ok(convert_history(&channel, &raw))
     }
 }
 
