@@ -67,6 +67,10 @@ pub struct TelegramConfig {
     pub backfill: usize,
     /// On first sight, read back to this date (`2026-10-01` or RFC 3339), within `backfill`.
     pub backfill_since: Option<String>,
+    /// Latest messages read again on each history read (one call): current views and
+    /// forwards, edits missed while offline. 0 turns it off.
+    #[serde(default = "default_refresh_recent")]
+    pub refresh_recent: usize,
     /// Seconds between two history reads of a channel (new messages also come through the
     /// updates stream as they are posted).
     #[serde(default = "default_preview_interval")]
@@ -83,6 +87,9 @@ pub struct TelegramChannelConfig {
     pub name: Option<String>,
 }
 
+fn default_refresh_recent() -> usize {
+    20
+}
 fn default_api_id_env() -> String {
     "VIGIE_TELEGRAM_API_ID".into()
 }

@@ -172,6 +172,7 @@ impl LiveChannels {
             attachment_cap: t.attachment_cap_bytes,
             // Longer waits pause the account; shorter ones are slept on its own thread.
             max_inline_wait: Duration::from_secs(30),
+            refresh: t.refresh_recent,
             ..CollectorConfig::default()
         };
         let interval = Duration::from_secs(t.interval_secs);

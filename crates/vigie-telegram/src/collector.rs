@@ -101,6 +101,9 @@ pub struct CollectorConfig {
     pub attachment_cap: u64,
     /// A FLOOD_WAIT longer than this pauses the account instead of sleeping in the poll.
     pub max_inline_wait: Duration,
+    /// Messages at the top of the channel read again on each poll (one call), so their views
+    /// and forwards stay current and edits missed while offline are seen; 0: none.
+    pub refresh: usize,
 }
 
 impl Default for CollectorConfig {
@@ -113,6 +116,7 @@ impl Default for CollectorConfig {
             max_pages: 10,
             attachment_cap: 20 * 1024 * 1024,
             max_inline_wait: Duration::from_secs(300),
+            refresh: 20,
         }
     }
 }
@@ -255,9 +259,37 @@ impl<S: TelegramSource> Collector<S> {
     }
 
     /// Reads what is new in a channel since `state` (backfill on first sight), oldest first,
-    /// with attachments, and advances `state`. On an error, `state` covers exactly what was
-    /// returned before it (nothing is skipped or repeated on the next poll).
+    /// with attachments, and advances `state`; then, after the first sight, reads the latest
+    /// `refresh` messages already recorded again (no downloads: their counters and text). On
+    /// an error, `state` covers exactly what was returned before it (nothing is skipped or
+    /// repeated on the next poll).
     pub async fn poll(
+        &mut self,
+        spec: &str,
+        state: &mut ChannelState,
+        out: &mut Vec<Collected>,
+    ) -> Result<(), CollectorError> {
+        let first = state.last_id == 0;
+        self.read(spec, state, out).await?;
+        let (refresh, last) = (self.config.refresh, state.last_id);
+        if first || refresh == 0 || last == 0 {
+            return Ok(());
+        }
+        let Some(peer) = state.peer else {
+            return Ok(());
+        };
+        let recent = self
+            .call(async |s: &mut S| s.before(peer, Some(last + 1), refresh).await)
+            .await?;
+        out.extend(recent.into_iter().map(|m| Collected {
+            message: m.message,
+            downloads: Vec::new(),
+        }));
+        Ok(())
+    }
+
+    /// The history read of [`Collector::poll`], without the refresh.
+    async fn read(
         &mut self,
         spec: &str,
         state: &mut ChannelState,
@@ -362,7 +394,7 @@ impl<S: TelegramSource> Collector<S> {
                 out.push(self.with_downloads(m).await?);
                 Ok(())
             }
-            _ => self.poll(spec, state, out).await,
+            _ => self.read(spec, state, out).await,
         }
     }
 

@@ -143,6 +143,7 @@ fn config() -> CollectorConfig {
         max_pages: 10,
         attachment_cap: 1 << 20,
         max_inline_wait: Duration::from_secs(300),
+        refresh: 0,
     }
 }
 
@@ -506,4 +507,38 @@ async fn stream_updates_are_taken_recorded_as_edits_or_filled_from_history() {
     assert_eq!(ids, [14, 15, 16]);
     assert_eq!(names(&mut c), ["after", "download", "after"]);
     assert_eq!(c.source().resolves, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_poll_reads_the_latest_messages_again_for_their_counters() {
+    let fake = Fake {
+        ids: (1..=30).collect(),
+        with_doc: vec![29],
+        ..Fake::default()
+    };
+    let mut c = Collector::new(
+        fake,
+        CollectorConfig {
+            refresh: 5,
+            ..config()
+        },
+    );
+    let (mut state, mut out) = (ChannelState::default(), Vec::new());
+    // First sight: the backfill only (it just read them).
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    assert_eq!(out.len(), 30);
+    assert_eq!(names(&mut c), ["resolve", "before"]);
+    c.source().calls.clear();
+    out.clear();
+    // Next poll: two new messages, then the five latest again, without downloading 29's file.
+    c.source().ids.extend([31, 32]);
+    c.poll("medleaks", &mut state, &mut out).await.unwrap();
+    let ids: Vec<i64> = out.iter().map(|m| m.message.id).collect();
+    assert_eq!(ids, [31, 32, 28, 29, 30, 31, 32]);
+    assert!(out.iter().all(|m| m.downloads.is_empty()));
+    assert_eq!(names(&mut c), ["after", "before"]);
+    assert_eq!(
+        state.last_id, 32,
+        "the refresh does not move the checkpoint"
+    );
 }
