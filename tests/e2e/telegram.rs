@@ -259,6 +259,26 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
         shown.contains("posted 2026-") && shown.contains("1100 views"),
         "{shown}"
     );
+    // The sale post's views grow: the next polls show it again and the sighting follows,
+    // without a new snapshot.
+    let grown = std::fs::read_to_string(&posts)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            if v["id"] == 25 {
+                v["views"] = "2.5K".into();
+            }
+            format!("{v}\n")
+        })
+        .collect::<String>();
+    std::fs::write(&posts, grown).unwrap();
+    let sale_id = sale["id"].to_string();
+    wait_until("the new view count", || {
+        String::from_utf8_lossy(&vigie(&store, &["incidents", "show", &sale_id]).stdout)
+            .contains("2500 views")
+    });
+    assert_eq!(sightings(&store), 26);
     let candidates = vigie(&store, &["sources", "candidates", "--json"]);
     let text = String::from_utf8_lossy(&candidates.stdout);
     assert!(

@@ -196,7 +196,7 @@ fn poll_previews(
             }
             source.next = Instant::now() + Duration::from_secs(source.config.interval_secs);
             let channel = source.config.channel.clone();
-            let messages = match source
+            let polled = match source
                 .client
                 .poll(&channel, source.after, source.config.backfill)
             {
@@ -206,8 +206,14 @@ fn poll_previews(
                     continue;
                 }
             };
-            let count = messages.len();
-            for m in messages {
+            // Posts already recorded, shown again: their views and forwards now (no cursor).
+            for m in polled.seen_again {
+                if out.send(PreviewEvent::Post(m)).is_err() {
+                    return;
+                }
+            }
+            let count = polled.new.len();
+            for m in polled.new {
                 let last_id = source.after.unwrap_or(0).max(m.id);
                 let cursor = PreviewEvent::Cursor {
                     key: checkpoint_key(&channel),

@@ -47,6 +47,17 @@ impl PageFetcher for Direct {
     }
 }
 
+/// What one poll of a preview read.
+#[derive(Debug, Clone, Default)]
+pub struct Polled {
+    /// Posts newer than the checkpoint, oldest first.
+    pub new: Vec<TelegramMessage>,
+    /// Posts already recorded that the pages read showed again, oldest first: recorded again,
+    /// they keep views and forwards current (the content, hence the snapshot, is unchanged
+    /// unless the post was edited).
+    pub seen_again: Vec<TelegramMessage>,
+}
+
 /// Fetches and pages `t.me/s/NAME` previews.
 pub struct PreviewClient {
     fetcher: Box<dyn PageFetcher>,
@@ -110,23 +121,26 @@ impl PreviewClient {
 
     /// Posts newer than `after` (the checkpoint), oldest first. On a first poll (`after` is
     /// `None`), the latest `backfill` posts. Pages back with `?before=` until the checkpoint
-    /// is reached, the backfill is met, or `max_pages` pages were read.
+    /// is reached, the backfill is met, or `max_pages` pages were read. Posts at or below the
+    /// checkpoint on the pages read come back in `seen_again`, with today's views and forwards.
     pub fn poll(
         &self,
         channel: &str,
         after: Option<i64>,
         backfill: usize,
-    ) -> Result<Vec<TelegramMessage>, TelegramError> {
+    ) -> Result<Polled, TelegramError> {
         let mut out: Vec<TelegramMessage> = Vec::new();
+        let mut seen_again: Vec<TelegramMessage> = Vec::new();
         let mut before = None;
         for _ in 0..self.max_pages {
             let page = self.page(channel, before)?;
             let oldest = page.messages.first().map(|m| m.id);
-            out.extend(
-                page.messages
-                    .into_iter()
-                    .filter(|m| after.is_none_or(|a| m.id > a)),
-            );
+            let (new, known): (Vec<_>, Vec<_>) = page
+                .messages
+                .into_iter()
+                .partition(|m| after.is_none_or(|a| m.id > a));
+            out.extend(new);
+            seen_again.extend(known);
             let done = match (after, oldest) {
                 (_, None) => true,
                 (Some(a), Some(o)) => o <= a + 1,
@@ -142,6 +156,11 @@ impl PreviewClient {
         if after.is_none() && out.len() > backfill {
             out.drain(..out.len() - backfill);
         }
-        Ok(out)
+        seen_again.sort_by_key(|m| m.id);
+        seen_again.dedup_by_key(|m| m.id);
+        Ok(Polled {
+            new: out,
+            seen_again,
+        })
     }
 }
