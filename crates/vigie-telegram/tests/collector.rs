@@ -524,10 +524,10 @@ async fn each_poll_reads_the_latest_messages_again_for_their_counters() {
         },
     );
     let (mut state, mut out) = (ChannelState::default(), Vec::new());
-    // First sight: the backfill only (it just read them).
+    // First sight: the backfill (29's file downloaded) and no refresh (it just read them).
     c.poll("medleaks", &mut state, &mut out).await.unwrap();
     assert_eq!(out.len(), 30);
-    assert_eq!(names(&mut c), ["resolve", "before"]);
+    assert_eq!(names(&mut c), ["resolve", "before", "download"]);
     c.source().calls.clear();
     out.clear();
     // Next poll: two new messages, then the five latest again, without downloading 29's file.
