@@ -187,6 +187,40 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// `vigie --config CONFIG run` (logs to `log`, or dropped), with `ca` as the CA bundle for
+/// https when given; killed if the test fails before [`stop_run`].
+fn start_run(config: &Path, ca: Option<&Path>, log: Option<&Path>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigie"));
+    cmd.arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", "warn");
+    if let Some(ca) = ca {
+        cmd.env("SSL_CERT_FILE", ca).env_remove("SSL_CERT_DIR");
+    }
+    match log {
+        Some(log) => cmd.stderr(std::fs::File::create(log).unwrap()),
+        None => cmd.stderr(std::process::Stdio::null()),
+    };
+    Server(cmd.spawn().unwrap())
+}
+
+/// SIGTERM; the run must exit 0 (`context` is shown otherwise).
+fn stop_run(mut run: Server, context: &str) {
+    Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(run.0.wait().unwrap().success(), "{context}");
+}
+
+/// Drops a sale post into the spool the way a writer must (hidden name, then renamed).
+fn drop_post_in_spool(spool: &Path) {
+    let post = root().join("tests/fixtures/reposts/forum_a_original.txt");
+    std::fs::copy(&post, spool.join(".post.txt")).unwrap();
+    std::fs::rename(spool.join(".post.txt"), spool.join("post.txt")).unwrap();
+}
+
 #[test]
 fn vigie_run_follows_a_channel_preview_incrementally() {
     let dir = tempfile::tempdir().unwrap();
@@ -212,23 +246,7 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
     )
     .unwrap();
     let store = dir.path().join("store");
-    let start = || {
-        Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let stop = |mut child: std::process::Child| {
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-    };
-    let run = start();
+    let run = start_run(&config, None, None);
     // First poll: the latest 25 posts, over two pages (20, then ?before=11).
     wait_until("the backfill", || sightings(&store) == 25);
     let requests = std::fs::read_to_string(&log).unwrap();
@@ -288,7 +306,7 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
     // The preview goes down: the run keeps going; SIGTERM stops it cleanly.
     drop(server);
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    stop(run);
+    stop_run(run, "");
 
     // A restart resumes from the checkpoint: only the post published meanwhile is new.
     std::fs::OpenOptions::new()
@@ -299,9 +317,9 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
         })
         .unwrap();
     let _server = preview_server(port, &posts, &log);
-    let run = start();
+    let run = start_run(&config, None, None);
     wait_until("the post after restart", || sightings(&store) == 27);
-    stop(run);
+    stop_run(run, "");
     assert_eq!(sightings(&store), 27);
 }
 
@@ -348,26 +366,13 @@ fn a_channel_preview_is_read_over_https_with_the_certificate_checked() {
     )
     .unwrap();
     let store = dir.path().join("store");
+    let log = dir.path().join("run.log");
     let run = |ca: &Path, done: &dyn Fn() -> bool| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .env("SSL_CERT_FILE", ca)
-            .env_remove("SSL_CERT_DIR")
-            .env("RUST_LOG", "warn")
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let run = start_run(&config, Some(ca), Some(&log));
         wait_until("the preview polls", done);
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let mut err = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-        assert!(child.wait().unwrap().success(), "{err}");
-        err
+        let logged = || std::fs::read_to_string(&log).unwrap_or_default();
+        stop_run(run, &logged());
+        logged()
     };
     // Not trusted: each poll fails with a logged certificate error, nothing recorded.
     let untrusted = dir.path().join("no-ca.pem");
@@ -404,25 +409,11 @@ fn a_channel_preview_can_be_fetched_through_the_tor_transport() {
     )
     .unwrap();
     let store = dir.path().join("store");
-    let mut run = Server(
-        Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .env("SSL_CERT_FILE", &cert)
-            .env_remove("SSL_CERT_DIR")
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let run = start_run(&config, Some(&cert), None);
     wait_until("the posts through the Tor transport", || {
         sightings(&store) == 4
     });
-    Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(run.0.wait().unwrap().success());
+    stop_run(run, "");
     // Every request came from the Tor collector's client (Tor Browser's user agent), none
     // from the direct one.
     let requests = std::fs::read_to_string(&log).unwrap();
@@ -458,21 +449,11 @@ fn a_preview_that_never_answers_holds_nothing_else() {
     )
     .unwrap();
     let spool = dir.path().join("spool");
-    let mut run = Server(
-        Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let run = start_run(&config, None, None);
     wait_until("the spool", || spool.exists());
     // Let the first preview fetch start hanging.
     std::thread::sleep(std::time::Duration::from_secs(1));
-    let post = root().join("tests/fixtures/reposts/forum_a_original.txt");
-    std::fs::copy(&post, spool.join(".post.txt")).unwrap();
-    std::fs::rename(spool.join(".post.txt"), spool.join("post.txt")).unwrap();
+    drop_post_in_spool(&spool);
     let dropped = std::time::Instant::now();
     wait_until("the spool file", || !spool.join("post.txt").exists());
     assert!(
@@ -481,11 +462,7 @@ fn a_preview_that_never_answers_holds_nothing_else() {
         dropped.elapsed()
     );
     let stopping = std::time::Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(run.0.wait().unwrap().success());
+    stop_run(run, "");
     assert!(
         stopping.elapsed() < std::time::Duration::from_secs(10),
         "the stop waited for the hanging preview: {:?}",
@@ -529,16 +506,7 @@ fn an_unreachable_telegram_does_not_stop_the_run() {
     .unwrap();
     let log = dir.path().join("run.log");
     let spool = dir.path().join("spool");
-    let mut run = Server(
-        Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .env("RUST_LOG", "warn")
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let run = start_run(&config, None, Some(&log));
     let logged = || std::fs::read_to_string(&log).unwrap_or_default();
     wait_until("the retry warning", || {
         logged().contains("Telegram unreachable")
@@ -546,14 +514,8 @@ fn an_unreachable_telegram_does_not_stop_the_run() {
     assert!(attempts.load(std::sync::atomic::Ordering::SeqCst) > 0);
     // The rest of Vigie runs meanwhile.
     wait_until("the spool", || spool.exists());
-    let post = root().join("tests/fixtures/reposts/forum_a_original.txt");
-    std::fs::copy(&post, spool.join(".post.txt")).unwrap();
-    std::fs::rename(spool.join(".post.txt"), spool.join("post.txt")).unwrap();
+    drop_post_in_spool(&spool);
     wait_until("the spool file", || !spool.join("post.txt").exists());
-    Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(run.0.wait().unwrap().success(), "{}", logged());
+    stop_run(run, &logged());
     assert!(!logged().contains("panicked"), "{}", logged());
 }

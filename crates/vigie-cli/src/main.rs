@@ -17,6 +17,7 @@ mod run;
 mod scan;
 mod shipped;
 mod sources;
+mod stopping;
 mod telegram;
 mod telegram_live;
 mod timestamping;

@@ -16,6 +16,7 @@ use vigie_store::{content_hash, Locator, PostDetails, Sighting, Store, Timestamp
 use vigie_telegram::{PreviewClient, TelegramMessage};
 
 use crate::config::TelegramPreviewConfig;
+use crate::stopping::{reap, Drain};
 use crate::tor::{TorAccess, TorPages};
 
 /// The cursor kept in the store per channel.
@@ -132,27 +133,14 @@ impl PreviewSources {
     /// is abandoned; its posts were not handed over, so the next run reads them).
     pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
         self.stop.store(true, Ordering::Relaxed);
-        let deadline = Instant::now() + DRAIN_GRACE;
-        loop {
-            match self.events.try_recv() {
-                Ok(event) => {
-                    self.record(store, matcher, router, event)?;
-                }
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
-                Err(std::sync::mpsc::TryRecvError::Empty) => {
-                    if Instant::now() > deadline {
-                        warn!("a Telegram preview fetch is still in flight at shutdown; the next run reads it");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
+        let drain = Drain::new(
+            DRAIN_GRACE,
+            "a Telegram preview fetch is still in flight at shutdown; the next run reads it",
+        );
+        while let Some(event) = drain.next(&mut self.events) {
+            self.record(store, matcher, router, event)?;
         }
-        if let Some(t) = self.thread.take() {
-            if t.is_finished() {
-                let _ = t.join();
-            }
-        }
+        reap(self.thread.take());
         Ok(())
     }
 

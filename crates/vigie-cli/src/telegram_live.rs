@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use tokio::sync::{mpsc, watch};
@@ -24,6 +24,7 @@ use vigie_telegram::tl::ChannelUpdate;
 use vigie_telegram::{extract, ArchiveLimits};
 
 use crate::config::{Config, TelegramConfig};
+use crate::stopping::{reap, Drain};
 use crate::telegram::{record_message, Recording};
 use crate::Outcome;
 
@@ -240,27 +241,14 @@ impl LiveChannels {
     /// Stops the account's thread and records what it had already read (bounded wait).
     pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
         let _ = self.stop.send(true);
-        let deadline = Instant::now() + DRAIN_GRACE;
-        loop {
-            match self.events.try_recv() {
-                Ok(event) => {
-                    self.record_event(store, matcher, router, event)?;
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    if Instant::now() > deadline {
-                        warn!("Telegram thread still busy at shutdown; the next run reads on from the checkpoint");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
+        let drain = Drain::new(
+            DRAIN_GRACE,
+            "Telegram thread still busy at shutdown; the next run reads on from the checkpoint",
+        );
+        while let Some(event) = drain.next(&mut self.events) {
+            self.record_event(store, matcher, router, event)?;
         }
-        if let Some(t) = self.thread.take() {
-            if t.is_finished() {
-                let _ = t.join();
-            }
-        }
+        reap(self.thread.take());
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use tokio::sync::{mpsc, watch};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 use vigie_alerts::Router;
 use vigie_match::{Matcher, ScanOptions};
 use vigie_store::{content_hash, Locator, Sighting, SnapshotOutcome, Store, Timestamp};
@@ -21,6 +21,7 @@ use vigie_tor::{
 };
 
 use crate::config::Config;
+use crate::stopping::{reap, Drain};
 use crate::Outcome;
 
 /// Health records kept per source.
@@ -173,27 +174,14 @@ impl TorCollection {
     /// Stops the collector and records what it had already fetched (bounded wait).
     pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
         let _ = self.stop.send(true);
-        let deadline = Instant::now() + DRAIN_GRACE;
-        loop {
-            match self.events.try_recv() {
-                Ok(ev) => {
-                    record_event(store, matcher, router, ev)?;
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    if Instant::now() > deadline {
-                        warn!("Tor collector still busy at shutdown; unfinished pages will be fetched next run");
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
+        let drain = Drain::new(
+            DRAIN_GRACE,
+            "Tor collector still busy at shutdown; unfinished pages will be fetched next run",
+        );
+        while let Some(ev) = drain.next(&mut self.events) {
+            record_event(store, matcher, router, ev)?;
         }
-        if let Some(t) = self.thread.take() {
-            if t.is_finished() {
-                let _ = t.join();
-            }
-        }
+        reap(self.thread.take());
         Ok(())
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::collector::{PeerRef, SourceError, SourceMessage, TelegramSource};
-use crate::tl::{convert_history, convert_update, ChannelUpdate, RemoteDocument};
+use crate::tl::{convert_history, convert_update, history_parts, ChannelUpdate, RemoteDocument};
 use crate::TelegramError;
 
 /// What Vigie persists of a grammers session: the home data centre and the data-centre
@@ -303,13 +303,7 @@ impl LiveSource {
             })
             .await
             .map_err(source_error)?;
-        let chats = match &raw {
-            tl::enums::messages::Messages::Messages(m) => m.chats.as_slice(),
-            tl::enums::messages::Messages::Slice(m) => m.chats.as_slice(),
-            tl::enums::messages::Messages::ChannelMessages(m) => m.chats.as_slice(),
-            tl::enums::messages::Messages::NotModified(_) => &[],
-        };
-        self.remember(chats).await;
+        self.remember(history_parts(&raw).1).await;
         let channel = format!("channel:{}", peer.id);
         Ok(convert_history(&channel, &raw))
     }

@@ -144,14 +144,21 @@ pub fn convert_message(
     })
 }
 
-/// Every readable message of a `messages.getHistory` answer, oldest first.
-pub fn convert_history(channel: &str, raw: &tl::enums::messages::Messages) -> Vec<Converted> {
-    let (messages, chats) = match raw {
+/// The messages and chats of a `messages.getHistory` answer (none when not modified).
+pub fn history_parts(
+    raw: &tl::enums::messages::Messages,
+) -> (&[tl::enums::Message], &[tl::enums::Chat]) {
+    match raw {
         tl::enums::messages::Messages::Messages(m) => (&m.messages, &m.chats),
         tl::enums::messages::Messages::Slice(m) => (&m.messages, &m.chats),
         tl::enums::messages::Messages::ChannelMessages(m) => (&m.messages, &m.chats),
-        tl::enums::messages::Messages::NotModified(_) => return Vec::new(),
-    };
+        tl::enums::messages::Messages::NotModified(_) => (&[], &[]),
+    }
+}
+
+/// Every readable message of a `messages.getHistory` answer, oldest first.
+pub fn convert_history(channel: &str, raw: &tl::enums::messages::Messages) -> Vec<Converted> {
+    let (messages, chats) = history_parts(raw);
     let names = channel_names(chats);
     let mut out: Vec<Converted> = messages
         .iter()
