@@ -251,6 +251,7 @@ fn hostile_pages_are_bounded_and_recorded_as_source_errors() {
         ("loop", "/loop/0", "page", ""),
         ("offsite", "/offsite", "page", ""),
         ("nested", "/nested", "page", ""),
+        ("ignored-ends", "/ignored-ends", "leak-site", ""),
         ("slow", "/slow", "page", ""),
         ("bomb", "/gzip-bomb", "page", ""),
         ("gone", "/not-found", "page", ""),
@@ -311,6 +312,13 @@ fn hostile_pages_are_bounded_and_recorded_as_source_errors() {
         assert_eq!(by_id(id)["status"], "unreachable", "{}", by_id(id));
         assert_eq!(by_id(id)["documents"], 0);
     }
+    // Once a stack overflow that aborted the whole process (the tree builder ignores `</x>`).
+    assert!(
+        error_of("ignored-ends").contains("nested deeper than 256"),
+        "{}",
+        by_id("ignored-ends")
+    );
+    assert_eq!(by_id("ignored-ends")["status"], "failed");
     // The page arrived but could not be read: the mirror works, the source failed.
     assert_eq!(by_id("nested")["status"], "failed");
     assert_eq!(by_id("nested")["mirror"], format!("127.0.0.1:{port}"));

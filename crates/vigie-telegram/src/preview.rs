@@ -2,7 +2,7 @@
 //! `div.tgme_widget_message` with `data-post="NAME/ID"`; the page lists about twenty posts,
 //! oldest first, and `?before=ID` pages back in time.
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Selector};
 
 use crate::{Attachment, TelegramMessage};
 
@@ -51,24 +51,20 @@ pub fn parse_count(s: &str) -> Option<u64> {
     (v >= 0.0).then(|| (v * mult).round() as u64)
 }
 
-/// Deeper nesting than any real preview page: such a page is refused unparsed.
-const MAX_NESTING: usize = 512;
-
-/// Parses a preview page of `channel`. Posts of other channels (never expected) are skipped;
-/// a pathologically nested page is refused (logged) instead of parsed.
+/// Parses a preview page of `channel`, in time linear in its length. Posts of other channels
+/// (never expected) are skipped; a page nested deeper than any real preview page is refused
+/// (logged, counted unreadable) instead of parsed.
 pub fn parse_preview(html: &str, channel: &str) -> PreviewPage {
-    if vigie_core::html_nesting_exceeds(html, MAX_NESTING) {
-        tracing::warn!(
-            channel,
-            bytes = html.len(),
-            "preview page nested too deep; not parsed"
-        );
-        return PreviewPage {
-            unreadable: 1,
-            ..PreviewPage::default()
-        };
-    }
-    let doc = Html::parse_document(html);
+    let doc = match vigie_html::parse_document(html, vigie_html::DEFAULT_MAX_DEPTH) {
+        Ok(doc) => doc,
+        Err(e) => {
+            tracing::warn!(channel, bytes = html.len(), error = %e, "preview page not parsed");
+            return PreviewPage {
+                unreadable: 1,
+                ..PreviewPage::default()
+            };
+        }
+    };
     let (msg, text, date, views, author, fwd, doc_title, doc_extra, prev) = (
         sel("div.tgme_widget_message[data-post]"),
         sel(".tgme_widget_message_text"),

@@ -59,3 +59,18 @@ fn hostile_pages_give_nothing_rather_than_panicking() {
         assert!(page.messages.is_empty(), "{html:.60}");
     }
 }
+
+#[test]
+fn generated_hostile_pages_are_bounded() {
+    for case in vigie_html::hostile::cases(128 * 1024) {
+        let page = parse_preview(&case.html, "leaks");
+        // No post block in any case: nothing read, and a refused page counts as unreadable.
+        assert!(page.messages.is_empty(), "{}", case.name);
+        assert!(page.unreadable <= 1, "{}", case.name);
+    }
+    let ignored = "<div></x>".repeat(200_000);
+    assert_eq!(
+        parse_preview(&ignored, "leaks").unreadable,
+        1
+    );
+}

@@ -495,13 +495,9 @@ impl Collector {
         let compiled = rt.selectors.clone();
         tokio::task::spawn_blocking(move || {
             let text = decode_text(&f, &source_id);
-            if vigie_core::html_nesting_exceeds(&text, limit) {
-                return Err(FetchError::TooDeep { limit });
-            }
-            Ok((
-                f.url.clone(),
-                parse_page(&text, &f.url, compiled.as_deref()),
-            ))
+            let page = parse_page(&text, &f.url, compiled.as_deref(), limit)
+                .map_err(|_| FetchError::TooDeep { limit })?;
+            Ok((f.url.clone(), page))
         })
         .await
         .map_err(|e| FetchError::Http {

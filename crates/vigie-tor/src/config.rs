@@ -61,7 +61,8 @@ pub struct TorSettings {
     /// First retry delay; doubled each time.
     #[serde(default = "default_backoff_ms")]
     pub backoff_ms: u64,
-    /// Deepest HTML nesting parsed; deeper pages are refused unparsed.
+    /// Deepest element tree the HTML parser may build; a deeper page is refused (measured on
+    /// the tree being built, so end tags the parser ignores do not hide nesting).
     #[serde(default = "default_nesting")]
     pub max_nesting: usize,
     #[serde(default = "default_user_agent")]
@@ -93,7 +94,7 @@ fn default_backoff_ms() -> u64 {
     2_000
 }
 fn default_nesting() -> usize {
-    512
+    vigie_html::DEFAULT_MAX_DEPTH
 }
 /// Tor Browser 14's user agent (every Tor Browser sends the same one).
 pub const TOR_BROWSER_USER_AGENT: &str =

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::Selector;
+pub use vigie_html::readable_text;
+use vigie_html::HtmlRefused;
 use url::Url;
 
 use crate::config::Selectors;
@@ -67,9 +69,15 @@ pub struct ParsedPage {
     pub counts: BTreeMap<String, usize>,
 }
 
-/// Parses `html` fetched from `base`. Call only on pages that passed the nesting guard.
-pub fn parse_page(html: &str, base: &Url, selectors: Option<&CompiledSelectors>) -> ParsedPage {
-    let doc = Html::parse_document(html);
+/// Parses `html` fetched from `base`, in time linear in its length; a page nested deeper than
+/// `max_depth` elements is refused (see [`vigie_html::parse_document`]).
+pub fn parse_page(
+    html: &str,
+    base: &Url,
+    selectors: Option<&CompiledSelectors>,
+    max_depth: usize,
+) -> Result<ParsedPage, HtmlRefused> {
+    let doc = vigie_html::parse_document(html, max_depth)?;
     let mut page = ParsedPage {
         title: doc
             .select(&sel("title"))
@@ -95,7 +103,7 @@ pub fn parse_page(html: &str, base: &Url, selectors: Option<&CompiledSelectors>)
     }
     page.onions = find_onions(&haystack);
     let Some(s) = selectors else {
-        return page;
+        return Ok(page);
     };
     for (name, selector) in &s.named {
         page.counts
@@ -176,7 +184,7 @@ pub fn parse_page(html: &str, base: &Url, selectors: Option<&CompiledSelectors>)
             });
         }
     }
-    page
+    Ok(page)
 }
 
 /// Same scheme, host and port.
@@ -194,49 +202,6 @@ fn sel(css: &str) -> Selector {
 #[allow(clippy::expect_used)]
 fn unreachable_selector() -> Selector {
     Selector::parse("*").expect("the universal selector parses")
-}
-
-/// Text as a reader sees it: block elements and `<br>` end lines, scripts and styles vanish.
-pub fn readable_text(root: ElementRef<'_>) -> String {
-    let mut out = String::new();
-    walk(root, &mut out);
-    let lines: Vec<String> = out.lines().map(squash).filter(|l| !l.is_empty()).collect();
-    lines.join("\n")
-}
-
-fn walk(el: ElementRef<'_>, out: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => out.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if name == "head" || vigie_core::html_hidden_element(name) {
-                    continue;
-                }
-                if name == "br" {
-                    out.push('\n');
-                    continue;
-                }
-                let block = vigie_core::html_block_element(name);
-                // Table cells keep a delimiter, so leaked rows shown as a table still read
-                // as delimited rows.
-                let cell = matches!(name, "td" | "th");
-                if block {
-                    out.push('\n');
-                }
-                if let Some(c) = ElementRef::wrap(child) {
-                    walk(c, out);
-                }
-                if block {
-                    out.push('\n');
-                }
-                if cell {
-                    out.push_str(" | ");
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn squash(s: &str) -> String {

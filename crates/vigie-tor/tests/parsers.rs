@@ -5,7 +5,7 @@ use vigie_tor::{parse_page, CompiledSelectors, Selectors};
 fn parse(engine: &str, html: &str) -> vigie_tor::ParsedPage {
     let sel = CompiledSelectors::new(&Selectors::preset(engine).unwrap()).unwrap();
     let base = url::Url::parse("http://forum.example.onion/threads/").unwrap();
-    parse_page(html, &base, Some(&sel))
+    parse_page(html, &base, Some(&sel), vigie_html::DEFAULT_MAX_DEPTH).unwrap()
 }
 
 #[test]
