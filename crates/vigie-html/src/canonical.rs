@@ -5,29 +5,26 @@ use crate::tokens::{Token, Tokens};
 
 /// The page as tokens written back: the same elements, text and attribute values (up to
 /// [`crate::MAX_ATTRIBUTES`] per tag, all double-quoted), comments dropped, NUL characters
-/// replaced, `<` escaped wherever it is text. Character references are left for the parser.
-/// Linear in the page's length.
+/// dropped from text, `<` of text escaped wherever it could open markup. Character references
+/// are left for the parser. Linear in the page's length.
 ///
-/// Why this bounds `html5ever`: in the output, every `<` that is not escaped starts a tag (or
-/// the doctype) written here, and every tag ends at the first `>` after it that is outside a
-/// double-quoted value — values hold no `"` and names no quote — so whatever state the parser
-/// is in, no tag it reads has more attributes than were written.
+/// Why this bounds `html5ever`: in the output, every `<` that could open markup starts a tag
+/// (or the doctype) written here, and every tag ends at the first `>` after it that is outside
+/// a double-quoted value — a value holds no `"`, and a name is only ever followed by `="` —
+/// so whatever state the parser is in, no tag it reads has more attributes than were written.
 pub fn canonicalize(html: &str) -> String {
     let mut out = String::with_capacity(html.len() + html.len() / 16);
     for token in Tokens::new(html) {
         match token {
-            Token::Text(text) => push_escaped(&mut out, text, false),
+            Token::Text(text) => push_text(&mut out, text),
             Token::StartTag(tag) => {
                 out.push('<');
                 push_name(&mut out, tag.name);
                 for (name, value) in tag.attributes {
-                    if !plain_name(name) {
-                        continue;
-                    }
                     out.push(' ');
-                    out.push_str(name);
+                    push_name(&mut out, name);
                     out.push_str("=\"");
-                    push_escaped(&mut out, value, true);
+                    push_value(&mut out, value);
                     out.push('"');
                 }
                 out.push_str(if tag.self_closing { "/>" } else { ">" });
@@ -41,7 +38,7 @@ pub fn canonicalize(html: &str) -> String {
             // selects the same quirks mode.
             Token::Doctype(inner) => {
                 out.push_str("<!");
-                push_escaped(&mut out, inner, false);
+                push_text(&mut out, inner);
                 out.push('>');
             }
             Token::Ignored => {}
@@ -50,37 +47,53 @@ pub fn canonicalize(html: &str) -> String {
     out
 }
 
-fn push_escaped(out: &mut String, text: &str, in_value: bool) {
-    let mut rest = text;
-    while let Some(p) = rest.find(['<', '"', '\0']) {
-        let (plain, tail) = rest.split_at(p);
-        out.push_str(plain);
-        let mut chars = tail.chars();
-        match chars.next() {
-            Some('<') if !in_value => out.push_str("&lt;"),
-            Some('"') if in_value => out.push_str("&quot;"),
-            Some('\0') => out.push('\u{fffd}'),
-            Some(c) => out.push(c),
-            None => {}
+/// Text is written back as it was, NUL characters dropped (the tree builder drops them from
+/// HTML content), with `<` escaped where it could start markup: before a letter, `/`, `!`, `?`,
+/// or at the end of the text (the next token written could start with a letter once a comment
+/// between them is dropped).
+fn push_text(out: &mut String, text: &str) {
+    let owned;
+    let text = if text.contains('\0') {
+        owned = text.replace('\0', "");
+        owned.as_str()
+    } else {
+        text
+    };
+    let b = text.as_bytes();
+    let mut from = 0;
+    for lt in memchr::memchr_iter(b'<', b) {
+        let opens = b
+            .get(lt + 1)
+            .is_none_or(|c| c.is_ascii_alphabetic() || matches!(c, b'/' | b'!' | b'?'));
+        if opens {
+            out.push_str(&text[from..lt]);
+            out.push_str("&lt;");
+            from = lt + 1;
         }
-        rest = chars.as_str();
     }
-    out.push_str(rest);
+    out.push_str(&text[from..]);
 }
 
-/// A tag name ends at white space, `/` or `>` only, so it is written as it was, NUL aside.
+/// A value is written back between double quotes: `"` escaped, NUL replaced as the tokenizer
+/// does.
+fn push_value(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("&quot;"),
+            '\0' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A tag or attribute name ends at white space, `/`, `>` (or `=`, which the tokenizer never
+/// leaves inside one), so it is written as it was, NUL replaced as the tokenizer does.
 fn push_name(out: &mut String, name: &str) {
     if name.contains('\0') {
         out.push_str(&name.replace('\0', "\u{fffd}"));
     } else {
         out.push_str(name);
     }
-}
-
-/// Attribute names written back as they were, unless they could read differently once
-/// written (quotes, `<`, `=`): those attributes are dropped.
-fn plain_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains(['"', '\'', '<', '=', '\0'])
 }
 
 #[cfg(test)]
@@ -97,8 +110,8 @@ mod tests {
         assert_eq!(
             out,
             "<!DOCTYPE html><html><head><title>A &amp; B</title></head>\
-             <body class=\"x\" id=\"y\" hidden=\"\"><p>1 &lt; 2 &eacute;</p>\
-             <a href=\"/t?id=1&amp;p=2\">lien</a><br/><script>if (a &lt; b) {}</script>\
+             <body class=\"x\" id=\"y\" hidden=\"\"><p>1 < 2 &eacute;</p>\
+             <a href=\"/t?id=1&amp;p=2\">lien</a><br/><script>if (a < b) {}</script>\
              </body></html>"
         );
     }
@@ -138,10 +151,10 @@ mod tests {
 
     #[test]
     fn nul_characters_and_broken_entities_do_not_survive_as_markup() {
-        let out = canonicalize("<p>a\0b &bogus; &#xD800; <</p><p attr=\"\0\" b'c=1 d<e=2>");
+        let out = canonicalize("<p>a\0b &bogus; &#xD800; <</p><p attr=\"\0\" b'c=1 d<e=2>x<\0y");
         assert!(!out.contains('\0'));
-        assert!(out.contains("&bogus;"));
-        assert!(out.contains("&lt;"));
-        assert!(out.ends_with("<p attr=\"\u{fffd}\">"));
+        assert!(out.contains("<p>ab &bogus; &#xD800; &lt;</p>"));
+        // Dropping the NUL must not make `<y` a tag.
+        assert!(out.ends_with("<p attr=\"\u{fffd}\" b'c=\"1\" d<e=\"2\">x&lt;y"));
     }
 }
