@@ -61,9 +61,15 @@ pub fn cases(bytes: usize) -> Vec<Case> {
         case("nested-svg", repeat_to("<svg><g>", bytes)),
         case("nested-math", repeat_to("<math><mi>", bytes)),
         case("nested-templates", repeat_to("<template>", bytes)),
-        case("broken-entities", repeat_to("&#x110000;&#99999999999;&amp&bogus;&#;&", bytes)),
+        case(
+            "broken-entities",
+            repeat_to("&#x110000;&#99999999999;&amp&bogus;&#;&", bytes),
+        ),
         case("nul-bytes", repeat_to("<p\0 a\0=\0>\0text\0</p\0>", bytes)),
-        case("unclosed-comment", String::from("<!--") + &repeat_to("<div>-- -!>", bytes)),
+        case(
+            "unclosed-comment",
+            String::from("<!--") + &repeat_to("<div>-- -!>", bytes),
+        ),
         case("lone-angle-brackets", repeat_to("<<<</><!<?>", bytes)),
         case("mixed-encodings", {
             // Windows-1252 and UTF-16 bytes spliced into UTF-8, decoded as a fetcher would.
@@ -122,8 +128,18 @@ mod tests {
     #[test]
     fn every_case_reaches_its_size() {
         for c in cases(10_000) {
-            assert!(c.html.len() >= 10_000, "{} is {} bytes", c.name, c.html.len());
-            assert!(c.html.len() < 14_200, "{} is {} bytes", c.name, c.html.len());
+            assert!(
+                c.html.len() >= 10_000,
+                "{} is {} bytes",
+                c.name,
+                c.html.len()
+            );
+            assert!(
+                c.html.len() < 14_200,
+                "{} is {} bytes",
+                c.name,
+                c.html.len()
+            );
         }
         assert!(ordinary_forum_page(10_000).len() >= 10_000);
     }

@@ -41,6 +41,6 @@ mod tokens;
 mod tree;
 
 pub use canonical::canonicalize;
-pub use tokens::MAX_ATTRIBUTES;
 pub use text::{html_to_text, readable_text};
+pub use tokens::MAX_ATTRIBUTES;
 pub use tree::{parse_document, HtmlRefused, DEFAULT_MAX_DEPTH};

@@ -214,7 +214,10 @@ mod tests {
         let mut at = tree.tree.root().id();
         for _ in 0..100_000 {
             let el = scraper::Html::parse_fragment("<div></div>");
-            let div = el.select(&scraper::Selector::parse("div").unwrap()).next().unwrap();
+            let div = el
+                .select(&scraper::Selector::parse("div").unwrap())
+                .next()
+                .unwrap();
             let node = tree.tree.orphan(Node::Element(div.value().clone())).id();
             tree.tree.get_mut(at).unwrap().append_id(node);
             at = node;

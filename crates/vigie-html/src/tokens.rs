@@ -33,8 +33,16 @@ pub(crate) struct Tag<'a> {
 /// Elements whose content is text up to their end tag (scripting on, as scraper parses).
 fn raw_text_element(name: &str) -> bool {
     [
-        "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
-        "noscript", "plaintext",
+        "script",
+        "style",
+        "textarea",
+        "title",
+        "xmp",
+        "iframe",
+        "noembed",
+        "noframes",
+        "noscript",
+        "plaintext",
     ]
     .iter()
     .any(|e| e.eq_ignore_ascii_case(name))
@@ -90,11 +98,9 @@ impl<'a> Tokens<'a> {
             let name_at = lt + 2;
             let name_end = name_at + name.len();
             let closes = b.get(lt + 1) == Some(&b'/')
-                && b
-                    .get(name_at..name_end)
+                && b.get(name_at..name_end)
                     .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-                && b
-                    .get(name_end)
+                && b.get(name_end)
                     .is_some_and(|&c| is_space(c) || c == b'/' || c == b'>');
             if closes {
                 self.raw_until = None;
@@ -329,7 +335,12 @@ mod tests {
             vec![
                 Token::StartTag(Tag {
                     name: "p",
-                    attributes: vec![("class", "a b"), ("id", "x"), ("data-n", "3"), ("hidden", "")],
+                    attributes: vec![
+                        ("class", "a b"),
+                        ("id", "x"),
+                        ("data-n", "3"),
+                        ("hidden", "")
+                    ],
                     self_closing: false
                 }),
                 Token::Text("1 < 2 &amp; 3"),
@@ -406,7 +417,10 @@ mod tests {
 
     #[test]
     fn a_page_ending_inside_a_tag_drops_the_tag() {
-        assert_eq!(tokens("text<div a=\"unterminated"), vec![Token::Text("text")]);
+        assert_eq!(
+            tokens("text<div a=\"unterminated"),
+            vec![Token::Text("text")]
+        );
         assert_eq!(tokens("<"), vec![Token::Text("<")]);
         assert_eq!(tokens("a <3 b"), vec![Token::Text("a <3 b")]);
     }

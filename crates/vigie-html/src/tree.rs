@@ -121,7 +121,12 @@ impl TreeSink for DepthGuard {
         self.html.elem_name(target)
     }
 
-    fn create_element(&mut self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+    fn create_element(
+        &mut self,
+        name: QualName,
+        attrs: Vec<Attribute>,
+        flags: ElementFlags,
+    ) -> NodeId {
         self.html.create_element(name, attrs, flags)
     }
 
@@ -160,7 +165,12 @@ impl TreeSink for DepthGuard {
         }
     }
 
-    fn append_doctype_to_document(&mut self, name: StrTendril, public_id: StrTendril, system_id: StrTendril) {
+    fn append_doctype_to_document(
+        &mut self,
+        name: StrTendril,
+        public_id: StrTendril,
+        system_id: StrTendril,
+    ) {
         self.html
             .append_doctype_to_document(name, public_id, system_id);
     }

@@ -28,7 +28,10 @@ fn repository_fixtures_parse_to_the_same_tree() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "html" || e == "htm") {
                 let bytes = std::fs::read(&path).unwrap();
-                same_tree(&String::from_utf8_lossy(&bytes), &path.display().to_string());
+                same_tree(
+                    &String::from_utf8_lossy(&bytes),
+                    &path.display().to_string(),
+                );
                 seen += 1;
             }
         }

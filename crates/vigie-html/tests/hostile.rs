@@ -2,7 +2,9 @@
 //! the suite, a stack overflow abort it), deep trees are refused, flat ones parsed.
 //! Timing is the benchmark's job (`cargo bench -p vigie-cli --bench hostile_html`).
 
-use vigie_html::{canonicalize, hostile, html_to_text, parse_document, HtmlRefused, MAX_ATTRIBUTES};
+use vigie_html::{
+    canonicalize, hostile, html_to_text, parse_document, HtmlRefused, MAX_ATTRIBUTES,
+};
 
 const SIZE: usize = 256 * 1024;
 const DEPTH: usize = vigie_html::DEFAULT_MAX_DEPTH;
@@ -35,7 +37,11 @@ fn deep_cases_are_refused_and_flat_ones_parsed() {
         } else {
             let doc = parsed.unwrap_or_else(|e| panic!("{}: {e}", case.name));
             let deepest = doc.tree.nodes().map(|n| n.ancestors().count()).max();
-            assert!(deepest.unwrap_or(0) <= DEPTH + 1, "{}: {deepest:?}", case.name);
+            assert!(
+                deepest.unwrap_or(0) <= DEPTH + 1,
+                "{}: {deepest:?}",
+                case.name
+            );
         }
     }
 }

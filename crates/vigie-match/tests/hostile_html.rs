@@ -5,7 +5,10 @@ use vigie_match::{Matcher, ScanOptions, Watchlist};
 
 #[test]
 fn hostile_markup_does_not_hide_a_watched_name() {
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../watchlists/hospitals.toml");
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../watchlists/hospitals.toml"
+    );
     let watchlist = Watchlist::load(&[shipped]).unwrap();
     let matcher = Matcher::new(&watchlist).unwrap();
     for case in vigie_html::hostile::cases(256 * 1024) {
@@ -15,10 +18,15 @@ fn hostile_markup_does_not_hide_a_watched_name() {
             "<!DOCTYPE html><html><body>{}<p>Vente base patients CHU de Nantes</p>",
             case.html
         );
-        let report = matcher.analyze(case.name, page.as_bytes(), ScanOptions::default()).report;
+        let report = matcher
+            .analyze(case.name, page.as_bytes(), ScanOptions::default())
+            .report;
         let named = report.entities.iter().any(|e| e.id == "chu-nantes");
         // Hidden content (an unclosed comment, template or SVG) legitimately swallows the rest.
-        let swallowed = matches!(case.name, "unclosed-comment" | "nested-templates" | "nested-svg");
+        let swallowed = matches!(
+            case.name,
+            "unclosed-comment" | "nested-templates" | "nested-svg"
+        );
         assert!(named || swallowed, "{}: {:?}", case.name, report.entities);
     }
 }

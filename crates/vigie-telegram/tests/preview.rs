@@ -69,8 +69,5 @@ fn generated_hostile_pages_are_bounded() {
         assert!(page.unreadable <= 1, "{}", case.name);
     }
     let ignored = "<div></x>".repeat(200_000);
-    assert_eq!(
-        parse_preview(&ignored, "leaks").unreadable,
-        1
-    );
+    assert_eq!(parse_preview(&ignored, "leaks").unreadable, 1);
 }

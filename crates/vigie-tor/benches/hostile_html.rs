@@ -38,7 +38,9 @@ fn parsers() -> Vec<(&'static str, Parser)> {
     let page_base = base.clone();
     out.push((
         "tor page",
-        Box::new(move |h: &str| outcome(parse_page(h, &page_base, None, DEFAULT_MAX_DEPTH).is_ok())),
+        Box::new(move |h: &str| {
+            outcome(parse_page(h, &page_base, None, DEFAULT_MAX_DEPTH).is_ok())
+        }),
     ));
     for engine in ["phpbb", "xenforo", "mybb", "leak-site"] {
         let compiled =
@@ -122,7 +124,10 @@ fn main() {
     println!("{row}");
     let mut row = String::from("| worst ÷ baseline |");
     for (i, (spm, _)) in worst.iter().enumerate() {
-        row.push_str(&format!(" {:.1}× |", spm / baseline[i].max(f64::MIN_POSITIVE)));
+        row.push_str(&format!(
+            " {:.1}× |",
+            spm / baseline[i].max(f64::MIN_POSITIVE)
+        ));
     }
     println!("{row}");
     let overall = worst.iter().map(|w| w.0).fold(0.0, f64::max);

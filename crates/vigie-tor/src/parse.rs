@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use scraper::Selector;
+use url::Url;
 pub use vigie_html::readable_text;
 use vigie_html::HtmlRefused;
-use url::Url;
 
 use crate::config::Selectors;
 use crate::onion::{find_onions, OnionAddress};

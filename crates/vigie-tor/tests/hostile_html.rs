@@ -27,7 +27,8 @@ fn every_preset_and_the_generic_reader_stay_bounded() {
             "{engine}"
         );
         let siblings = cases.iter().find(|c| c.name == "siblings").unwrap();
-        let page = parse_page(&siblings.html, &base, selectors.as_ref(), DEFAULT_MAX_DEPTH).unwrap();
+        let page =
+            parse_page(&siblings.html, &base, selectors.as_ref(), DEFAULT_MAX_DEPTH).unwrap();
         assert!(page.text.starts_with("x\nx\nx"), "{engine}");
     }
 }
