@@ -70,7 +70,7 @@ for f in tests/fixtures/posts/* tests/fixtures/reposts/*; do
 done
 # Wait until the spool is empty and the outbox has nothing pending (at most 60 s).
 for _ in $(seq 1 120); do
-  if [ -z "$(ls -A "$spool" | grep -v '^\.rejected$' || true)" ] \
+  if [ -z "$(ls -A "$spool" | grep -v -e '^\.rejected$' -e '^rejected$' || true)" ] \
      && ! "$vigie" --config "$work/vigie.toml" alerts outbox 2>/dev/null | grep -q pending; then
     break
   fi

@@ -3,6 +3,13 @@
 //! the last attempt. The outbox is the only state: a restart resumes where it stopped, and an
 //! alert already accepted is never sent again (a receiver that accepted it but whose answer
 //! was lost sees a repeat with the same `Idempotency-Key`).
+//!
+//! Each attempt first claims its entry by compare-and-swap (state and attempt count, see
+//! [`AlertQueue::update`]): of two workers holding the same copy, or a stale one, only one
+//! sends. An alert whose incident became a false positive while it waited is cancelled, not
+//! sent. The default schedule keeps retrying for more than 72 hours
+//! ([`DeliveryConfig::min_retry_horizon`]); an alert that still fails goes to the dead-letter
+//! list, logged at `error`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
@@ -12,7 +19,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 use vigie_store::{AlertQueue, OutboxEntry, OutboxState, Timestamp};
 
 use crate::payload::{idempotency_key, render};
@@ -42,6 +49,14 @@ pub enum Attempt {
         /// What failed last.
         error: String,
     },
+    /// Not sent: its incident became a false positive.
+    Cancelled {
+        /// Why.
+        reason: String,
+    },
+    /// Not sent: the entry had moved on since it was read (another worker took it, or it
+    /// was delivered meanwhile).
+    Skipped,
 }
 
 /// Counts of one delivery round.
@@ -53,6 +68,8 @@ pub struct Round {
     pub retried: u64,
     /// Alerts moved to the dead-letter list.
     pub dead: u64,
+    /// Alerts cancelled because their incident became a false positive.
+    pub cancelled: u64,
 }
 
 /// Sends alerts from the outbox.
@@ -177,10 +194,28 @@ impl Sender {
 
 /// Exponential backoff with equal jitter: half the delay fixed, half random.
 fn backoff_ms(config: &DeliveryConfig, attempts: u32) -> u64 {
+    let capped = capped_backoff_ms(config, attempts);
+    capped / 2 + fastrand::u64(0..=capped / 2)
+}
+
+/// The delay after `attempts` failures before jitter: doubling from `backoff_secs`, at most
+/// `max_backoff_secs`.
+fn capped_backoff_ms(config: &DeliveryConfig, attempts: u32) -> u64 {
     let base = config.backoff_secs.saturating_mul(1000);
     let exp = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(30));
-    let capped = exp.min(config.max_backoff_secs.saturating_mul(1000));
-    capped / 2 + fastrand::u64(0..=capped / 2)
+    exp.min(config.max_backoff_secs.saturating_mul(1000))
+}
+
+impl DeliveryConfig {
+    /// The shortest time from the first attempt to the dead-letter list, when every attempt
+    /// fails at once without `Retry-After` (each delay at its jitter's lower bound): how long
+    /// a receiver may be down without losing an alert.
+    pub fn min_retry_horizon(&self) -> Duration {
+        let ms = (1..self.max_attempts)
+            .map(|a| capped_backoff_ms(self, a) / 2)
+            .fold(0u64, u64::saturating_add);
+        Duration::from_millis(ms)
+    }
 }
 
 impl Deliverer {
@@ -204,12 +239,55 @@ impl Deliverer {
     }
 
     /// Makes one attempt at an outbox entry and records its result in the outbox.
+    ///
+    /// The entry is claimed first (compare-and-swap: its attempt count goes up and its next
+    /// attempt moves past the request timeout); a copy that is stale by then is
+    /// [`Attempt::Skipped`] without sending. A process killed mid-request leaves the claim,
+    /// and the entry is tried again when it expires.
     pub fn attempt(&self, entry: &OutboxEntry) -> Result<Attempt, AlertError> {
+        if entry.state != OutboxState::Pending {
+            return Ok(Attempt::Skipped);
+        }
         let now = Timestamp::now();
-        let outcome = match (
-            self.recipients.get(&entry.recipient),
-            self.queue.alert(entry.alert)?,
-        ) {
+        let attempts = entry.attempts.saturating_add(1);
+        let lease = self.config.timeout() + Duration::from_secs(5);
+        let claimed = OutboxEntry {
+            attempts,
+            next_attempt: Timestamp(now.0.saturating_add(lease.as_millis() as i64)),
+            ..entry.clone()
+        };
+        if !self.queue.update(entry, &claimed)? {
+            debug!(
+                alert = entry.alert,
+                "outbox entry moved on since it was read; not sent"
+            );
+            return Ok(Attempt::Skipped);
+        }
+        let alert = self.queue.alert(entry.alert)?;
+        if let Some(alert) = &alert {
+            let triage = self.queue.triage(alert.incident.id)?;
+            if let Some(t) = triage.filter(|t| t.state.silences()) {
+                let reason = format!(
+                    "cancelled: incident {} is {}{}",
+                    alert.incident.id,
+                    t.state.as_str().replace('_', " "),
+                    t.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                );
+                let cancelled = OutboxEntry {
+                    state: OutboxState::Cancelled,
+                    // Nothing was sent.
+                    attempts: entry.attempts,
+                    last_error: Some(reason.clone()),
+                    ..claimed.clone()
+                };
+                if !self.queue.update(&claimed, &cancelled)? {
+                    return Ok(Attempt::Skipped);
+                }
+                info!(alert = entry.alert, recipient = %entry.recipient, incident = alert.incident.id, "alert cancelled: its incident is a false positive");
+                return Ok(Attempt::Cancelled { reason });
+            }
+        }
+        let outcome = match (self.recipients.get(&entry.recipient), alert) {
             (None, _) => Outcome::Permanent(format!(
                 "recipient {:?} is no longer configured",
                 entry.recipient
@@ -221,15 +299,14 @@ impl Deliverer {
                 self.sender.post(recipient, &key, "application/json", &body)
             }
         };
-        let attempts = entry.attempts + 1;
+        let now = Timestamp::now();
         let (next, attempt) = match outcome {
             Outcome::Ok(status) => (
                 OutboxEntry {
                     state: OutboxState::Delivered,
-                    attempts,
                     delivered_at: Some(now),
                     last_error: None,
-                    ..entry.clone()
+                    ..claimed.clone()
                 },
                 Attempt::Delivered { status },
             ),
@@ -238,13 +315,12 @@ impl Deliverer {
                     Some(secs) => secs.min(self.config.max_backoff_secs) * 1000,
                     None => backoff_ms(&self.config, attempts),
                 };
-                let at = Timestamp(now.0 + delay as i64);
+                let at = Timestamp(now.0.saturating_add(delay as i64));
                 (
                     OutboxEntry {
-                        attempts,
                         next_attempt: at,
                         last_error: Some(error.clone()),
-                        ..entry.clone()
+                        ..claimed.clone()
                     },
                     Attempt::Retry { at, error },
                 )
@@ -252,14 +328,20 @@ impl Deliverer {
             Outcome::Transient(error, _) | Outcome::Permanent(error) => (
                 OutboxEntry {
                     state: OutboxState::Dead,
-                    attempts,
                     last_error: Some(error.clone()),
-                    ..entry.clone()
+                    ..claimed.clone()
                 },
                 Attempt::Dead { error },
             ),
         };
-        self.queue.update(entry.state, &next)?;
+        if !self.queue.update(&claimed, &next)? {
+            // Only an analyst's action moves a claimed entry (none does today): theirs stands.
+            warn!(
+                alert = entry.alert,
+                "outbox entry changed during its delivery attempt; result not recorded"
+            );
+            return Ok(Attempt::Skipped);
+        }
         match &attempt {
             Attempt::Delivered { status } => info!(
                 alert = entry.alert,
@@ -276,13 +358,15 @@ impl Deliverer {
                 error = %error,
                 "alert delivery failed; will retry"
             ),
-            Attempt::Dead { error } => warn!(
+            // The CERT must see this: the recipient never got the alert.
+            Attempt::Dead { error } => error!(
                 alert = entry.alert,
                 recipient = %entry.recipient,
                 attempts,
                 error = %error,
-                "alert moved to the dead-letter list (`vigie alerts redeliver` retries it)"
+                "alert moved to the dead-letter list, not delivered (`vigie alerts outbox`; `vigie alerts redeliver ID` retries it)"
             ),
+            Attempt::Cancelled { .. } | Attempt::Skipped => {}
         }
         Ok(attempt)
     }
@@ -295,6 +379,8 @@ impl Deliverer {
                 Attempt::Delivered { .. } => round.delivered += 1,
                 Attempt::Retry { .. } => round.retried += 1,
                 Attempt::Dead { .. } => round.dead += 1,
+                Attempt::Cancelled { .. } => round.cancelled += 1,
+                Attempt::Skipped => {}
             }
         }
         Ok(round)

@@ -231,7 +231,9 @@ fn default_timeout() -> u64 {
     10
 }
 fn default_attempts() -> u32 {
-    12
+    // With 5 s doubling to 1 h and equal jitter: at least 75 h of retries (a receiver down
+    // for a long weekend loses nothing; see `min_retry_horizon`).
+    160
 }
 fn default_backoff() -> u64 {
     5

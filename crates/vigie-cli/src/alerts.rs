@@ -35,12 +35,7 @@ fn triage_state(t: &Option<Triage>) -> TriageState {
 }
 
 fn delivery_label(e: Option<&OutboxEntry>) -> &'static str {
-    match e.map(|e| e.state) {
-        Some(OutboxState::Pending) => "pending",
-        Some(OutboxState::Delivered) => "delivered",
-        Some(OutboxState::Dead) => "dead",
-        None => "-",
-    }
+    e.map_or("-", |e| e.state.as_str())
 }
 
 pub fn run(command: AlertsCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
@@ -121,16 +116,24 @@ pub fn run(command: AlertsCommand, config: &Config, store_flag: Option<&Path>) -
             let store = open_for_queries(config, store_flag)?;
             let queue = store.alert_queue();
             let mut any = false;
-            for state in [OutboxState::Pending, OutboxState::Dead] {
+            let mut dead = 0;
+            for state in [
+                OutboxState::Pending,
+                OutboxState::Dead,
+                OutboxState::Cancelled,
+            ] {
                 for e in queue.entries(state, usize::MAX)? {
                     any = true;
+                    if state == OutboxState::Dead {
+                        dead += 1;
+                    }
                     if json {
                         serde_json::to_writer(&mut out, &e)?;
                         writeln!(out)?;
                     } else {
                         writeln!(
                             out,
-                            "{:<6} {:<8} {:<16} attempts {:<3} next {}  {}",
+                            "{:<6} {:<9} {:<16} attempts {:<3} next {}  {}",
                             e.alert,
                             delivery_label(Some(&e)),
                             e.recipient,
@@ -144,6 +147,12 @@ pub fn run(command: AlertsCommand, config: &Config, store_flag: Option<&Path>) -
                         )?;
                     }
                 }
+            }
+            if dead > 0 && !json {
+                writeln!(
+                    out,
+                    "{dead} alert(s) in the dead-letter list: their recipients never got them (fix the receiver, then `vigie alerts redeliver ID`)"
+                )?;
             }
             Ok(if any {
                 Outcome::Found

@@ -154,7 +154,8 @@ pub struct RunConfig {
     /// How often the spool is read, milliseconds.
     #[serde(default = "default_poll")]
     pub poll_ms: u64,
-    /// Files larger than this are moved to `.rejected/` in the spool, bytes.
+    /// Files larger than this are moved to `rejected/` in the spool (with `NAME.reason`),
+    /// bytes.
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
 }

@@ -55,6 +55,9 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         &store,
     )?;
     let mut live = crate::telegram_live::LiveChannels::start(config, &store, &dir)?;
+    // Time-stamps are requested on a thread of their own: a TSA that hangs never holds the
+    // documents waiting to be recorded.
+    let mut stamper = crate::timestamping::Stamper::start(config.timestamping.as_ref(), &store)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
             if let Some(previews) = &mut previews {
@@ -86,7 +89,9 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
                     &wake_tx,
                 )?;
             }
-            crate::timestamping::stamp_if_due(&mut store, config.timestamping.as_ref());
+            if let Some(stamper) = &mut stamper {
+                stamper.poll(&mut store);
+            }
             sleep_unless_stopped(Duration::from_millis(config.run.poll_ms), &stop);
         }
         Ok(())
@@ -107,13 +112,17 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
             warn!(error = %e, "recording the Tor collector's last events failed");
         }
     }
+    if let Some(stamper) = stamper {
+        stamper.stop(&mut store);
+    }
     delivery_stop.store(true, Ordering::Relaxed);
     drop(wake_tx);
-    store.sync().context("syncing the store")?;
-    store.flush().context("flushing the store")?;
+    // The senders record their last results first; the sync then covers them too.
     for h in handles {
         let _ = h.join();
     }
+    store.sync().context("syncing the store")?;
+    store.flush().context("flushing the store")?;
     result?;
     Ok(Outcome::Success)
 }
@@ -128,8 +137,14 @@ fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
     }
 }
 
+/// Where spool files that could not be recorded go, each with a `NAME.reason` beside it.
+/// (Versions before 0.2 moved them to `.rejected/` without a reason; that directory is left
+/// as it is.)
+pub const REJECTED_DIR: &str = "rejected";
+
 /// Records every complete file of the spool (names starting with `.` are being written),
-/// oldest name first; removes each once its batch is synced to disk.
+/// oldest name first; removes each once its batch is synced to disk. A file that cannot be
+/// read or recorded goes to `rejected/` with its reason, and the others go on.
 fn ingest_spool(
     store: &mut Store,
     matcher: &Matcher,
@@ -155,52 +170,18 @@ fn ingest_spool(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let bytes = match crate::files::read_bounded(&path, run.max_bytes) {
-            Ok(Some(b)) => b,
-            Ok(None) => {
-                warn!(path = %path.display(), max = run.max_bytes, "spool file too large; moved to .rejected/");
-                reject(spool, &path);
-                continue;
+        match record_spool_file(store, matcher, router, &path, run) {
+            Ok(alerts) => {
+                if alerts > 0 {
+                    let _ = wake.try_send(());
+                }
+                done.push(path);
             }
-            Err(e) => {
-                warn!(path = %path.display(), error = %e, "spool file unreadable; moved to .rejected/");
-                reject(spool, &path);
-                continue;
+            Err(reason) => {
+                warn!(path = %path.display(), reason = %reason, "spool file rejected; moved to rejected/");
+                reject(spool, &path, &reason);
             }
-        };
-        let label = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let analysis = if store.contains(&content_hash(&bytes))? {
-            None
-        } else {
-            Some(matcher.analyze(&label, &bytes, ScanOptions::default()))
-        };
-        let sighting = Sighting {
-            source: run.spool_source.clone(),
-            locator: Locator::File { path: label },
-            fetched_at: Timestamp::now(),
-            collector: "spool".into(),
-            details: Default::default(),
-        };
-        let recorded = store
-            .record_alerting(&bytes, &sighting, analysis.as_ref(), router)
-            .with_context(|| format!("recording {}", path.display()))?;
-        if let Some((incident, change)) = recorded.incident {
-            info!(
-                incident,
-                ?change,
-                severity = %recorded.severity,
-                alerts = recorded.alerts.len(),
-                suppressed = recorded.suppressed.is_some(),
-                "recorded"
-            );
         }
-        if !recorded.alerts.is_empty() {
-            let _ = wake.try_send(());
-        }
-        done.push(path);
     }
     if !done.is_empty() {
         // Durable against a power cut before the spool copies go.
@@ -214,15 +195,211 @@ fn ingest_spool(
     Ok(())
 }
 
-fn reject(spool: &Path, path: &Path) {
-    let dir = spool.join(".rejected");
-    let moved = std::fs::create_dir_all(&dir).and_then(|()| {
-        std::fs::rename(
-            path,
-            dir.join(path.file_name().unwrap_or_else(|| "unnamed".as_ref())),
+/// Reads, matches and records one spool file; returns the alerts queued, or why not.
+fn record_spool_file(
+    store: &mut Store,
+    matcher: &Matcher,
+    router: &Router,
+    path: &Path,
+    run: &RunConfig,
+) -> std::result::Result<usize, String> {
+    let bytes = match crate::files::read_bounded(path, run.max_bytes) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return Err(format!(
+                "larger than run.max_bytes ({} bytes)",
+                run.max_bytes
+            ))
+        }
+        Err(e) => return Err(format!("unreadable: {e}")),
+    };
+    let label = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let known = store
+        .contains(&content_hash(&bytes))
+        .map_err(|e| format!("reading the store failed: {e}"))?;
+    let analysis = (!known).then(|| matcher.analyze(&label, &bytes, ScanOptions::default()));
+    let sighting = Sighting {
+        source: run.spool_source.clone(),
+        locator: Locator::File { path: label },
+        fetched_at: Timestamp::now(),
+        collector: "spool".into(),
+        details: Default::default(),
+    };
+    let recorded = store
+        .record_alerting(&bytes, &sighting, analysis.as_ref(), router)
+        .map_err(|e| format!("recording failed: {e}"))?;
+    if let Some((incident, change)) = recorded.incident {
+        info!(
+            incident,
+            ?change,
+            severity = %recorded.severity,
+            alerts = recorded.alerts.len(),
+            suppressed = recorded.suppressed.is_some(),
+            "recorded"
+        );
+    }
+    Ok(recorded.alerts.len())
+}
+
+/// Moves a spool file to `rejected/` under a name no other rejected file has, and writes
+/// `reason` beside it (`NAME.reason`).
+fn reject(spool: &Path, path: &Path, reason: &str) {
+    let dir = spool.join(REJECTED_DIR);
+    let name = path.file_name().map_or_else(
+        || "unnamed".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let moved =
+        std::fs::create_dir_all(&dir).and_then(|()| move_without_overwriting(path, &dir, &name));
+    match moved {
+        Ok(target) => {
+            let mut note = target.into_os_string();
+            note.push(".reason");
+            let text = format!("{}\n{reason}\n", Timestamp::now());
+            if let Err(e) = std::fs::write(&note, text) {
+                warn!(path = %path.display(), error = %e, "could not write why a spool file was rejected");
+            }
+        }
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "could not move a rejected spool file");
+        }
+    }
+}
+
+/// Moves `path` into `dir` as `name`, or `name.1`, `name.2`... whichever is free (a hard link
+/// fails rather than replace a file, so nothing is overwritten). Returns the new path.
+fn move_without_overwriting(path: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+    for n in 0..10_000u32 {
+        let candidate = if n == 0 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{name}.{n}"))
+        };
+        // `NAME.reason` files are not targets: a file named that way gets a suffix too.
+        let mut reason = candidate.clone().into_os_string();
+        reason.push(".reason");
+        if Path::new(&reason).exists() {
+            continue;
+        }
+        match std::fs::hard_link(path, &candidate) {
+            Ok(()) => {
+                std::fs::remove_file(path)?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other(
+        "too many rejected files of that name",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_and_spool() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        std::fs::create_dir_all(&spool).unwrap();
+        (dir, spool)
+    }
+
+    fn rejected(spool: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(spool.join(REJECTED_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn ingest(store: &mut Store, spool: &Path, max_bytes: u64) {
+        let matcher = Matcher::from_entities(vec![]).unwrap();
+        let (router, _) = Router::new(&[], Vec::<(String, Vec<String>)>::new());
+        let run = RunConfig {
+            spool: Some(spool.to_path_buf()),
+            max_bytes,
+            ..RunConfig::default()
+        };
+        let (wake, _rx) = crossbeam_channel::bounded(1);
+        ingest_spool(
+            store,
+            &matcher,
+            &router,
+            spool,
+            &run,
+            &AtomicBool::new(false),
+            &wake,
         )
-    });
-    if let Err(e) = moved {
-        warn!(path = %path.display(), error = %e, "could not move a rejected spool file");
+        .unwrap();
+    }
+
+    #[test]
+    fn a_file_too_large_is_rejected_with_its_reason_and_the_others_go_on() {
+        let (dir, spool) = store_and_spool();
+        let mut store = Store::open(&dir.path().join("store")).unwrap();
+        std::fs::write(spool.join("a-big.txt"), vec![b'x'; 100]).unwrap();
+        std::fs::write(spool.join("b-small.txt"), b"small post").unwrap();
+        ingest(&mut store, &spool, 50);
+        assert!(
+            !spool.join("b-small.txt").exists(),
+            "the next file was recorded"
+        );
+        assert_eq!(store.stats().unwrap().snapshots, 1);
+        assert_eq!(rejected(&spool), ["a-big.txt", "a-big.txt.reason"]);
+        let reason = std::fs::read_to_string(spool.join("rejected/a-big.txt.reason")).unwrap();
+        assert!(
+            reason.contains("larger than run.max_bytes (50 bytes)"),
+            "{reason}"
+        );
+        assert_eq!(
+            std::fs::read(spool.join("rejected/a-big.txt")).unwrap(),
+            vec![b'x'; 100],
+            "moved whole"
+        );
+
+        // The same name rejected again keeps the first one.
+        std::fs::write(spool.join("a-big.txt"), vec![b'y'; 100]).unwrap();
+        ingest(&mut store, &spool, 50);
+        assert_eq!(
+            rejected(&spool),
+            [
+                "a-big.txt",
+                "a-big.txt.1",
+                "a-big.txt.1.reason",
+                "a-big.txt.reason"
+            ]
+        );
+        assert_eq!(
+            std::fs::read(spool.join("rejected/a-big.txt")).unwrap()[0],
+            b'x'
+        );
+        assert_eq!(
+            std::fs::read(spool.join("rejected/a-big.txt.1")).unwrap()[0],
+            b'y'
+        );
+    }
+
+    #[test]
+    fn a_file_that_fails_to_record_is_rejected_and_the_loop_goes_on() {
+        let (dir, spool) = store_and_spool();
+        let path = dir.path().join("store");
+        drop(Store::open(&path).unwrap());
+        // A read-only store refuses every write: recording fails for each file.
+        let mut store = Store::open_read_only(&path).unwrap();
+        std::fs::write(spool.join("one.txt"), b"first post").unwrap();
+        std::fs::write(spool.join("two.txt"), b"second post").unwrap();
+        ingest(&mut store, &spool, 1 << 20);
+        assert_eq!(
+            rejected(&spool),
+            ["one.txt", "one.txt.reason", "two.txt", "two.txt.reason"]
+        );
+        let reason = std::fs::read_to_string(spool.join("rejected/two.txt.reason")).unwrap();
+        assert!(reason.contains("recording failed"), "{reason}");
     }
 }

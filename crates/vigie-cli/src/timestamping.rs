@@ -1,6 +1,6 @@
 //! Trusted time for the custody chain: when to ask the TSA, and checking stored tokens.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use vigie_store::Store;
@@ -36,6 +36,140 @@ pub fn stamp_head(store: &mut Store, tsa: &TimestampingConfig, force: bool) -> R
     store.add_timestamp_token(head.seq, &token)?;
     tracing::info!(seq = head.seq, tsa = %tsa.url, "custody head time-stamped");
     Ok(Some(head.seq))
+}
+
+/// First retry delay after a TSA failure; doubles on each failure, up to the interval.
+const RETRY_FIRST: Duration = Duration::from_secs(30);
+
+/// A chain head to stamp, and what the TSA answered.
+type Request = (u64, [u8; 32]);
+type Answer = (u64, std::result::Result<Vec<u8>, String>);
+
+/// Time-stamping for `vigie run`: the TSA is asked on a thread of its own, and the token
+/// comes back over a channel to the run loop, which stores it (the store keeps one writer).
+/// Recording never waits for the TSA; after a failure the next request waits, doubling from
+/// 30 s up to the interval.
+pub struct Stamper {
+    interval_secs: i64,
+    requests: Option<crossbeam_channel::Sender<Request>>,
+    answers: crossbeam_channel::Receiver<Answer>,
+    in_flight: bool,
+    /// The last stored token: custody position and its time (seconds).
+    last: Option<(u64, i64)>,
+    failures: u32,
+    retry_at: Instant,
+    retry_max: Duration,
+}
+
+impl Stamper {
+    /// Starts the TSA thread when `[timestamping]` is configured.
+    pub fn start(tsa: Option<&TimestampingConfig>, store: &Store) -> Result<Option<Stamper>> {
+        let Some(tsa) = tsa else {
+            return Ok(None);
+        };
+        let last = store
+            .timestamp_tokens()?
+            .pop()
+            .map(|(seq, token)| (seq, vigie_timestamp::token_unix_time(&token).unwrap_or(0)));
+        let (req_tx, req_rx) = crossbeam_channel::bounded::<Request>(1);
+        let (ans_tx, ans_rx) = crossbeam_channel::bounded::<Answer>(1);
+        let url = tsa.url.clone();
+        std::thread::Builder::new()
+            .name("vigie-tsa".into())
+            .spawn(move || {
+                for (seq, digest) in req_rx {
+                    let answer = vigie_timestamp::Authority::new(&url, TSA_TIMEOUT)
+                        .stamp(&digest)
+                        .map_err(|e| format!("{e:#}"));
+                    if ans_tx.send((seq, answer)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .context("starting the time-stamping thread")?;
+        let interval = Duration::from_secs(u64::from(tsa.interval_minutes) * 60);
+        Ok(Some(Stamper {
+            interval_secs: i64::from(tsa.interval_minutes) * 60,
+            requests: Some(req_tx),
+            answers: ans_rx,
+            in_flight: false,
+            last,
+            failures: 0,
+            retry_at: Instant::now(),
+            retry_max: interval.max(RETRY_FIRST),
+        }))
+    }
+
+    /// From the run loop, never blocking: stores a token that came back, and asks for one
+    /// when the head moved, the interval passed and no failure asks to wait.
+    pub fn poll(&mut self, store: &mut Store) {
+        if let Ok((seq, answer)) = self.answers.try_recv() {
+            self.in_flight = false;
+            self.record(store, seq, answer);
+        }
+        if self.in_flight || Instant::now() < self.retry_at {
+            return;
+        }
+        let head = store.custody_head().clone();
+        if head.seq == 0 {
+            return;
+        }
+        if let Some((seq, time)) = self.last {
+            let now = vigie_store::Timestamp::now().unix_seconds();
+            if seq == head.seq || now - time < self.interval_secs {
+                return;
+            }
+        }
+        let Some(digest) = hex_digest(&head.hash) else {
+            tracing::warn!(
+                seq = head.seq,
+                "the custody head hash is not SHA-256 hex; not time-stamped"
+            );
+            return;
+        };
+        if let Some(requests) = &self.requests {
+            self.in_flight = requests.try_send((head.seq, digest)).is_ok();
+        }
+    }
+
+    fn record(
+        &mut self,
+        store: &mut Store,
+        seq: u64,
+        answer: std::result::Result<Vec<u8>, String>,
+    ) {
+        let stored = answer.and_then(|token| {
+            store
+                .add_timestamp_token(seq, &token)
+                .map_err(|e| format!("storing the token failed: {e}"))?;
+            Ok(vigie_timestamp::token_unix_time(&token).unwrap_or(0))
+        });
+        match stored {
+            Ok(time) => {
+                self.last = Some((seq, time));
+                self.failures = 0;
+                tracing::info!(seq, "custody head time-stamped");
+            }
+            Err(error) => {
+                self.failures = self.failures.saturating_add(1);
+                let wait = RETRY_FIRST
+                    .saturating_mul(1u32 << self.failures.saturating_sub(1).min(16))
+                    .min(self.retry_max);
+                self.retry_at = Instant::now() + wait;
+                tracing::warn!(seq, error = %error, retry_in_secs = wait.as_secs(), "time-stamping failed; recording goes on");
+            }
+        }
+    }
+
+    /// At the end of a run: stores a token already back; one still being requested is
+    /// abandoned (the thread ends after its request, bounded by the TSA timeout; the next
+    /// run stamps the head).
+    pub fn stop(mut self, store: &mut Store) {
+        self.requests = None;
+        if let Ok((seq, answer)) = self.answers.try_recv() {
+            self.record(store, seq, answer);
+        }
+    }
 }
 
 /// After a write run: time-stamp if due; a failing TSA is logged, not fatal (the chain

@@ -124,6 +124,8 @@ pub struct Digest {
     pub trend: Vec<WeekCounts>,
     /// Sources.
     pub sources: SourceActivity,
+    /// Alerts in the dead-letter list now: recipients that never got them.
+    pub dead_letters: u64,
 }
 
 impl Digest {
@@ -227,6 +229,7 @@ pub fn build(store: &Store, week: IsoWeek, now: Timestamp) -> Result<Digest, Dig
         incidents: rows,
         trend,
         sources,
+        dead_letters: store.alert_queue().dead_letters()?,
     })
 }
 

@@ -318,11 +318,15 @@ pub fn html(d: &Digest, lang: Language) -> String {
     );
 
     // Source health.
-    let _ = write!(
-        h,
-        "<section id=\"sources\"><h2>{}</h2><h3>{}</h3>",
-        w.health, w.quiet
-    );
+    let _ = write!(h, "<section id=\"sources\"><h2>{}</h2>", w.health);
+    if d.dead_letters > 0 {
+        let _ = write!(
+            h,
+            "<p><strong>{} {}</strong></p>",
+            d.dead_letters, w.dead_letters
+        );
+    }
+    let _ = write!(h, "<h3>{}</h3>", w.quiet);
     if d.sources.quiet.is_empty() {
         let _ = write!(h, "<p>{}</p>", w.no_quiet);
     } else {
@@ -569,7 +573,11 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         }
         m.push('\n');
     }
-    let _ = writeln!(m, "\n## {}\n\n### {}\n", w.health, w.quiet);
+    let _ = writeln!(m, "\n## {}\n", w.health);
+    if d.dead_letters > 0 {
+        let _ = writeln!(m, "**{} {}**\n", d.dead_letters, w.dead_letters);
+    }
+    let _ = writeln!(m, "### {}\n", w.quiet);
     if d.sources.quiet.is_empty() {
         let _ = writeln!(m, "{}\n", w.no_quiet);
     }

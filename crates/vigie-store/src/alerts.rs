@@ -12,9 +12,9 @@
 //! alias-in-context pattern, opens as [`TriageState::Suppressed`].
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use rocksdb::{Direction, IteratorMode, WriteBatch, DB};
+use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
 use serde::{Deserialize, Serialize};
 use vigie_core::{IdentifierKind, Report, Severity};
 
@@ -91,6 +91,9 @@ pub enum OutboxState {
     Delivered,
     /// Every attempt failed; kept until an analyst redelivers it.
     Dead,
+    /// Not sent: its incident became a false positive before delivery (`last_error` says
+    /// why).
+    Cancelled,
 }
 
 impl OutboxState {
@@ -99,6 +102,17 @@ impl OutboxState {
             OutboxState::Pending => b'P',
             OutboxState::Delivered => b'S',
             OutboxState::Dead => b'D',
+            OutboxState::Cancelled => b'C',
+        }
+    }
+
+    /// The snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Dead => "dead",
+            OutboxState::Cancelled => "cancelled",
         }
     }
 }
@@ -242,15 +256,24 @@ pub(crate) fn put_outbox(
 /// A thread-safe handle on the alerts and their outbox, for delivery workers and queries.
 /// Only delivery state is written through it; alerts themselves are written by
 /// [`crate::Store::record_alerting`].
+///
+/// Delivery state changes are compare-and-swap ([`AlertQueue::update`]): a worker holding a
+/// stale copy of an entry cannot send it again nor roll its `attempts` back. Every queue
+/// made from one [`crate::Store`] shares one lock, and one process writes a store.
 #[derive(Clone)]
 pub struct AlertQueue {
     db: Arc<DB>,
     read_only: bool,
+    lock: Arc<Mutex<()>>,
 }
 
 impl AlertQueue {
-    pub(crate) fn new(db: Arc<DB>, read_only: bool) -> AlertQueue {
-        AlertQueue { db, read_only }
+    pub(crate) fn new(db: Arc<DB>, read_only: bool, lock: Arc<Mutex<()>>) -> AlertQueue {
+        AlertQueue {
+            db,
+            read_only,
+            lock,
+        }
     }
 
     fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily, StoreError> {
@@ -335,6 +358,7 @@ impl AlertQueue {
             OutboxState::Pending,
             OutboxState::Dead,
             OutboxState::Delivered,
+            OutboxState::Cancelled,
         ] {
             if let Some(v) = self
                 .db
@@ -349,35 +373,64 @@ impl AlertQueue {
         Ok(None)
     }
 
-    /// Replaces an entry (moving it between states) in one atomic write.
-    pub fn update(&self, previous: OutboxState, entry: &OutboxEntry) -> Result<(), StoreError> {
+    /// Replaces `expected` by `next` (moving it between states) in one atomic, synced
+    /// write, if the stored entry is still in `expected`'s state with `expected`'s attempt
+    /// count. Returns whether it was replaced: `false` means someone else moved it first
+    /// (the caller's copy is stale and must not be acted on).
+    pub fn update(&self, expected: &OutboxEntry, next: &OutboxEntry) -> Result<bool, StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
+        // A poisoned lock only means another thread panicked between a read and a write of
+        // its own; the stored entry is still whole.
+        let _held = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        match self.entry(expected.alert)? {
+            Some(current)
+                if current.state == expected.state && current.attempts == expected.attempts => {}
+            _ => return Ok(false),
+        }
         let cf = self.cf(CF_OUTBOX)?;
         let mut batch = WriteBatch::default();
-        if previous != entry.state {
-            batch.delete_cf(cf, outbox_key(previous.key_byte(), entry.alert));
+        if expected.state != next.state {
+            batch.delete_cf(cf, outbox_key(expected.state.key_byte(), expected.alert));
         }
-        put_outbox(&mut batch, cf, entry)?;
-        self.db.write(batch).map_err(io)
+        put_outbox(&mut batch, cf, next)?;
+        // A delivery result survives a power cut: an accepted alert is not sent again.
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        self.db.write_opt(batch, &sync).map_err(io)?;
+        Ok(true)
     }
 
-    /// Puts a dead (or delivered) alert back in the queue, due now. Returns the entry.
+    /// Puts a dead, delivered or cancelled alert back in the queue, due now, and returns the
+    /// entry. A pending entry is left as it is (it may be in flight: resetting it could send
+    /// it twice or roll its attempts back).
     pub fn redeliver(&self, alert: u64, now: Timestamp) -> Result<Option<OutboxEntry>, StoreError> {
-        let Some(entry) = self.entry(alert)? else {
-            return Ok(None);
-        };
-        let previous = entry.state;
-        let entry = OutboxEntry {
-            state: OutboxState::Pending,
-            attempts: 0,
-            next_attempt: now,
-            delivered_at: None,
-            ..entry
-        };
-        self.update(previous, &entry)?;
-        Ok(Some(entry))
+        // Only a delivery thread moving the entry at the same moment makes a swap fail.
+        for _ in 0..8 {
+            let Some(entry) = self.entry(alert)? else {
+                return Ok(None);
+            };
+            if entry.state == OutboxState::Pending {
+                return Ok(Some(entry));
+            }
+            let next = OutboxEntry {
+                state: OutboxState::Pending,
+                attempts: 0,
+                next_attempt: now,
+                delivered_at: None,
+                ..entry.clone()
+            };
+            if self.update(&entry, &next)? {
+                return Ok(Some(next));
+            }
+        }
+        self.entry(alert)
+    }
+
+    /// How many alerts are in the dead-letter list.
+    pub fn dead_letters(&self) -> Result<u64, StoreError> {
+        Ok(self.entries(OutboxState::Dead, usize::MAX)?.len() as u64)
     }
 
     /// The triage of an incident (`None` means new).

@@ -19,6 +19,26 @@
 //!
 //! Not for: matching (the caller passes the [`vigie_core::Analysis`]), fetching, or alerting.
 //!
+//! # What survives a crash or a power cut
+//!
+//! Every write is one atomic RocksDB batch, appended to the write-ahead log before it
+//! returns: a killed process loses nothing written, and never leaves half a batch. A power
+//! cut (or a kernel crash) loses what the operating system had not yet put on disk, unless
+//! the log was synced after it. The log is synced:
+//! - by [`Store::set_checkpoint`], so a collector's cursor and the documents recorded before
+//!   it reach the disk together (after a power cut a collector never resumes past a post it
+//!   did not record);
+//! - by every delivery state change ([`AlertQueue::update`]): an alert recorded as delivered
+//!   is not sent again;
+//! - by [`Store::sync`], which `vigie run` calls before it deletes recorded spool files and
+//!   at shutdown (after the delivery threads have stopped), and `ingest`, `import` and
+//!   `retention` call at the end; and by [`Store::add_timestamp_token`].
+//!
+//! What a power cut can lose is therefore the documents recorded since the last sync (the
+//! collector reads them again from its saved cursor, the spool still holds its files) and
+//! the alerts decided with them; the chain of custody stays whole and verifiable, because the
+//! log is replayed in order up to its last complete batch.
+//!
 //! # Column families and key layouts
 //!
 //! Integers in keys are big-endian; hashes are raw 32-byte SHA-256; values are JSON unless

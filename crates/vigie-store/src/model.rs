@@ -237,8 +237,19 @@ pub struct SnapshotRecord {
     pub hash: String,
     /// Size of the original bytes.
     pub size: u64,
-    /// When it was first stored.
+    /// The fetch time of the sighting that first brought it (the source's clock for imports:
+    /// a 2020 export's message date). Not when Vigie stored it: see `stored_at`.
     pub first_seen: Timestamp,
+    /// When Vigie stored it: retention counts from here. Absent in records written before
+    /// this field existed (see [`SnapshotRecord::stored_since`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_at: Option<Timestamp>,
+    /// Whether the raw bytes are binary (a PDF, an archive, an image): the matcher saw at
+    /// most the text extracted from them, so findings may miss personal data they hold, and
+    /// retention covers them whatever was found. Absent in older records (retention then
+    /// looks at the bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<bool>,
     /// The matcher's report and near-duplicate signature.
     pub analysis: Analysis,
     /// The incident it belongs to, if it rated medium or above.
@@ -249,6 +260,13 @@ pub struct SnapshotRecord {
 }
 
 impl SnapshotRecord {
+    /// When retention starts counting: the storage time, or for records written before it
+    /// was kept, the fetch time of the sighting that stored it (the earliest sighting known
+    /// then). That fallback purges imported old content early, as older versions did.
+    pub fn stored_since(&self) -> Timestamp {
+        self.stored_at.unwrap_or(self.first_seen)
+    }
+
     /// Whether the document carries personal data (any valid identifier but FINESS/SIRET, or a
     /// sample): its raw bytes fall under retention.
     pub fn holds_personal_data(&self) -> bool {
@@ -258,6 +276,16 @@ impl SnapshotRecord {
                 count.valid > 0 && !matches!(kind, IdentifierKind::Finess | IdentifierKind::Siret)
             })
     }
+}
+
+/// Whether raw bytes look binary rather than text: a PDF, or any NUL or C0 control byte
+/// other than the whitespace and escape text uses (the test `git` and `file` make). Text in
+/// any 8-bit encoding passes as text.
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"%PDF-")
+        || bytes
+            .iter()
+            .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b))
 }
 
 /// A watched organisation concerned by an incident.

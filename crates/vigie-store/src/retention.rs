@@ -17,15 +17,18 @@ const PURGES_PER_BATCH: usize = 500;
 pub struct RetentionReport {
     /// Snapshots whose raw bytes were deleted now.
     pub purged: Vec<String>,
-    /// Snapshots with personal data still within the retention period.
+    /// Snapshots with personal data, or binary, still within the retention period.
     pub kept_personal: u64,
-    /// Snapshots without personal data (kept whole).
+    /// Text snapshots without personal data (kept whole).
     pub kept_other: u64,
 }
 
 impl Store {
-    /// Deletes the raw bytes of every snapshot holding personal data first seen more than
-    /// `raw_days` days before `now`. Each purge is a custody entry, written in the same batch.
+    /// Deletes the raw bytes of every snapshot holding personal data, or binary (a PDF, an
+    /// archive: the matcher could not read all of it), stored more than `raw_days` days
+    /// before `now`. The period counts from when Vigie stored the content, not from when it
+    /// was posted: an old export imported today is kept `raw_days` from today. Each purge
+    /// is a custody entry, written in the same batch.
     pub fn apply_retention(
         &mut self,
         raw_days: u32,
@@ -44,9 +47,9 @@ impl Store {
                 if record.purged_at.is_some() {
                     continue;
                 }
-                if !record.holds_personal_data() {
+                if !record.holds_personal_data() && !self.is_binary(&record)? {
                     report.kept_other += 1;
-                } else if record.first_seen < cutoff {
+                } else if record.stored_since() < cutoff {
                     due.push(record);
                 } else {
                     report.kept_personal += 1;
@@ -80,6 +83,19 @@ impl Store {
         self.sync()?;
         info!(purged = report.purged.len(), raw_days, "retention applied");
         Ok(report)
+    }
+
+    /// Whether a snapshot's raw bytes are binary; records written before the flag was kept
+    /// are looked at (bytes already purged need no answer).
+    fn is_binary(&self, record: &SnapshotRecord) -> Result<bool, StoreError> {
+        if let Some(binary) = record.binary {
+            return Ok(binary);
+        }
+        let hash =
+            crate::store::parse_hash(&record.hash).ok_or_else(|| bad("findings", "bad hash"))?;
+        Ok(self
+            .snapshot_bytes(&hash)?
+            .is_some_and(|bytes| looks_binary(&bytes)))
     }
 
     /// Stores an RFC 3161 time-stamp token over the custody entry `seq`'s hash.

@@ -52,6 +52,8 @@ pub struct Store {
     next_incident: u64,
     next_sighting: u64,
     next_alert: u64,
+    /// Shared by every [`AlertQueue`] of this store: outbox compare-and-swap.
+    outbox_lock: Arc<std::sync::Mutex<()>>,
 }
 
 /// The chain of custody's last entry.
@@ -298,6 +300,7 @@ impl Store {
             next_incident,
             next_sighting,
             next_alert,
+            outbox_lock: Arc::default(),
         })
     }
 
@@ -422,6 +425,8 @@ impl Store {
                     hash: hash_hex.clone(),
                     size: content.len() as u64,
                     first_seen: sighting.fetched_at,
+                    stored_at: Some(Timestamp::now()),
+                    binary: Some(looks_binary(content)),
                     analysis: analysis.clone(),
                     incident: None,
                     purged_at: None,
@@ -710,7 +715,11 @@ impl Store {
 
     /// A handle on alerts and their outbox that delivery threads can share.
     pub fn alert_queue(&self) -> AlertQueue {
-        AlertQueue::new(Arc::clone(&self.db), self.read_only)
+        AlertQueue::new(
+            Arc::clone(&self.db),
+            self.read_only,
+            Arc::clone(&self.outbox_lock),
+        )
     }
 
     /// The triage of an incident (`None` means new).
@@ -768,8 +777,9 @@ impl Store {
         Ok(triage)
     }
 
-    /// Forces the write-ahead log to disk (at the end of a run; each batch is already
-    /// durable against a crash of the process, this makes it durable against a power cut).
+    /// Forces the write-ahead log to disk: every batch written so far then survives a power
+    /// cut (each batch is already durable against a crash of the process as soon as it is
+    /// written). See the crate documentation for when Vigie syncs.
     pub fn sync(&self) -> Result<(), StoreError> {
         if self.read_only {
             return Ok(());
@@ -832,14 +842,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Saves a collector's cursor.
+    /// Saves a collector's cursor, and syncs the write-ahead log: the cursor, and every
+    /// document recorded before it, survive a power cut together (a cursor on disk never
+    /// points past documents that are not).
     pub fn set_checkpoint(&mut self, source: &str, cursor: &[u8]) -> Result<(), StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly);
         }
         let cfs = self.cfs()?;
+        let mut sync = rocksdb::WriteOptions::default();
+        sync.set_sync(true);
         self.db
-            .put_cf(cfs.checkpoints, source.as_bytes(), cursor)
+            .put_cf_opt(cfs.checkpoints, source.as_bytes(), cursor, &sync)
             .map_err(io)
     }
 

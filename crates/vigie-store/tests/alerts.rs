@@ -132,7 +132,10 @@ fn alerts_and_outbox_entries_are_written_with_the_incident() {
     let mut dead = entry.clone();
     dead.state = OutboxState::Dead;
     dead.attempts = 3;
-    queue.update(OutboxState::Pending, &dead).unwrap();
+    assert!(queue.update(&entry, &dead).unwrap());
+    // A stale copy (still pending, no attempt) cannot move it again.
+    assert!(!queue.update(&entry, &entry).unwrap());
+    assert_eq!(queue.entry(1).unwrap().unwrap().attempts, 3);
     assert_eq!(queue.entries(OutboxState::Dead, 10).unwrap().len(), 1);
     assert_eq!(queue.entries(OutboxState::Pending, 10).unwrap().len(), 1);
     let back = queue.redeliver(1, Timestamp::now()).unwrap().unwrap();

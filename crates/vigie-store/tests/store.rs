@@ -415,16 +415,22 @@ fn verify_catches_an_edited_sighting_and_a_rewritten_entry() {
     );
 }
 
+/// `days` days after now.
+fn days_from_now(days: i64) -> Timestamp {
+    Timestamp(Timestamp::now().0 + days * 86_400_000)
+}
+
 #[test]
-fn retention_purges_personal_raw_bytes_and_verify_still_passes() {
+fn retention_counts_from_storage_and_verify_still_passes() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let m = matcher();
+    // Posted and fetched in 2020 (an old Telegram export imported today), stored now.
     let old = record(
         &mut store,
         &m,
         &fixture("forum_a_original.txt"),
-        &sighting("f", "old", "2026-01-01"),
+        &sighting("telegram:chan1", "old", "2020-03-01"),
     );
     let recent = record(
         &mut store,
@@ -436,15 +442,27 @@ fn retention_purges_personal_raw_bytes_and_verify_still_passes() {
         &mut store,
         &m,
         "Le CHU de Nantes recrute.",
-        &sighting("f", "x", "2026-01-01"),
+        &sighting("f", "x", "2020-01-01"),
     );
-    let now = Timestamp::parse("2026-11-23").unwrap();
-    let report = store.apply_retention(30, now).unwrap();
-    assert_eq!(report.purged, vec![old.hash.clone()]);
-    assert_eq!((report.kept_personal, report.kept_other), (1, 1));
     let hash = |h: &str| parse_hash(h).unwrap();
+    // Today and 29 days on, everything stays: the period counts from storage, not from 2020.
+    for now in [Timestamp::now(), days_from_now(29)] {
+        let report = store.apply_retention(30, now).unwrap();
+        assert!(report.purged.is_empty(), "{report:?}");
+        assert_eq!((report.kept_personal, report.kept_other), (2, 1));
+    }
+    assert!(store.snapshot_bytes(&hash(&old.hash)).unwrap().is_some());
+
+    let now = days_from_now(31);
+    let report = store.apply_retention(30, now).unwrap();
+    let mut expected = vec![old.hash.clone(), recent.hash.clone()];
+    expected.sort();
+    let mut purged = report.purged.clone();
+    purged.sort();
+    assert_eq!(purged, expected);
+    assert_eq!((report.kept_personal, report.kept_other), (0, 1));
     assert!(store.snapshot_bytes(&hash(&old.hash)).unwrap().is_none());
-    assert!(store.snapshot_bytes(&hash(&recent.hash)).unwrap().is_some());
+    assert!(store.snapshot_bytes(&hash(&recent.hash)).unwrap().is_none());
     assert!(store
         .snapshot_bytes(&hash(&harmless.hash))
         .unwrap()
@@ -456,13 +474,10 @@ fn retention_purges_personal_raw_bytes_and_verify_still_passes() {
         "findings stay"
     );
     let last = store.custody_entries().unwrap().pop().unwrap();
-    assert_eq!(
-        (last.action, last.object.as_str()),
-        (CustodyAction::RawPurged, old.hash.as_str())
-    );
+    assert_eq!(last.action, CustodyAction::RawPurged);
     let v = store.verify().unwrap();
     assert!(v.ok(), "{:?}", v.problems);
-    assert_eq!(v.purged, 1);
+    assert_eq!(v.purged, 2);
     // Idempotent.
     assert!(store.apply_retention(30, now).unwrap().purged.is_empty());
     // A re-sighting of purged content is still recorded (the bytes stay purged; the hash matches).
@@ -474,6 +489,91 @@ fn retention_purges_personal_raw_bytes_and_verify_still_passes() {
         )
         .unwrap();
     assert_eq!(again.snapshot, SnapshotOutcome::Known);
+    assert!(store.verify().unwrap().ok());
+}
+
+/// What `vigie import` records for an attachment whose contents it could not read.
+fn record_unread(store: &mut Store, m: &Matcher, bytes: &[u8], s: &Sighting) -> Recorded {
+    let analysis = m.analyze("attachment", b"", ScanOptions::default());
+    store.record(bytes, s, Some(&analysis)).unwrap()
+}
+
+#[test]
+fn retention_covers_binaries_the_matcher_could_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let m = matcher();
+    // A refused archive (zip header, NUL bytes) and a PDF with an unreadable text layer: no
+    // findings, but they may hold personal data.
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00patients.csv\x00\xff\x10".to_vec();
+    let pdf = b"%PDF-1.7\n1 0 obj << /Length 9 >> stream\nq 1 0 0 RG\nendstream\n".to_vec();
+    // Text in Latin-1 (not UTF-8) is still text.
+    let latin1 = b"Le CHU de Nantes recrute un infirmier \xe0 temps plein.\r\n".to_vec();
+    let zip = record_unread(&mut store, &m, &zip, &sighting("t", "z", "2026-01-01"));
+    let pdf = record_unread(&mut store, &m, &pdf, &sighting("t", "p", "2026-01-01"));
+    let text = record_unread(&mut store, &m, &latin1, &sighting("t", "l", "2026-01-01"));
+    let report = store.apply_retention(30, Timestamp::now()).unwrap();
+    assert!(report.purged.is_empty(), "{report:?}");
+    assert_eq!((report.kept_personal, report.kept_other), (2, 1));
+    let report = store.apply_retention(30, days_from_now(31)).unwrap();
+    let mut purged = report.purged.clone();
+    purged.sort();
+    let mut expected = vec![zip.hash.clone(), pdf.hash.clone()];
+    expected.sort();
+    assert_eq!(purged, expected);
+    let hash = |h: &str| parse_hash(h).unwrap();
+    assert!(store.snapshot_bytes(&hash(&text.hash)).unwrap().is_some());
+    assert!(store.verify().unwrap().ok());
+}
+
+#[test]
+fn records_without_a_storage_time_fall_back_to_their_first_fetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = matcher();
+    let (personal, binary) = {
+        let mut store = Store::open(dir.path()).unwrap();
+        let personal = record(
+            &mut store,
+            &m,
+            &fixture("forum_a_original.txt"),
+            &sighting("f", "a", "2026-01-01"),
+        );
+        let binary = record_unread(
+            &mut store,
+            &m,
+            b"\x00\x01binary\x02",
+            &sighting("f", "b", "2026-01-01"),
+        );
+        (personal, binary)
+    };
+    // Rewrite both findings records as an older version wrote them: no `stored_at`, no
+    // `binary` flag.
+    {
+        let db = raw_db(dir.path());
+        let cf = db.cf_handle(CF_FINDINGS).unwrap();
+        for r in [&personal, &binary] {
+            let key = parse_hash(&r.hash).unwrap();
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&db.get_cf(cf, key).unwrap().unwrap()).unwrap();
+            let o = v.as_object_mut().unwrap();
+            assert!(o.remove("stored_at").is_some());
+            assert!(o.remove("binary").is_some());
+            db.put_cf(cf, key, serde_json::to_vec(&v).unwrap()).unwrap();
+        }
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    let report = store
+        .apply_retention(30, Timestamp::parse("2026-01-20").unwrap())
+        .unwrap();
+    assert!(report.purged.is_empty(), "{report:?}");
+    let report = store
+        .apply_retention(30, Timestamp::parse("2026-02-15").unwrap())
+        .unwrap();
+    let mut purged = report.purged.clone();
+    purged.sort();
+    let mut expected = vec![personal.hash.clone(), binary.hash.clone()];
+    expected.sort();
+    assert_eq!(purged, expected);
     assert!(store.verify().unwrap().ok());
 }
 
