@@ -371,7 +371,10 @@ mod tests {
         let env = |name: &str| (name != "MISSING").then(|| "0123456789abcdef0123".to_string());
         let err = resolve(&configs, env).unwrap_err().to_string();
         assert!(err.contains("ftp://127.0.0.1/…"), "{err}");
-        assert!(err.contains("\"lab\": url <invalid URL> is not a valid URL"), "{err}");
+        assert!(
+            err.contains("\"lab\": url <invalid URL> is not a valid URL"),
+            "{err}"
+        );
         assert!(err.contains("$MISSING"), "{err}");
         assert!(err.contains("\"Bad Id\""), "{err}");
     }
@@ -414,7 +417,10 @@ mod tests {
         let shown = format!("{c:?} {c:#?}");
         assert!(!shown.contains("TOKEN"), "{shown}");
         assert!(shown.contains("https://hooks.slack.example/…"), "{shown}");
-        let r = resolve(std::slice::from_ref(&c), |_| Some("0123456789abcdef".into())).unwrap();
+        let r = resolve(std::slice::from_ref(&c), |_| {
+            Some("0123456789abcdef".into())
+        })
+        .unwrap();
         assert!(!format!("{:?}", r[0]).contains("TOKEN"));
         // An error about the URL names its scheme and host only.
         let plain = config("soc", &url.replace("https://", "http://"), "S");

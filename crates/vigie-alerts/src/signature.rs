@@ -138,7 +138,13 @@ mod tests {
             );
         }
         assert_eq!(
-            verify(b"k", "t=-9223372036854775808,v1=00", b"", i64::MAX, i64::MAX),
+            verify(
+                b"k",
+                "t=-9223372036854775808,v1=00",
+                b"",
+                i64::MAX,
+                i64::MAX
+            ),
             Err(SignatureError::Stale)
         );
     }

@@ -22,7 +22,8 @@ pub fn run(
         EvidenceCommand::Export { id, out } => {
             let store = open_for_queries(config, store_flag)?;
             let tmp = out.with_extension("partial");
-            let file = create_private(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            let file =
+                create_private(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
             let summary = store
                 .export_incident(id, BufWriter::new(file))
                 .with_context(|| format!("exporting incident {id}"));
@@ -67,15 +68,14 @@ fn create_private(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
+        use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
     }
-    #[cfg(not(unix))]
-    options.open(path)
+    Ok(file)
 }
 
 fn verify(config: &Config, store_flag: Option<&Path>, json: bool) -> Result<Outcome> {

@@ -139,7 +139,10 @@ pub fn run(
 
 /// Masks stored by an older version kept seven NIR digits: at most four are shown.
 fn cap_examples(
-    identifiers: &mut std::collections::BTreeMap<vigie_core::IdentifierKind, vigie_core::IdentifierCount>,
+    identifiers: &mut std::collections::BTreeMap<
+        vigie_core::IdentifierKind,
+        vigie_core::IdentifierCount,
+    >,
 ) {
     for count in identifiers.values_mut() {
         for e in &mut count.examples {

@@ -481,13 +481,13 @@ mod tests {
         std::fs::write(&existing, br#"{"home_dc": 2, "dc_options": []}"#).unwrap();
         std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
         load_session(&existing).unwrap();
-        assert_eq!(mode(&existing), 0o600);
+        assert_eq!(mode(existing.as_path()), 0o600);
         // A leftover temporary file of a save is narrowed before the keys go in.
         let leftover = dir.path().join("telegram.tmp");
         std::fs::write(&leftover, b"").unwrap();
         std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).unwrap();
         write_private(&leftover, b"keys").unwrap();
-        assert_eq!(mode(&leftover), 0o600);
+        assert_eq!(mode(leftover.as_path()), 0o600);
     }
 
     #[test]
