@@ -105,6 +105,18 @@ fn ingest_groups_reposts_and_a_second_ingest_adds_nothing() {
         !human.contains("176024439046178"),
         "a raw NIR leaked: {human}"
     );
+    // No example shows more than four digits of an identifier.
+    let nir = &shown["incident"]["identifiers"]["nir"]["examples"];
+    assert!(!nir.as_array().unwrap().is_empty(), "{shown}");
+    for e in nir.as_array().unwrap() {
+        let digits = e
+            .as_str()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        assert!(digits <= 4, "{e}");
+    }
     // Filters.
     let critical = ok(&vigie(
         &store,
@@ -124,6 +136,13 @@ fn ingest_groups_reposts_and_a_second_ingest_adds_nothing() {
         &store,
         &["evidence", "export", &id, "--out", out.to_str().unwrap()],
     ));
+    {
+        // The bundle and the store hold personal data: their owner's alone.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(out.as_path()), 0o600, "bundle mode");
+        assert_eq!(mode(store.as_path()), 0o700, "store directory mode");
+    }
     let unpacked = dir.path().join("unpacked");
     std::fs::create_dir(&unpacked).unwrap();
     let tar = Command::new("tar")

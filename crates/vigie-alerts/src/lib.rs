@@ -37,6 +37,8 @@ mod signature;
 pub use delivery::{parse_retry_after, Attempt, Deliverer, Outcome, Round, Sender};
 pub use error::AlertError;
 pub use payload::{defang, idempotency_key, place, render, source_kind_label, summary, SCHEMA};
-pub use recipient::{resolve, DeliveryConfig, Format, Language, Recipient, RecipientConfig, Tlp};
+pub use recipient::{
+    resolve, url_origin, DeliveryConfig, Format, Language, Recipient, RecipientConfig, Tlp,
+};
 pub use routing::{valid_kinds, Router};
 pub use signature::{sign, verify, SignatureError, SIGNATURE_HEADER};

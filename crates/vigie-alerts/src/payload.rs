@@ -52,14 +52,39 @@ pub fn defang(url: &str) -> String {
 }
 
 /// Keeps only examples that are masked (hold `*`): a defence in depth if an analysis made
-/// with `--reveal` ever reached the store.
+/// with `--reveal` ever reached the store. Each shows at most four digits, also when an older
+/// version stored a longer mask.
 fn masked_examples(examples: &[String]) -> Vec<String> {
     examples
         .iter()
         .filter(|e| e.contains('*'))
         .take(3)
-        .cloned()
+        .map(|e| vigie_core::cap_shown_digits(e))
         .collect()
+}
+
+/// Text from the watched world (organisation names as matched, source names, reasons, places)
+/// made inert in a Slack or Mattermost message: `&`, `<` and `>` escaped as Slack asks (so no
+/// `<!channel>`, `<!here>`, `<@U123>` or `<url|text>` link survives), `@` mentions broken
+/// with a zero-width space (Mattermost notifies on `@channel`, `@all`, `@here` and user names
+/// in plain text), Markdown links `[text](url)` broken the same way, and backquotes replaced
+/// so a value cannot close the code span it is shown in.
+fn chat_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut previous = None;
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' => out.push_str("@\u{200B}"),
+            '`' => out.push('\u{2035}'),
+            '(' if previous == Some(']') => out.push_str("\u{200B}("),
+            c => out.push(c),
+        }
+        previous = Some(c);
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -318,10 +343,10 @@ fn chat_text(alert: &AlertRecord, recipient: &RecipientConfig, lang: Language) -
         incident_word,
         i.id,
         alert.revision,
-        summary(alert, lang),
-        i.why.join("; "),
-        location(alert),
-        alert.trigger.snapshot
+        chat_escape(&summary(alert, lang)),
+        chat_escape(&i.why.join("; ")),
+        chat_escape(&location(alert)),
+        chat_escape(&alert.trigger.snapshot)
     )
 }
 
@@ -345,6 +370,89 @@ mod tests {
             "1 85 05 ** *** *** 36".to_string(),
             "185057800608436".to_string(),
         ];
-        assert_eq!(masked_examples(&ex), vec!["1 85 05 ** *** *** 36"]);
+        assert_eq!(masked_examples(&ex), vec!["* ** 05 ** *** *** 36"]);
+    }
+
+    #[test]
+    fn a_hostile_post_reaches_a_chat_inert() {
+        use vigie_store::{EntityRef, Incident, SightingRecord, Timestamp};
+        let hostile = "<!channel> @here <https://evil.example|ouvrir>";
+        let t = Timestamp(1_795_183_391_000);
+        let alert = AlertRecord {
+            id: 7,
+            recipient: "soc".into(),
+            revision: 1,
+            reason: "new incident".into(),
+            created_at: t,
+            incident: Incident {
+                id: 3,
+                opened_at: t,
+                first_seen: t,
+                last_seen: t,
+                severity: Severity::High,
+                why: vec![format!("cue {hostile}")],
+                entities: vec![EntityRef {
+                    id: "chu".into(),
+                    name: format!("CHU {hostile}"),
+                    category: vigie_core::Category::Hospital,
+                }],
+                identifiers: Default::default(),
+                sample_rows: 0,
+                leak_offer: true,
+                cues: vec![],
+                topics: vec![],
+                snapshots: vec!["ab".repeat(32)],
+                sightings: 1,
+                sources: vec!["forum".into()],
+            },
+            trigger: SightingRecord {
+                id: 1,
+                snapshot: "ab".repeat(32),
+                source: format!("forum {hostile} @all"),
+                locator: Locator::Url {
+                    url: "http://evil.onion/`x`<!here>".into(),
+                },
+                collector: "tor".into(),
+                first_seen: t,
+                last_seen: t,
+                times_seen: 1,
+                details: Default::default(),
+            },
+        };
+        let recipient = RecipientConfig {
+            id: "soc".into(),
+            url: "https://chat.example/hooks/x".into(),
+            allow_insecure: false,
+            secret_env: "S".into(),
+            format: Format::Chat,
+            min_severity: Severity::High,
+            categories: vec![],
+            language: Language::En,
+            tlp: crate::Tlp::Amber,
+            catch_all: true,
+            digest: false,
+        };
+        let body: serde_json::Value = serde_json::from_slice(&render(&alert, &recipient)).unwrap();
+        let text = body["text"].as_str().unwrap();
+        for bad in ["<!", "<http", "|ouvrir>", "@here", "@all", "`x`"] {
+            assert!(!text.contains(bad), "{bad:?} in {text}");
+        }
+        assert!(text.contains("CHU &lt;!channel&gt;"), "{text}");
+    }
+
+    #[test]
+    fn chat_text_cannot_ping_link_or_break_out() {
+        let hostile = "<!channel> <!here> <@U024BE7LH> <https://evil.example|cliquez ici> \
+                       @channel @here @all @admin [lien](https://evil.example) `x` & co";
+        let escaped = chat_escape(hostile);
+        for bad in [
+            "<", ">", "@channel", "@here", "@all", "@admin", "](", "`", "& ",
+        ] {
+            assert!(!escaped.contains(bad), "{bad:?} survived in {escaped}");
+        }
+        assert!(escaped.contains("&lt;!channel&gt;"), "{escaped}");
+        assert!(escaped.contains("&amp; co"), "{escaped}");
+        // Plain words are untouched.
+        assert_eq!(chat_escape("CHU de Lyon, 3 NIR"), "CHU de Lyon, 3 NIR");
     }
 }

@@ -65,13 +65,18 @@ impl fmt::Display for Tlp {
 }
 
 /// One `[[recipient]]` as written in the config.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientConfig {
     /// Id, as used in watchlists' `notify` lists: `[a-z0-9_-]+`.
     pub id: String,
-    /// Webhook URL (http or https).
+    /// Webhook URL: https, or http to a loopback host (or with `allow_insecure`). Its path
+    /// and query often carry a token: only [`url_origin`] of it is ever shown.
     pub url: String,
+    /// Accepts an `http://` URL to a host other than this machine (alerts would cross the
+    /// network in clear).
+    #[serde(default)]
+    pub allow_insecure: bool,
     /// Name of the environment variable holding the HMAC secret (never the secret itself).
     pub secret_env: String,
     /// Payload format.
@@ -99,6 +104,40 @@ pub struct RecipientConfig {
 
 fn default_min_severity() -> Severity {
     Severity::High
+}
+
+impl fmt::Debug for RecipientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecipientConfig")
+            .field("id", &self.id)
+            .field("url", &url_origin(&self.url))
+            .field("allow_insecure", &self.allow_insecure)
+            .field("secret_env", &self.secret_env)
+            .field("format", &self.format)
+            .field("min_severity", &self.min_severity)
+            .field("categories", &self.categories)
+            .field("language", &self.language)
+            .field("tlp", &self.tlp)
+            .field("catch_all", &self.catch_all)
+            .field("digest", &self.digest)
+            .finish()
+    }
+}
+
+/// A URL as it may be shown in logs and errors: scheme and host (and port) only, since
+/// webhook tokens live in the path, the query or the user info. `<invalid URL>` when it
+/// does not parse.
+pub fn url_origin(url: &str) -> String {
+    match url.parse::<ureq::http::Uri>() {
+        Ok(uri) => match (uri.scheme_str(), uri.host()) {
+            (Some(scheme), Some(host)) => match uri.port_u16() {
+                Some(port) => format!("{scheme}://{host}:{port}/…"),
+                None => format!("{scheme}://{host}/…"),
+            },
+            _ => "<URL without scheme or host>".to_string(),
+        },
+        Err(_) => "<invalid URL>".to_string(),
+    }
 }
 
 /// A recipient ready to deliver to: validated URL and its secret read from the environment.
@@ -155,8 +194,12 @@ pub fn resolve(
         if !seen.insert(c.id.clone()) {
             problems.push(format!("recipient id {:?} is defined twice", c.id));
         }
-        if let Err(why) = check_url(&c.url) {
-            problems.push(format!("recipient {:?}: url {:?} {why}", c.id, c.url));
+        if let Err(why) = check_url(&c.url, c.allow_insecure) {
+            problems.push(format!(
+                "recipient {:?}: url {} {why}",
+                c.id,
+                url_origin(&c.url)
+            ));
         }
         let secret = if c.secret_env.is_empty() {
             problems.push(format!("recipient {:?}: secret_env is empty", c.id));
@@ -194,16 +237,29 @@ pub fn resolve(
     }
 }
 
-fn check_url(url: &str) -> Result<(), &'static str> {
+fn check_url(url: &str, allow_insecure: bool) -> Result<(), &'static str> {
     let uri: ureq::http::Uri = url.parse().map_err(|_| "is not a valid URL")?;
+    let host = match uri.host() {
+        Some(h) if !h.is_empty() => h,
+        _ => return Err("has no host"),
+    };
     match uri.scheme_str() {
-        Some("http" | "https") => {}
-        _ => return Err("must start with http:// or https://"),
+        Some("https") => Ok(()),
+        Some("http") if allow_insecure || is_loopback(host) => Ok(()),
+        Some("http") => Err(
+            "uses http:// to another machine: alerts and their signatures would cross the network in clear; use https://, or set allow_insecure = true for this recipient",
+        ),
+        _ => Err("must start with http:// or https://"),
     }
-    match uri.host() {
-        Some(h) if !h.is_empty() => Ok(()),
-        _ => Err("has no host"),
-    }
+}
+
+/// `localhost`, `127.0.0.0/8` or `::1`.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Delivery settings (`[delivery]`).
@@ -294,6 +350,7 @@ mod tests {
         RecipientConfig {
             id: id.into(),
             url: url.into(),
+            allow_insecure: false,
             secret_env: env.into(),
             format: Format::Json,
             min_severity: Severity::High,
@@ -315,8 +372,11 @@ mod tests {
         ];
         let env = |name: &str| (name != "MISSING").then(|| "0123456789abcdef0123".to_string());
         let err = resolve(&configs, env).unwrap_err().to_string();
-        assert!(err.contains("ftp://"), "{err}");
-        assert!(err.contains("not a url"), "{err}");
+        assert!(err.contains("ftp://127.0.0.1/…"), "{err}");
+        assert!(
+            err.contains("\"lab\": url <invalid URL> is not a valid URL"),
+            "{err}"
+        );
         assert!(err.contains("$MISSING"), "{err}");
         assert!(err.contains("\"Bad Id\""), "{err}");
     }
@@ -350,5 +410,51 @@ mod tests {
             "{err}"
         );
         assert!(DeliveryConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn webhook_tokens_never_show_in_debug_or_errors() {
+        let url = "https://hooks.slack.example/services/T0AAA/B0BBB/xoxb-TOKEN1?key=q-TOKEN2";
+        let c = config("soc", url, "S");
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("TOKEN"), "{shown}");
+        assert!(shown.contains("https://hooks.slack.example/…"), "{shown}");
+        let r = resolve(std::slice::from_ref(&c), |_| {
+            Some("0123456789abcdef".into())
+        })
+        .unwrap();
+        assert!(!format!("{:?}", r[0]).contains("TOKEN"));
+        // An error about the URL names its scheme and host only.
+        let plain = config("soc", &url.replace("https://", "http://"), "S");
+        let err = resolve(&[plain], |_| Some("0123456789abcdef".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("TOKEN"), "{err}");
+        assert!(err.contains("http://hooks.slack.example/…"), "{err}");
+        let user = config("soc", "https://user:p4ss-TOKEN3@hooks.example:8443/x", "S");
+        assert_eq!(url_origin(&user.url), "https://hooks.example:8443/…");
+        assert!(!format!("{user:?}").contains("TOKEN"));
+    }
+
+    #[test]
+    fn plain_http_is_for_this_machine_unless_allowed() {
+        let env = |_: &str| Some("0123456789abcdef".to_string());
+        for ok in [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://[::1]:9/hook",
+            "https://soc.example/hook",
+        ] {
+            assert!(resolve(&[config("a", ok, "S")], env).is_ok(), "{ok}");
+        }
+        let err = resolve(&[config("a", "http://soc.example/hook", "S")], env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("allow_insecure = true"), "{err}");
+        let allowed = RecipientConfig {
+            allow_insecure: true,
+            ..config("a", "http://soc.example/hook", "S")
+        };
+        assert!(resolve(&[allowed], env).is_ok());
     }
 }

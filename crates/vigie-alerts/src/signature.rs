@@ -2,6 +2,8 @@
 //! HMAC, keyed with the recipient's secret, covers `<t>.<body>` (the timestamp, a dot, then
 //! the raw body bytes). A receiver recomputes it, compares in constant time, and refuses a
 //! timestamp older than a few minutes (a replayed request). See the README for a receiver.
+// Reads headers from outside: no arithmetic or slicing may panic.
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -62,7 +64,8 @@ pub fn verify(
     let (Some(t), Some(v1)) = (t, v1) else {
         return Err(SignatureError::Malformed);
     };
-    if (now - t).abs() > tolerance_secs {
+    // `t` is the sender's: `now - t` could overflow, the unsigned distance cannot.
+    if now.abs_diff(t) > tolerance_secs.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     mac(secret, t, body)
@@ -121,6 +124,28 @@ mod tests {
         assert_eq!(
             verify(b"k", "v1=zz", b"", 0, 300),
             Err(SignatureError::Malformed)
+        );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        for t in [i64::MIN, i64::MAX] {
+            let h = sign(b"secret-secret-secret", t, b"{}");
+            assert_eq!(
+                verify(b"secret-secret-secret", &h, b"{}", 1_700_000_000, 300),
+                Err(SignatureError::Stale),
+                "t={t}"
+            );
+        }
+        assert_eq!(
+            verify(
+                b"k",
+                "t=-9223372036854775808,v1=00",
+                b"",
+                i64::MAX,
+                i64::MAX
+            ),
+            Err(SignatureError::Stale)
         );
     }
 

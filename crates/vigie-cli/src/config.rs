@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,7 +208,7 @@ pub struct RetentionConfig {
     pub raw_days: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimestampingConfig {
     /// RFC 3161 Time-Stamp Authority URL (HTTP POST, `application/timestamp-query`).
@@ -224,6 +224,30 @@ fn default_interval() -> u32 {
     60
 }
 
+impl std::fmt::Debug for TimestampingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A TSA account's token would sit in the URL's path or query.
+        f.debug_struct("TimestampingConfig")
+            .field("url", &vigie_alerts::url_origin(&self.url))
+            .field("interval_minutes", &self.interval_minutes)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+/// A TOML error as its message and line only: the parser's own rendering quotes the line,
+/// which may hold a webhook URL and its token.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let line = e
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| before.matches('\n').count() + 1);
+    match line {
+        Some(line) => format!("line {line}: {}", e.message()),
+        None => e.message().to_string(),
+    }
+}
+
 impl Config {
     /// Reads and validates a config file; `None` gives the defaults.
     pub fn load(path: Option<&Path>) -> Result<Config> {
@@ -232,8 +256,13 @@ impl Config {
         };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
-        let mut config: Config =
-            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            anyhow!(
+                "invalid config {}: {}",
+                path.display(),
+                toml_error(&text, &e)
+            )
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         if config.store.path.is_relative() {
             config.store.path = base.join(&config.store.path);
@@ -246,9 +275,9 @@ impl Config {
         if let Some(t) = &mut config.timestamping {
             if !(t.url.starts_with("http://") || t.url.starts_with("https://")) {
                 bail!(
-                    "invalid config {}: timestamping.url must be an http(s) URL, got {:?}",
+                    "invalid config {}: timestamping.url must be an http(s) URL, got {}",
                     path.display(),
-                    t.url
+                    vigie_alerts::url_origin(&t.url)
                 );
             }
             if t.interval_minutes == 0 {
@@ -289,9 +318,9 @@ impl Config {
             }
             if !(t.base_url.starts_with("http://") || t.base_url.starts_with("https://")) {
                 bail!(
-                    "invalid config {}: telegram_preview.base_url must be an http(s) URL, got {:?}",
+                    "invalid config {}: telegram_preview.base_url must be an http(s) URL, got {}",
                     path.display(),
-                    t.base_url
+                    vigie_alerts::url_origin(&t.base_url)
                 );
             }
             if t.interval_secs == 0 || t.max_pages == 0 {
@@ -386,6 +415,7 @@ mod tests {
         .unwrap();
         let err = format!("{:#}", Config::load(Some(&typo)).unwrap_err());
         assert!(err.contains("unknown field `secret`"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
 
         let orphan = dir.path().join("orphan.toml");
         std::fs::write(&orphan, "[[telegram_channel]]\nchannel = \"medleaks\"\n").unwrap();
@@ -406,5 +436,35 @@ mod tests {
             err.contains("backfill_since \"last spring\" is not a date"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn config_errors_and_debug_output_show_no_url_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            // A TOML error on the line of a webhook URL.
+            "[[recipient]]\nid = \"soc\"\nurl = \"https://hooks.example/services/T0/B0/tok-SECRET\" format = 1\n",
+            // A wrong type next to it: the parser's rendering quoted that line.
+            "[[recipient]]\nid = \"soc\"\nurl = \"https://hooks.example/services/T0/B0/tok-SECRET\"\nsecret_env = 5\n",
+            "[timestamping]\nurl = \"ftp://tsa.example/stamp?key=tok-SECRET\"\nca_file = \"ca.pem\"\n",
+            "[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"ws://preview.example/?token=tok-SECRET\"\n",
+        ];
+        for (n, text) in cases.iter().enumerate() {
+            let file = dir.path().join(format!("c{n}.toml"));
+            std::fs::write(&file, text).unwrap();
+            let err = format!("{:#}", Config::load(Some(&file)).unwrap_err());
+            assert!(!err.contains("SECRET"), "{err}");
+            assert!(err.contains("invalid config"), "{err}");
+        }
+        let ok = dir.path().join("ok.toml");
+        std::fs::write(
+            &ok,
+            "[timestamping]\nurl = \"https://tsa.example/stamp?key=tok-SECRET\"\nca_file = \"ca.pem\"\n\n[[recipient]]\nid = \"soc\"\nurl = \"https://hooks.example/services/tok-SECRET\"\nsecret_env = \"S\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&ok)).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("https://tsa.example/…"), "{shown}");
     }
 }

@@ -22,7 +22,8 @@ pub fn run(
         EvidenceCommand::Export { id, out } => {
             let store = open_for_queries(config, store_flag)?;
             let tmp = out.with_extension("partial");
-            let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            let file =
+                create_private(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
             let summary = store
                 .export_incident(id, BufWriter::new(file))
                 .with_context(|| format!("exporting incident {id}"));
@@ -59,6 +60,22 @@ pub fn run(
             Ok(Outcome::Success)
         }
     }
+}
+
+/// A new file only its owner may read: a bundle holds the evidence, personal data included.
+/// A leftover file of the same name gets the mode too.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 fn verify(config: &Config, store_flag: Option<&Path>, json: bool) -> Result<Outcome> {
@@ -119,6 +136,27 @@ pub fn retention(
                 report.kept_other
             );
             Ok(Outcome::Success)
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn bundles_are_written_owner_only_even_over_a_leftover_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.partial");
+        let leftover = dir.path().join("leftover.partial");
+        std::fs::write(&leftover, b"old").unwrap();
+        std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).unwrap();
+        for path in [&fresh, &leftover] {
+            drop(create_private(path).unwrap());
+            let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+            assert_eq!(std::fs::metadata(path).unwrap().len(), 0);
         }
     }
 }

@@ -31,7 +31,30 @@ pub fn collect(path: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 pub fn read_bounded(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
-        .take(max + 1)
+        // `--max-bytes 18446744073709551615` must not wrap to a limit of 0 bytes.
+        .take(max.saturating_add(1))
         .read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_limit_reads_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("post.txt");
+        std::fs::write(&path, b"twelve bytes").unwrap();
+        // `max + 1` overflowed here: a panic in debug, an empty read in release.
+        assert_eq!(
+            read_bounded(&path, u64::MAX).unwrap().as_deref(),
+            Some(&b"twelve bytes"[..])
+        );
+        assert_eq!(
+            read_bounded(&path, 12).unwrap().as_deref(),
+            Some(&b"twelve bytes"[..])
+        );
+        assert_eq!(read_bounded(&path, 11).unwrap(), None);
+    }
 }

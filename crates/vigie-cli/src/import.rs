@@ -1,4 +1,6 @@
 //! `vigie import telegram-export`: a Telegram Desktop export → matcher → store (and alerts).
+// Reads an export from outside: no arithmetic or slicing may panic.
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -54,11 +56,11 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
         ..Summary::default()
     };
     for message in &export.messages {
-        summary.messages += 1;
+        summary.messages = summary.messages.saturating_add(1);
         record(&mut store, &matcher, &router, message, None, &mut summary)?;
         for attachment in &message.attachments {
             let Some(rel) = attachment.path.as_deref() else {
-                summary.attachments_missing += 1;
+                summary.attachments_missing = summary.attachments_missing.saturating_add(1);
                 continue;
             };
             let Some(path) = inside(&base, rel) else {
@@ -67,7 +69,7 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                     path = rel,
                     "attachment path leaves the export directory; not read"
                 );
-                summary.attachments_missing += 1;
+                summary.attachments_missing = summary.attachments_missing.saturating_add(1);
                 continue;
             };
             let data = match read_bounded(&path, max_attachment_bytes)
@@ -81,12 +83,12 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                         max = max_attachment_bytes,
                         "attachment over the size cap; metadata only"
                     );
-                    summary.attachments_missing += 1;
+                    summary.attachments_missing = summary.attachments_missing.saturating_add(1);
                     continue;
                 }
                 Err(e) => {
                     warn!(message = message.id, path = rel, error = %format!("{e:#}"), "attachment unreadable");
-                    summary.attachments_missing += 1;
+                    summary.attachments_missing = summary.attachments_missing.saturating_add(1);
                     continue;
                 }
             };
@@ -99,7 +101,7 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                 Err(e) => {
                     // The raw bytes are still evidence; only their contents are not matched.
                     warn!(message = message.id, attachment = %name, error = %e, "archive refused");
-                    summary.archives_refused += 1;
+                    summary.archives_refused = summary.archives_refused.saturating_add(1);
                     Vec::new()
                 }
             };
@@ -112,7 +114,7 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                 attachment,
                 &mut summary,
             )?;
-            summary.attachments_recorded += 1;
+            summary.attachments_recorded = summary.attachments_recorded.saturating_add(1);
         }
     }
     store.sync().context("syncing the store")?;
@@ -157,21 +159,23 @@ fn record(
     let followed = std::collections::BTreeSet::new();
     let how = Recording {
         collector: "telegram-export",
-        fetched_at: Timestamp(message.date * 1000),
+        fetched_at: Timestamp(message.date.saturating_mul(1000)),
         followed: &followed,
     };
     let recorded = record_message(store, matcher, router, message, attachment, &how)?;
     if recorded.snapshot == SnapshotOutcome::New {
-        summary.new_snapshots += 1;
+        summary.new_snapshots = summary.new_snapshots.saturating_add(1);
     }
     if recorded.sighting == SightingOutcome::Repeat {
-        summary.repeat_sightings += 1;
+        summary.repeat_sightings = summary.repeat_sightings.saturating_add(1);
     }
     if let Some((id, _)) = recorded.incident {
         if !summary.incidents.contains(&id) {
             summary.incidents.push(id);
         }
     }
-    summary.alerts_queued += recorded.alerts.len() as u64;
+    summary.alerts_queued = summary
+        .alerts_queued
+        .saturating_add(recorded.alerts.len() as u64);
     Ok(())
 }

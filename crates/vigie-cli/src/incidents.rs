@@ -51,7 +51,10 @@ pub fn run(
                 entity,
                 min_severity: severity,
             };
-            let incidents = store.incidents(&filter)?;
+            let mut incidents = store.incidents(&filter)?;
+            for i in &mut incidents {
+                cap_examples(&mut i.identifiers);
+            }
             if json {
                 for i in &incidents {
                     serde_json::to_writer(&mut out, i)?;
@@ -85,14 +88,16 @@ pub fn run(
             })
         }
         IncidentsCommand::Show { id, json } => {
-            let incident = store
+            let mut incident = store
                 .incident(id)?
                 .with_context(|| format!("no incident {id} in {}", store.path().display()))?;
+            cap_examples(&mut incident.identifiers);
             let mut snapshots = Vec::new();
             for h in &incident.snapshots {
                 let hash =
                     vigie_store::parse_hash(h).context("damaged incident: bad snapshot hash")?;
-                if let Some(r) = store.snapshot_record(&hash)? {
+                if let Some(mut r) = store.snapshot_record(&hash)? {
+                    cap_examples(&mut r.analysis.report.identifiers);
                     snapshots.push(r);
                 }
             }
@@ -128,6 +133,20 @@ pub fn run(
             }
             out.flush()?;
             Ok(Outcome::Found)
+        }
+    }
+}
+
+/// Masks stored by an older version kept seven NIR digits: at most four are shown.
+fn cap_examples(
+    identifiers: &mut std::collections::BTreeMap<
+        vigie_core::IdentifierKind,
+        vigie_core::IdentifierCount,
+    >,
+) {
+    for count in identifiers.values_mut() {
+        for e in &mut count.examples {
+            *e = vigie_core::cap_shown_digits(e);
         }
     }
 }

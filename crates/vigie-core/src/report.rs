@@ -121,6 +121,28 @@ impl IdentifierCount {
     }
 }
 
+/// Digits of an identifier that may be shown outside the store (alerts, exports, listings).
+pub const MAX_SHOWN_DIGITS: usize = 4;
+
+/// `example` with every digit but the last [`MAX_SHOWN_DIGITS`] replaced by `*`. Masks made
+/// today already comply; this also caps examples stored by older versions, whose NIR masks
+/// kept seven digits, on their way out.
+pub fn cap_shown_digits(example: &str) -> String {
+    let digits = example.chars().filter(char::is_ascii_digit).count();
+    let mut hide = digits.saturating_sub(MAX_SHOWN_DIGITS);
+    example
+        .chars()
+        .map(|c| {
+            if hide > 0 && c.is_ascii_digit() {
+                hide -= 1;
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Delimited rows that look like an extract of records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SampleFinding {
@@ -184,5 +206,22 @@ impl Report {
             || self.identifiers.values().any(|c| c.valid > 0)
             || self.sample.is_some()
             || self.leak_offer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_examples_keep_four_digits_at_most() {
+        // A NIR mask stored by an older version (seven digits): only the last four stay.
+        assert_eq!(
+            cap_shown_digits("1 85 05 ** *** *** 36"),
+            "* ** 05 ** *** *** 36"
+        );
+        assert_eq!(cap_shown_digits("06 ** ** ** 78"), "06 ** ** ** 78");
+        assert_eq!(cap_shown_digits("j***@chu-lyon.fr"), "j***@chu-lyon.fr");
+        assert_eq!(cap_shown_digits("123456"), "**3456");
     }
 }

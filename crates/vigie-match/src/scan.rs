@@ -334,8 +334,8 @@ fn render(kind: IdentifierKind, value: &str, reveal: bool) -> String {
         K::HealthEmail => validate::mask_email(value),
         K::Credential => validate::mask_credential(value.split('\u{0}').next().unwrap_or("")),
         K::Iban => validate::mask_iban(value),
-        K::Finess | K::Siret => validate::mask_middle(value, 3, 2),
-        K::Rpps => validate::mask_middle(value, 3, 2),
+        // Two digits each end: at most four shown (an RPPS or a sole trader's SIRET is a person).
+        K::Finess | K::Siret | K::Rpps => validate::mask_middle(value, 2, 2),
     }
 }
 
@@ -502,6 +502,27 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 mod tests {
     use super::*;
     use vigie_core::Category;
+
+    #[test]
+    fn masked_examples_show_four_digits_at_most() {
+        use IdentifierKind as K;
+        let values = [
+            (K::Nir, "185057512345636"),
+            (K::Phone, "0612345678"),
+            (K::HealthEmail, "jean.dupont1974@chu-lyon.fr"),
+            (K::Credential, "j.dupont1974\u{0}hunter2024"),
+            (K::Iban, "FR7630006000011234567890189"),
+            (K::Finess, "690781810"),
+            (K::Siret, "26690027400019"),
+            (K::Rpps, "10003456789"),
+        ];
+        for (kind, value) in values {
+            let shown = render(kind, value, false);
+            let digits = shown.chars().filter(char::is_ascii_digit).count();
+            assert!(digits <= 4, "{kind}: {shown}");
+            assert_eq!(render(kind, value, true), value.replace('\u{0}', ":"));
+        }
+    }
 
     #[test]
     fn streaming_in_windows_matches_scanning_whole() {

@@ -2,7 +2,8 @@
 //!
 //! Each validator takes the identifier's characters without separators and says whether it is
 //! a real-format value. Masks keep only what an analyst needs to tell values apart without
-//! exposing the person: `1 85 05 ** *** *** 36` for a NIR.
+//! exposing the person: `* ** ** ** *** *45 36` for a NIR. No mask shows more than
+//! [`vigie_core::MAX_SHOWN_DIGITS`] digits.
 
 /// Luhn check over ASCII digits.
 pub fn luhn(digits: &str) -> bool {
@@ -183,18 +184,15 @@ pub fn phone(national: &str) -> bool {
         && national.as_bytes()[1] != b'0'
 }
 
-/// Masks a NIR as `1 85 05 ** *** *** 36`: sex, year and month stay, birthplace and order go.
+/// Masks a NIR as `* ** ** ** *** *45 36`: the last four digits only (end of the birth order
+/// number, then the key). They tell two NIRs of a sample apart and let an analyst holding a
+/// victim's full NIR confirm it, while sex, birth year, month and place, which with a
+/// hospital's name narrow a person down, stay hidden.
 pub fn mask_nir(nir: &str) -> String {
-    if nir.len() != 15 {
-        return "*".repeat(nir.len());
+    match (nir.len(), nir.get(11..13), nir.get(13..)) {
+        (15, Some(order), Some(key)) => format!("* ** ** ** *** *{order} {key}"),
+        _ => "*".repeat(nir.chars().count()),
     }
-    format!(
-        "{} {} {} ** *** *** {}",
-        &nir[..1],
-        &nir[1..3],
-        &nir[3..5],
-        &nir[13..]
-    )
 }
 
 /// Masks all but the first `keep_head` and last `keep_tail` characters.
@@ -242,9 +240,10 @@ pub fn mask_credential(login: &str) -> String {
     format!("{login}:********")
 }
 
-/// Masks an IBAN as `FR76 **** **** **** **** **** 189`.
+/// Masks an IBAN as `FR** **** **** **** **** **** 189`: the country and the last three
+/// digits (the check digits would be two more digits shown for nothing).
 pub fn mask_iban(iban: &str) -> String {
-    let masked = mask_middle(iban, 4, 3);
+    let masked = mask_middle(iban, 2, 3);
     let chars: Vec<char> = masked.chars().collect();
     chars
         .chunks(4)
@@ -340,7 +339,8 @@ mod tests {
 
     #[test]
     fn masks_hide_the_person() {
-        assert_eq!(mask_nir("185057512345636"), "1 85 05 ** *** *** 36");
+        assert_eq!(mask_nir("185057512345636"), "* ** ** ** *** *56 36");
+        assert_eq!(mask_nir("2690299341732"), "*************");
         assert_eq!(mask_phone("0612345678"), "06 ** ** ** 78");
         assert_eq!(
             mask_email("jean.dupont@chu-lyon.fr"),
@@ -349,7 +349,23 @@ mod tests {
         assert_eq!(mask_credential("jdupont"), "j******:********");
         assert_eq!(
             mask_iban("FR7630006000011234567890189"),
-            "FR76 **** **** **** **** **** 189"
+            "FR** **** **** **** **** **** 189"
         );
+    }
+
+    #[test]
+    fn no_mask_shows_more_than_four_digits() {
+        let masks = [
+            mask_nir("185057512345636"),
+            mask_nir("185052A12345636"),
+            mask_phone("0612345678"),
+            mask_email("jean.dupont1974@chu-lyon.fr"),
+            mask_credential("12345678@chu-lyon.fr"),
+            mask_iban("FR7630006000011234567890189"),
+        ];
+        for m in masks {
+            let digits = m.chars().filter(char::is_ascii_digit).count();
+            assert!(digits <= 4, "{m}: {digits} digits");
+        }
     }
 }

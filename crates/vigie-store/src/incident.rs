@@ -12,6 +12,8 @@
 //! Candidates come from the LSH band index (16 bands of 4 values; see
 //! [`vigie_core::Signature::bands`]), never from a scan of the store; at most
 //! [`MAX_CANDIDATES_PER_BAND`] per band are compared, the most recent incidents first.
+// Reads keys back from disk: no arithmetic or slicing may panic on a damaged store.
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
 
@@ -76,8 +78,16 @@ pub(crate) fn near_duplicates(
             if !k.starts_with(&prefix) {
                 break;
             }
-            let incident = read_u64(&k[10..]).ok_or_else(|| bad("band index", "short key"))?;
-            let snapshot: ContentHash = k[18..].try_into().map_err(|e| bad("band index", e))?;
+            // Keys are read with `get`: a damaged store is an error, not a panic.
+            let incident = k
+                .get(10..)
+                .and_then(read_u64)
+                .ok_or_else(|| bad("band index", "short key"))?;
+            let snapshot: ContentHash = k
+                .get(18..)
+                .ok_or_else(|| bad("band index", "short key"))?
+                .try_into()
+                .map_err(|e| bad("band index", e))?;
             candidates.insert((incident, snapshot));
         }
     }
@@ -175,7 +185,7 @@ pub(crate) fn absorb_sighting(
     outcome: SightingOutcome,
 ) {
     if outcome == SightingOutcome::New {
-        incident.sightings += 1;
+        incident.sightings = incident.sightings.saturating_add(1);
     }
     incident.first_seen = incident.first_seen.min(sighting.fetched_at);
     incident.last_seen = incident.last_seen.max(sighting.fetched_at);
@@ -249,7 +259,9 @@ impl Store {
                     break;
                 }
                 ids.push(
-                    read_u64(&k[prefix.len()..]).ok_or_else(|| bad("entity index", "short key"))?,
+                    k.get(prefix.len()..)
+                        .and_then(read_u64)
+                        .ok_or_else(|| bad("entity index", "short key"))?,
                 );
             }
         } else {
@@ -262,7 +274,11 @@ impl Store {
                 if k.first() != Some(&IDX_TIME) {
                     break;
                 }
-                ids.push(read_u64(&k[9..]).ok_or_else(|| bad("time index", "short key"))?);
+                ids.push(
+                    k.get(9..)
+                        .and_then(read_u64)
+                        .ok_or_else(|| bad("time index", "short key"))?,
+                );
             }
         }
         let mut out = Vec::new();
@@ -296,5 +312,21 @@ impl Store {
         }
         out.sort_by_key(|s| (s.first_seen, s.id));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_time_index_key_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let cfs = store.cfs().unwrap();
+        // A time-index key cut short (a damaged or hand-edited store): 2 bytes, not 17.
+        store.db.put_cf(cfs.index, [IDX_TIME, 0xff], []).unwrap();
+        let err = store.incidents(&IncidentFilter::default()).unwrap_err();
+        assert!(err.to_string().contains("short key"), "{err}");
     }
 }

@@ -164,6 +164,18 @@ fn directory_is_fresh(dir: &Path) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// Mode 0700 (or leaves the directory as is on non-Unix systems).
+fn owner_only(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 fn open_error(path: &Path, e: rocksdb::Error) -> StoreError {
     let detail = e.clone().into_string();
     if detail.contains("lock") || detail.contains("Resource temporarily unavailable") {
@@ -197,6 +209,8 @@ impl Store {
             }
             std::fs::create_dir_all(&db_path)
                 .map_err(|e| StoreError::Io(format!("{}: {e}", db_path.display())))?;
+            // Evidence holds personal data: the store is its owner's alone.
+            owner_only(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         } else if !db_path.join("CURRENT").exists() {
             return Err(StoreError::Corrupt {
                 path: dir.to_path_buf(),

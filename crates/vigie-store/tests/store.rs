@@ -833,3 +833,20 @@ fn print_similarity_table() {
         println!("{f:32} {}", row.join(" "));
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    // A missing directory, and an existing empty one made with the usual 0755.
+    let missing = parent.path().join("new-store");
+    let existing = parent.path().join("empty");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for dir in [&missing, &existing] {
+        drop(Store::open(dir).unwrap());
+        let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", dir.display());
+    }
+}

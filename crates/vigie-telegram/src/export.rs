@@ -6,6 +6,8 @@
 //! without zone, is read as UTC); service messages (joins, pins) are skipped; a file that was
 //! not exported carries a "(File not included...)" note instead of a path; albums are several
 //! messages sharing a `media_group_id`-less date, each kept.
+// Reads a file from outside: no arithmetic or slicing may panic.
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use serde_json::Value;
 use tracing::warn;
@@ -66,17 +68,17 @@ pub fn parse_export(bytes: &[u8]) -> Result<Export, TelegramError> {
     for chat in chats {
         let channel = chat_name(chat);
         let Some(messages) = chat.get("messages").and_then(Value::as_array) else {
-            export.malformed += 1;
+            export.malformed = export.malformed.saturating_add(1);
             continue;
         };
         for m in messages {
             match m.get("type").and_then(Value::as_str) {
                 Some("message") => match message(&channel, m) {
                     Some(msg) => export.messages.push(msg),
-                    None => export.malformed += 1,
+                    None => export.malformed = export.malformed.saturating_add(1),
                 },
-                Some("service") => export.service += 1,
-                _ => export.malformed += 1,
+                Some("service") => export.service = export.service.saturating_add(1),
+                _ => export.malformed = export.malformed.saturating_add(1),
             }
         }
     }
@@ -120,25 +122,44 @@ pub fn flatten_text(v: &Value) -> String {
     }
 }
 
+/// Unix seconds of years 0000 to 9999, the dates `parse_local` reads. Later a time in
+/// milliseconds (`date * 1000`) overflows `i64`; such a date is read from `local_key` instead.
+const UNIX_RANGE: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
 fn unix_time(m: &Value, unix_key: &str, local_key: &str) -> Option<i64> {
     if let Some(v) = m.get(unix_key) {
-        if let Some(s) = v.as_str() {
-            return s.parse().ok();
+        let secs = match v.as_str() {
+            Some(s) => s.parse().ok(),
+            None => v.as_i64(),
+        };
+        match secs {
+            Some(t) if UNIX_RANGE.contains(&t) => return Some(t),
+            // Out of range: the local date below, when there is one.
+            Some(_) => {}
+            None => return None,
         }
-        return v.as_i64();
     }
     // `2026-11-20T14:03:11`, local time without zone: read as UTC (a few hours off at most).
     let s = m.get(local_key)?.as_str()?;
     parse_local(s)
 }
 
+// The range check below bounds every operand (|y| <= 9999): no operation can overflow.
+#[allow(clippy::arithmetic_side_effects)]
 pub(crate) fn parse_local(s: &str) -> Option<i64> {
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+    // Four-digit years, as in RFC 3339: bounds every product below, so none can overflow.
+    if !(0..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+        || !(0..=23).contains(&h)
+        || !(0..=59).contains(&mi)
+        || !(0..=60).contains(&se)
+    {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm).
@@ -214,5 +235,47 @@ mod tests {
         assert_eq!(parse_local("2024-02-29T00:00:00"), Some(1_709_164_800));
         assert_eq!(parse_local("2026-13-01T00:00:00"), None);
         assert_eq!(parse_local("yesterday"), None);
+    }
+
+    #[test]
+    fn an_out_of_range_unix_date_falls_back_to_the_local_date() {
+        let export = parse_export(
+            br#"{"name": "c", "id": 7, "messages": [
+                {"id": 1, "type": "message", "date": "2026-11-20T14:03:11",
+                 "date_unixtime": "9223372036854775807", "text": "a"},
+                {"id": 2, "type": "message", "date": "garbage",
+                 "date_unixtime": 9223372036854775807, "text": "b"},
+                {"id": 3, "type": "message", "date": "2026-11-20T14:03:11",
+                 "date_unixtime": "1795183391", "text": "c",
+                 "edited": "2026-11-20T15:03:11", "edited_unixtime": "-9223372036854775808"}
+            ]}"#,
+        )
+        .unwrap();
+        let dates: Vec<(i64, i64, Option<i64>)> = export
+            .messages
+            .iter()
+            .map(|m| (m.id, m.date, m.edited))
+            .collect();
+        assert_eq!(
+            dates,
+            [
+                (1, 1_795_183_391, None),
+                (3, 1_795_183_391, Some(1_795_186_991))
+            ]
+        );
+        assert_eq!(export.malformed, 1);
+    }
+
+    #[test]
+    fn out_of_range_dates_are_refused_not_wrapped() {
+        // i64::MAX and a year whose seconds exceed i64: both overflowed the arithmetic.
+        assert_eq!(parse_local("9223372036854775807-01-01T00:00:00"), None);
+        assert_eq!(parse_local("200000000000000-01-01T00:00:00"), None);
+        assert_eq!(parse_local("-5-01-01T00:00:00"), None);
+        assert_eq!(parse_local("2026-01-01T-1:00:00"), None);
+        assert_eq!(parse_local("2026-01-01T00:-5:00"), None);
+        // The range's ends are still read: 9999-12-31T23:59:59Z is 253402300799.
+        assert_eq!(parse_local("9999-12-31T23:59:59"), Some(253_402_300_799));
+        assert_eq!(parse_local("0000-01-01T00:00:00"), Some(-62_167_219_200));
     }
 }

@@ -2,6 +2,8 @@
 //! file, the four calls of [`TelegramSource`], and the updates stream. Everything it receives goes through the
 //! pure conversions of [`crate::tl`]; everything it decides is in [`crate::collector`]. No test
 //! talks to Telegram: this file is kept to calls and error mapping.
+// Reads Telegram's answers: no arithmetic or slicing may panic.
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,9 @@ fn load_session(path: &Path) -> Result<MemorySession, TelegramError> {
     let mut data = SessionData::default();
     match std::fs::read(path) {
         Ok(bytes) => {
+            // A file made by hand or copied in with a wider mode: the keys are the account's.
+            make_private(path)
+                .map_err(|e| TelegramError::Session(format!("{}: {e}", path.display())))?;
             let saved: SavedSession = serde_json::from_slice(&bytes).map_err(|e| {
                 TelegramError::Session(format!("{}: not a Vigie session file: {e}", path.display()))
             })?;
@@ -198,13 +203,15 @@ impl LiveSource {
 #[cfg(unix)]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
         .open(path)?;
+    // `mode` applies to a new file only: a leftover one keeps its own until set here.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(bytes)?;
     f.sync_all()
 }
@@ -212,6 +219,32 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
+}
+
+/// Mode 0600 on an existing file, when it allows more.
+#[cfg(unix)]
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        warn!(path = %path.display(), "session file was readable by others; mode set to 0600");
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// `GetHistory`'s (offset_id, add_offset, limit, min_id) for the `limit` messages just above
+/// `after`: offset at it, pulled forward by `limit`. `None` when no id can be above `after`
+/// (ids are `i32`; a checkpoint at the top must not wrap to the bottom).
+fn after_window(after: i64, limit: usize) -> Option<(i32, i32, i32, i32)> {
+    let limit = i32::try_from(limit.min(100)).ok()?;
+    let after = i32::try_from(after.max(0)).ok()?;
+    Some((after.checked_add(1)?, limit.checked_neg()?, limit, after))
 }
 
 fn rpc_error(e: InvocationError) -> TelegramError {
@@ -367,10 +400,10 @@ impl TelegramSource for LiveSource {
         after: i64,
         limit: usize,
     ) -> Result<Vec<SourceMessage>, SourceError> {
-        // The `limit` messages just above `after`: offset at it, pulled forward by `limit`.
-        let limit = limit.min(100) as i32;
-        let after = i32::try_from(after).unwrap_or(i32::MAX);
-        self.history(peer, after + 1, -limit, limit, after).await
+        let Some((offset, add_offset, limit, min_id)) = after_window(after, limit) else {
+            return Ok(Vec::new());
+        };
+        self.history(peer, offset, add_offset, limit, min_id).await
     }
 
     async fn download(
@@ -425,6 +458,36 @@ mod tests {
             caused_by: None,
         });
         assert!(matches!(source_error(invalid), SourceError::PeerInvalid(_)));
+    }
+
+    #[test]
+    fn a_checkpoint_at_the_top_of_the_id_range_asks_for_nothing() {
+        assert_eq!(after_window(41, 20), Some((42, -20, 20, 41)));
+        assert_eq!(after_window(41, 1_000), Some((42, -100, 100, 41)));
+        assert_eq!(after_window(-7, 20), Some((1, -20, 20, 0)));
+        // `after + 1` overflowed here (a panic in debug, a wrap to the bottom in release).
+        assert_eq!(after_window(i64::from(i32::MAX), 20), None);
+        assert_eq!(after_window(i64::MAX, 20), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn session_files_end_up_owner_only_even_when_they_existed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // An existing session file readable by all is narrowed when loaded.
+        let existing = dir.path().join("telegram.session");
+        std::fs::write(&existing, br#"{"home_dc": 2, "dc_options": []}"#).unwrap();
+        std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
+        load_session(&existing).unwrap();
+        assert_eq!(mode(existing.as_path()), 0o600);
+        // A leftover temporary file of a save is narrowed before the keys go in.
+        let leftover = dir.path().join("telegram.tmp");
+        std::fs::write(&leftover, b"").unwrap();
+        std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&leftover, b"keys").unwrap();
+        assert_eq!(mode(leftover.as_path()), 0o600);
     }
 
     #[test]

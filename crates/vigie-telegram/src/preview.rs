@@ -163,13 +163,15 @@ fn parse_size(s: &str) -> Option<u64> {
 }
 
 /// `2026-11-20T14:03:11+00:00` → Unix seconds.
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 fn parse_rfc3339(s: &str) -> Option<i64> {
     // Date and time, then an offset `Z` or `±HH:MM`.
     let (dt, offset_secs) = if let Some(stripped) = s.strip_suffix('Z') {
         (stripped, 0)
     } else {
+        // `get`, not `split_at`: the page's text may put a multi-byte character there.
         let split = s.len().checked_sub(6)?;
-        let (dt, off) = s.split_at(split);
+        let (dt, off) = (s.get(..split)?, s.get(split..)?);
         let sign = match off.as_bytes().first()? {
             b'+' => 1,
             b'-' => -1,
@@ -177,11 +179,15 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
         };
         let h: i64 = off.get(1..3)?.parse().ok()?;
         let m: i64 = off.get(4..6)?.parse().ok()?;
-        (dt, sign * (h * 3600 + m * 60))
+        if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
+            return None;
+        }
+        let offset = h.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?;
+        (dt, offset.checked_mul(sign)?)
     };
     let dt = dt.split('.').next()?;
     let local = crate::export::parse_local(dt)?;
-    Some(local - offset_secs)
+    local.checked_sub(offset_secs)
 }
 
 #[cfg(test)]
@@ -199,5 +205,16 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:10Z"), Some(10));
         assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn hostile_datetimes_are_refused_not_a_panic() {
+        // Six bytes from the end falls inside `é` (two bytes): `split_at` panicked there.
+        assert_eq!(parse_rfc3339("é12345"), None);
+        assert_eq!(parse_rfc3339("2026-11-20T14:03:11+0é:0"), None);
+        assert_eq!(parse_rfc3339("2026-11-20T14:03:11+-1:00"), None);
+        assert_eq!(parse_rfc3339("2026-11-20T14:03:11+99:99"), None);
+        assert_eq!(parse_rfc3339("99999999999-11-20T14:03:11Z"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00-00:30"), Some(1800));
     }
 }

@@ -36,9 +36,14 @@ pub struct TorSettings {
     /// writes one that trusts only its own authorities.
     #[serde(default)]
     pub arti_config: Option<PathBuf>,
-    /// The tor SOCKS port in `socks` mode.
+    /// The tor SOCKS port in `socks` mode: a loopback address, since requests and their
+    /// SOCKS credentials travel to it in clear.
     #[serde(default)]
     pub socks_addr: Option<SocketAddr>,
+    /// Accepts a `socks_addr` that is not a loopback address (a tor daemon on another
+    /// machine, reached over a network the operator trusts).
+    #[serde(default)]
+    pub allow_insecure: bool,
     /// Requests in flight across all sources.
     #[serde(default = "default_concurrency")]
     pub max_concurrent: usize,
@@ -109,6 +114,7 @@ impl Default for TorSettings {
             mode: TransportMode::Arti,
             arti_config: None,
             socks_addr: None,
+            allow_insecure: false,
             max_concurrent: default_concurrency(),
             connect_timeout_secs: default_connect_timeout(),
             fetch_timeout_secs: default_fetch_timeout(),
@@ -295,7 +301,7 @@ fn default_pages() -> usize {
 }
 
 /// A source checked and ready: parsed mirrors, final selectors, cookie read.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TorSource {
     pub id: String,
     pub kind: SourceKind,
@@ -308,6 +314,23 @@ pub struct TorSource {
     pub cookie: Option<String>,
 }
 
+impl std::fmt::Debug for TorSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cookie is a login secret: whether there is one, never its value.
+        f.debug_struct("TorSource")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("mirrors", &self.mirrors)
+            .field("start", &self.start)
+            .field("selectors", &self.selectors)
+            .field("interval_secs", &self.interval_secs)
+            .field("jitter", &self.jitter)
+            .field("max_pages", &self.max_pages)
+            .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// Checks the transport and every source; returns all problems at once.
 pub fn validate(
     settings: &TorSettings,
@@ -317,6 +340,13 @@ pub fn validate(
     let mut problems = Vec::new();
     if settings.mode == TransportMode::Socks && settings.socks_addr.is_none() {
         problems.push("[tor] mode = \"socks\" needs socks_addr".to_string());
+    }
+    if let Some(addr) = settings.socks_addr {
+        if !addr.ip().is_loopback() && !settings.allow_insecure {
+            problems.push(format!(
+                "[tor] socks_addr {addr} is not a loopback address: requests would cross the network unencrypted to it; run tor on this machine, or set allow_insecure = true in [tor]"
+            ));
+        }
     }
     if settings.mode != TransportMode::Arti && settings.arti_config.is_some() {
         problems.push("[tor] arti_config is only read in mode = \"arti\"".to_string());
@@ -460,4 +490,72 @@ pub fn is_loopback_host(host: &str) -> bool {
             .trim_matches(['[', ']'])
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(cookie_env: Option<&str>) -> TorSourceConfig {
+        TorSourceConfig {
+            id: "forum".into(),
+            kind: SourceKind::Forum,
+            mirrors: vec!["http://127.0.0.1:8080".into()],
+            start: "/".into(),
+            engine: Some("phpbb".into()),
+            selectors: None,
+            interval_secs: 60,
+            jitter: 0.2,
+            max_pages: 5,
+            cookie_env: cookie_env.map(str::to_string),
+        }
+    }
+
+    fn loopback() -> TorSettings {
+        TorSettings {
+            mode: TransportMode::Loopback,
+            ..TorSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_cookie_never_shows_in_debug_output() {
+        let secret = "phpbb3_sid=s3cr3t-session-value";
+        let env = |v: &str| (v == "FORUM_COOKIE").then(|| secret.to_string());
+        let sources = validate(&loopback(), &[source(Some("FORUM_COOKIE"))], &env).unwrap();
+        assert_eq!(sources[0].cookie.as_deref(), Some(secret));
+        let shown = format!("{:?} {:#?}", sources[0], sources[0]);
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        let session = crate::http::Session::new("forum", Some(secret));
+        let shown = format!("{session:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("phpbb3_sid"), "{shown}");
+    }
+
+    #[test]
+    fn a_socks_port_off_this_machine_needs_allow_insecure() {
+        let remote = TorSettings {
+            mode: TransportMode::Socks,
+            socks_addr: Some("192.0.2.7:9050".parse().unwrap()),
+            ..TorSettings::default()
+        };
+        let err = validate(&remote, &[], &|_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("socks_addr 192.0.2.7:9050 is not a loopback address"),
+            "{err}"
+        );
+        let allowed = TorSettings {
+            allow_insecure: true,
+            ..remote.clone()
+        };
+        assert!(validate(&allowed, &[], &|_| None).is_ok());
+        for local in ["127.0.0.1:9050", "[::1]:9050"] {
+            let settings = TorSettings {
+                socks_addr: Some(local.parse().unwrap()),
+                ..remote.clone()
+            };
+            assert!(validate(&settings, &[], &|_| None).is_ok(), "{local}");
+        }
+    }
 }

@@ -29,11 +29,25 @@ pub struct Fetched {
 }
 
 /// What one source keeps between requests: its circuit isolation and its cookies.
-#[derive(Debug)]
 pub struct Session {
     pub isolation: Isolation,
     /// Cookies by name. Seeded from the configured secret, updated by `Set-Cookie`.
     cookies: Mutex<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Cookie values are login secrets: names only.
+        let names: Vec<String> = self
+            .cookies
+            .lock()
+            .map(|jar| jar.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_struct("Session")
+            .field("isolation", &self.isolation)
+            .field("cookie_names", &names)
+            .finish()
+    }
 }
 
 impl Session {
