@@ -455,9 +455,13 @@ mod tests {
         let got = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<u32>();
         drop(tx);
+        let thread = std::thread::spawn(|| {});
+        while !thread.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let ended = Fake {
             events: rx,
-            thread: Some(std::thread::spawn(|| {})),
+            thread: Some(thread),
             got: Arc::clone(&got),
         };
         let g = Arc::clone(&got);

@@ -531,7 +531,7 @@ pub fn health(
     }
     let mut out = std::io::stdout().lock();
     let mut bad = false;
-    let mut show = |out: &mut std::io::StdoutLock<'_>, records: &[HealthRecord]| -> Result<()> {
+    let show = |out: &mut std::io::StdoutLock<'_>, records: &[HealthRecord]| -> Result<()> {
         for h in records.iter().rev().take(history.max(1)) {
             if json {
                 serde_json::to_writer(&mut *out, h)?;
