@@ -36,7 +36,11 @@ fn killed_five_times_vigie_run_loses_nothing_and_records_nothing_twice() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let summary: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
-    assert_eq!(summary["problems"], serde_json::json!([]), "{summary}\n{stderr}");
+    assert_eq!(
+        summary["problems"],
+        serde_json::json!([]),
+        "{summary}\n{stderr}"
+    );
     assert_eq!(out.status.code(), Some(0), "{summary}");
     // The invariants, read from the figures themselves.
     let posts = &summary["posts"];

@@ -641,7 +641,10 @@ fn a_preview_thread_that_panics_is_restarted_and_its_failures_shown() {
         "{shown}"
     );
     // This week's digest shows them too.
-    let week = Command::new("date").args(["-u", "+%G-W%V"]).output().unwrap();
+    let week = Command::new("date")
+        .args(["-u", "+%G-W%V"])
+        .output()
+        .unwrap();
     let week = String::from_utf8_lossy(&week.stdout).trim().to_string();
     let md = ok(&vigie(
         &store,

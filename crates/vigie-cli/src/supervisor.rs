@@ -251,10 +251,15 @@ impl<'a> Sources<'a> {
             })
         });
         let previews = previews.map(|p| {
-            Supervisor::new("telegram-preview", p, Backoff::default(), move |store: &Store| {
-                PreviewSources::start(&config.telegram_preview, access.clone(), store)?
-                    .context("no [[telegram_preview]] configured")
-            })
+            Supervisor::new(
+                "telegram-preview",
+                p,
+                Backoff::default(),
+                move |store: &Store| {
+                    PreviewSources::start(&config.telegram_preview, access.clone(), store)?
+                        .context("no [[telegram_preview]] configured")
+                },
+            )
         });
         let live = live.map(|l| {
             Supervisor::new("telegram", l, Backoff::default(), move |store: &Store| {

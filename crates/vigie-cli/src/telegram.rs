@@ -120,8 +120,18 @@ impl PreviewSources {
         loop {
             match self.events.try_receive() {
                 Received::Event(event) => alerts += self.record(store, matcher, router, event)?,
-                Received::Empty => return Ok(Drained { alerts, closed: false }),
-                Received::Closed => return Ok(Drained { alerts, closed: true }),
+                Received::Empty => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: false,
+                    })
+                }
+                Received::Closed => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: true,
+                    })
+                }
             }
         }
     }

@@ -257,8 +257,18 @@ impl LiveChannels {
                 Received::Event(event) => {
                     alerts += self.record_event(store, matcher, router, event)?;
                 }
-                Received::Empty => return Ok(Drained { alerts, closed: false }),
-                Received::Closed => return Ok(Drained { alerts, closed: true }),
+                Received::Empty => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: false,
+                    })
+                }
+                Received::Closed => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: true,
+                    })
+                }
             }
         }
     }

@@ -182,8 +182,18 @@ impl TorCollection {
         loop {
             match self.events.try_receive() {
                 Received::Event(ev) => alerts += record_event(store, matcher, router, ev)?,
-                Received::Empty => return Ok(Drained { alerts, closed: false }),
-                Received::Closed => return Ok(Drained { alerts, closed: true }),
+                Received::Empty => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: false,
+                    })
+                }
+                Received::Closed => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: true,
+                    })
+                }
             }
         }
     }

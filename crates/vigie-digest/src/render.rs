@@ -601,9 +601,7 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         let _ = writeln!(
             m,
             "{watched} {} {reachable}.\n\n**{}**: {failed}\n\n**{}**: {blind}\n",
-            w.watched_reachable,
-            w.failed_all_week,
-            w.blind_parsers
+            w.watched_reachable, w.failed_all_week, w.blind_parsers
         );
         for x in c {
             let _ = writeln!(

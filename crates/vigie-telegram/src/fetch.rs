@@ -208,14 +208,26 @@ impl PreviewClient {
                     last_id: n,
                     gap: None,
                 });
-                (with_cursors(out, |id| PreviewCursor { last_id: id, gap: None }), end)
+                (
+                    with_cursors(out, |id| PreviewCursor {
+                        last_id: id,
+                        gap: None,
+                    }),
+                    end,
+                )
             }
             (Some(c), None) if complete => {
                 let end = PreviewCursor {
                     last_id: newest.map_or(c.last_id, |n| n.max(c.last_id)),
                     gap: None,
                 };
-                (with_cursors(out, |id| PreviewCursor { last_id: id, gap: None }), Some(end))
+                (
+                    with_cursors(out, |id| PreviewCursor {
+                        last_id: id,
+                        gap: None,
+                    }),
+                    Some(end),
+                )
             }
             // Out of pages above the checkpoint: what was read is kept, the rest is a gap.
             (Some(c), None) => {
