@@ -12,7 +12,7 @@ the spool is empty, every forum post is recorded and no alert is pending. Then:
   - every post is recorded exactly once: snapshots = posts (each post's text is unique),
   - `vigie evidence verify` passes,
   - every alert is delivered and was accepted (HTTP 200) by the receiver: zero lost,
-  - every incident at or above the recipient's minimum severity has its alert,
+  - every incident at or above the catch-all recipients' minimum severity has its alert,
 and the duplicate POSTs per key (at-least-once across a kill) are reported.
 
   chaos.py --vigie BIN [--kills 50] [--seed 1] [--work DIR]
@@ -38,16 +38,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRET = "chaos-secret-" + "%032x" % random.SystemRandom().getrandbits(128)
-# Sale posts the matcher scores at medium or above (they alert), and plain chatter.
-TEMPLATES = [
-    "tests/fixtures/posts/fr_medecindirect_vente.txt",
-    "tests/fixtures/posts/fr_dump_sql.txt",
-    "tests/fixtures/posts/fr_comptes_ameli.txt",
-    "tests/fixtures/posts/en_victim_list.txt",
-    "tests/fixtures/reposts/forum_a_original.txt",
-    "tests/fixtures/reposts/template_other_sale_lyon.txt",
-    "tests/fixtures/posts/clean_prose.txt",
-]
+# Every example post (sales, dumps, chatter, decoys, reposts): each its own incident or none.
+TEMPLATES = sorted(os.path.join(d, f) for d in ("tests/fixtures/posts", "tests/fixtures/reposts")
+                   for f in os.listdir(os.path.join(ROOT, d)))
 FORUM_LINES = [
     "Vente base patients CHU de Nantes, 480 000 lignes, NIR et téléphones. Prix 8000 USD BTC, contact tox.",
     "Accès VPN Cerballiance à vendre, comptes admin, escrow accepté.",
@@ -209,6 +202,13 @@ id = "cert-sante"
 url = "http://127.0.0.1:{receiver.port}/vigie"
 secret_env = "CHAOS_SECRET"
 catch_all = true
+min_severity = "low"
+
+[[recipient]]
+id = "cert-astreinte"
+url = "http://127.0.0.1:{receiver.port}/astreinte"
+secret_env = "CHAOS_SECRET"
+catch_all = true
 min_severity = "medium"
 """)
     env = dict(os.environ, CHAOS_SECRET=SECRET, CHAOS_COOKIE="phpbb3_lab_sid=" + cookie,
@@ -326,9 +326,9 @@ min_severity = "medium"
         problems.append("the receiver accepted keys the store does not know: %s" % strangers[:20])
     incidents = [json.loads(l) for l in vigie("incidents", "list", "--json").stdout.splitlines() if l]
     alerted = {x["incident"] for x in alerts}
-    silent = [i["id"] for i in incidents if i.get("severity") in ("medium", "high", "critical") and i["id"] not in alerted]
+    silent = [i["id"] for i in incidents if i.get("severity") in ("low", "medium", "high", "critical") and i["id"] not in alerted]
     if silent:
-        problems.append("incidents at or above medium without an alert: %s" % silent[:20])
+        problems.append("incidents at or above low without an alert: %s" % silent[:20])
     if died:
         problems.append("vigie run exited by itself: %s" % died)
     if clean_exit != 0:

@@ -292,10 +292,12 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
+    type Shared<T> = Arc<Mutex<T>>;
+
     /// A channel of posts `1..=newest` (shared so a test can publish), 20 per page as t.me.
     struct Channel {
-        newest: Arc<Mutex<i64>>,
-        requests: Arc<Mutex<Vec<Option<i64>>>>,
+        newest: Shared<i64>,
+        requests: Shared<Vec<Option<i64>>>,
     }
 
     impl PageFetcher for Channel {
@@ -322,7 +324,7 @@ mod tests {
         }
     }
 
-    fn client(max_pages: usize) -> (PreviewClient, Arc<Mutex<i64>>, Arc<Mutex<Vec<Option<i64>>>>) {
+    fn client(max_pages: usize) -> (PreviewClient, Shared<i64>, Shared<Vec<Option<i64>>>) {
         let newest = Arc::new(Mutex::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let fetcher = Channel {
