@@ -519,3 +519,140 @@ fn an_unreachable_telegram_does_not_stop_the_run() {
     stop_run(run, &logged());
     assert!(!logged().contains("panicked"), "{}", logged());
 }
+
+/// Appends posts `ids` ("post N: ...") to the preview server's file.
+fn publish(posts: &Path, ids: std::ops::RangeInclusive<i64>) {
+    let lines: String = ids
+        .map(|id| post_line(id, &format!("post {id}: rien de neuf"), None))
+        .collect();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(posts)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()))
+        .unwrap();
+}
+
+#[test]
+fn a_poll_out_of_pages_does_not_skip_the_posts_it_did_not_read() {
+    // One page per poll: 45 posts published between two polls take three polls, and the
+    // checkpoint never passes a post not read.
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.jsonl");
+    std::fs::write(&posts, "").unwrap();
+    publish(&posts, 1..=5);
+    let log = dir.path().join("server.log");
+    let port = free_port();
+    let _server = preview_server(port, &posts, &log);
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\npoll_ms = 100\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"http://127.0.0.1:{port}\"\ninterval_secs = 1\nbackfill = 5\nmax_pages = 1\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let run_log = dir.path().join("run.log");
+    let run = start_run(&config, None, Some(&run_log));
+    wait_until("the backfill", || sightings(&store) == 5);
+    publish(&posts, 6..=50);
+    wait_until("every post, 6 to 30 included", || sightings(&store) == 50);
+    let logged = std::fs::read_to_string(&run_log).unwrap();
+    assert!(
+        logged.contains("max_pages ran out before the checkpoint"),
+        "{logged}"
+    );
+    // The polls paged on from where they stopped: 31..=50, then before 31, then before 11.
+    let requests = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        requests.contains("/s/medleaks?before=31") && requests.contains("/s/medleaks?before=11"),
+        "{requests}"
+    );
+    stop_run(run, &logged);
+    // Restarted, nothing is read twice as new and nothing is missing.
+    publish(&posts, 51..=51);
+    let run = start_run(&config, None, None);
+    wait_until("the post after restart", || sightings(&store) == 51);
+    stop_run(run, "");
+    let verify = vigie(&store, &["evidence", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+}
+
+#[test]
+fn a_preview_thread_that_panics_is_restarted_and_its_failures_shown() {
+    // The test hook makes the first two preview threads panic before their first poll.
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.jsonl");
+    std::fs::write(&posts, "").unwrap();
+    publish(&posts, 1..=3);
+    let log = dir.path().join("server.log");
+    let port = free_port();
+    let _server = preview_server(port, &posts, &log);
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = \"store\"\n\n[run]\npoll_ms = 100\n\n[[telegram_preview]]\nchannel = \"medleaks\"\nbase_url = \"http://127.0.0.1:{port}\"\ninterval_secs = 1\n"
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let run_log = dir.path().join("run.log");
+    let run = Server(
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .env("RUST_LOG", "warn")
+            .env("VIGIE_TEST_PREVIEW_PANICS", "2")
+            .stderr(std::fs::File::create(&run_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    // Restarted after 1 s, then 2 s: the third thread reads the channel.
+    wait_until("the posts after two restarts", || sightings(&store) == 3);
+    let logged = std::fs::read_to_string(&run_log).unwrap();
+    assert_eq!(
+        logged.matches("source thread failed; restarting").count(),
+        2,
+        "{logged}"
+    );
+    stop_run(run, &logged);
+    let health = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--config")
+        .arg(&config)
+        .args(["sources", "health", "--history", "10"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    // A source thread failed in the last 24 hours: exit 1, each failure shown.
+    assert_eq!(health.status.code(), Some(1), "{health:?}");
+    let shown = String::from_utf8_lossy(&health.stdout);
+    assert_eq!(
+        shown
+            .lines()
+            .filter(|l| l.starts_with("thread:telegram-preview") && l.contains("CRASHED"))
+            .count(),
+        2,
+        "{shown}"
+    );
+    assert!(
+        shown.contains("the thread panicked: injected by VIGIE_TEST_PREVIEW_PANICS"),
+        "{shown}"
+    );
+    // This week's digest shows them too.
+    let week = Command::new("date")
+        .args(["-u", "+%G-W%V"])
+        .output()
+        .unwrap();
+    let week = String::from_utf8_lossy(&week.stdout).trim().to_string();
+    let md = ok(&vigie(
+        &store,
+        &["digest", "--week", &week, "--format", "md", "--lang", "en"],
+    ));
+    assert!(
+        md.contains("- thread:telegram-preview — 0 runs")
+            && md.contains("2 collection thread failure(s), restarted"),
+        "{md}"
+    );
+}

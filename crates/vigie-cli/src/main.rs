@@ -18,6 +18,7 @@ mod scan;
 mod shipped;
 mod sources;
 mod stopping;
+mod supervisor;
 mod telegram;
 mod telegram_live;
 mod timestamping;

@@ -15,6 +15,7 @@ use vigie_match::{Matcher, ScanOptions};
 use vigie_store::{content_hash, Locator, Sighting, Store, Timestamp};
 
 use crate::config::{Config, RunConfig};
+use crate::supervisor::Recorder;
 use crate::{requests, shipped, Outcome};
 
 pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
@@ -48,32 +49,19 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         spool = ?spool,
         "vigie run started; SIGINT or SIGTERM stops it"
     );
-    let mut tor = crate::tor::TorCollection::start(config, &store, &dir)?;
-    let mut previews = crate::telegram::PreviewSources::start(
-        &config.telegram_preview,
-        tor.as_ref().map(|t| t.access()),
-        &store,
-    )?;
-    let mut live = crate::telegram_live::LiveChannels::start(config, &store, &dir)?;
+    let mut sources = crate::supervisor::Sources::start(config, &store, &dir)?;
     // Time-stamps are requested on a thread of their own: a TSA that hangs never holds the
     // documents waiting to be recorded.
     let mut stamper = crate::timestamping::Stamper::start(config.timestamping.as_ref(), &store)?;
     let result = (|| -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
-            if let Some(previews) = &mut previews {
-                if previews.drain(&mut store, &matcher, &router)? > 0 {
-                    let _ = wake_tx.try_send(());
-                }
-            }
-            if let Some(live) = &mut live {
-                if live.drain(&mut store, &matcher, &router)? > 0 {
-                    let _ = wake_tx.try_send(());
-                }
-            }
-            if let Some(tor) = &mut tor {
-                if tor.drain(&mut store, &matcher, &router)? > 0 {
-                    let _ = wake_tx.try_send(());
-                }
+            let mut cx = Recorder {
+                store: &mut store,
+                matcher: &matcher,
+                router: &router,
+            };
+            if sources.drain(&mut cx)? > 0 {
+                let _ = wake_tx.try_send(());
             }
             if requests::apply_queued(&mut store) > 0 {
                 let _ = wake_tx.try_send(());
@@ -97,21 +85,11 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         Ok(())
     })();
     info!("stopping: saving the store, letting deliveries in flight finish");
-    if let Some(previews) = previews {
-        if let Err(e) = previews.stop(&mut store, &matcher, &router) {
-            warn!(error = %e, "recording the last Telegram preview posts failed");
-        }
-    }
-    if let Some(live) = live {
-        if let Err(e) = live.stop(&mut store, &matcher, &router) {
-            warn!(error = %e, "recording the last Telegram messages failed");
-        }
-    }
-    if let Some(tor) = tor {
-        if let Err(e) = tor.stop(&mut store, &matcher, &router) {
-            warn!(error = %e, "recording the Tor collector's last events failed");
-        }
-    }
+    sources.stop(&mut Recorder {
+        store: &mut store,
+        matcher: &matcher,
+        router: &router,
+    });
     if let Some(stamper) = stamper {
         stamper.stop(&mut store);
     }

@@ -8,35 +8,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 use vigie_alerts::Router;
 use vigie_match::{Matcher, ScanOptions};
 use vigie_store::{content_hash, Locator, PostDetails, Sighting, Store, Timestamp};
-use vigie_telegram::{PreviewClient, TelegramMessage};
+use vigie_telegram::{PreviewClient, PreviewCursor, TelegramMessage};
 
 use crate::config::TelegramPreviewConfig;
-use crate::stopping::{reap, Drain};
+use crate::stopping::{reap, Drain, Received, TryReceive};
+use crate::supervisor::{Drained, Recorder, SourceThread};
 use crate::tor::{TorAccess, TorPages};
-
-/// The cursor kept in the store per channel.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Checkpoint {
-    last_id: i64,
-}
 
 struct PreviewSource {
     config: TelegramPreviewConfig,
     client: PreviewClient,
     next: Instant,
-    /// The newest post id handed over (`None`: never read, backfill first).
-    after: Option<i64>,
+    /// How far the posts handed over reach (`None`: never read, backfill first).
+    after: Option<PreviewCursor>,
 }
 
 /// What the previews' thread hands the run loop, in order: a post, then the cursor past it.
 enum PreviewEvent {
     Post(TelegramMessage),
-    Cursor { key: String, last_id: i64 },
+    Cursor { key: String, cursor: PreviewCursor },
 }
 
 /// How long a stopping run keeps recording posts already fetched.
@@ -91,8 +85,7 @@ impl PreviewSources {
         for c in configs {
             let after = store
                 .checkpoint(&checkpoint_key(&c.channel))?
-                .and_then(|b| serde_json::from_slice::<Checkpoint>(&b).ok())
-                .map(|c| c.last_id);
+                .and_then(|b| serde_json::from_slice::<PreviewCursor>(&b).ok());
             sources.push(PreviewSource {
                 config: c.clone(),
                 client: client(c),
@@ -115,18 +108,32 @@ impl PreviewSources {
         }))
     }
 
-    /// Records the posts fetched since the last call; returns how many alerts were queued.
+    /// Records the posts fetched since the last call; says how many alerts were queued and
+    /// whether the thread's channel is closed (the thread gone).
     pub fn drain(
         &mut self,
         store: &mut Store,
         matcher: &Matcher,
         router: &Router,
-    ) -> Result<usize> {
+    ) -> Result<Drained> {
         let mut alerts = 0;
-        while let Ok(event) = self.events.try_recv() {
-            alerts += self.record(store, matcher, router, event)?;
+        loop {
+            match self.events.try_receive() {
+                Received::Event(event) => alerts += self.record(store, matcher, router, event)?,
+                Received::Empty => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: false,
+                    })
+                }
+                Received::Closed => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: true,
+                    })
+                }
+            }
         }
-        Ok(alerts)
     }
 
     /// Stops polling and records the posts already fetched (bounded wait: a fetch in flight
@@ -162,11 +169,37 @@ impl PreviewSources {
                     .alerts
                     .len())
             }
-            PreviewEvent::Cursor { key, last_id } => {
-                store.set_checkpoint(&key, &serde_json::to_vec(&Checkpoint { last_id })?)?;
+            PreviewEvent::Cursor { key, cursor } => {
+                store.set_checkpoint(&key, &serde_json::to_vec(&cursor)?)?;
                 Ok(0)
             }
         }
+    }
+}
+
+impl SourceThread<Recorder<'_>> for PreviewSources {
+    fn drain(&mut self, cx: &mut Recorder<'_>) -> Result<Drained> {
+        PreviewSources::drain(self, cx.store, cx.matcher, cx.router)
+    }
+    fn thread(&mut self) -> &mut Option<std::thread::JoinHandle<()>> {
+        &mut self.thread
+    }
+    fn stop(self, cx: &mut Recorder<'_>) -> Result<()> {
+        PreviewSources::stop(self, cx.store, cx.matcher, cx.router)
+    }
+}
+
+/// Test hook for the end-to-end tests: with `VIGIE_TEST_PREVIEW_PANICS=N`, the first N
+/// preview threads of the process panic before their first poll (the supervisor must record
+/// and restart them).
+fn injected_panic() {
+    static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = std::env::var("VIGIE_TEST_PREVIEW_PANICS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    if STARTS.fetch_add(1, Ordering::SeqCst) < n {
+        panic!("injected by VIGIE_TEST_PREVIEW_PANICS");
     }
 }
 
@@ -177,6 +210,7 @@ fn poll_previews(
     out: &std::sync::mpsc::SyncSender<PreviewEvent>,
     stop: &AtomicBool,
 ) {
+    injected_panic();
     while !stop.load(Ordering::Relaxed) {
         for source in &mut sources {
             if stop.load(Ordering::Relaxed) || source.next > Instant::now() {
@@ -201,20 +235,37 @@ fn poll_previews(
                 }
             }
             let count = polled.new.len();
-            for m in polled.new {
-                let last_id = source.after.unwrap_or(0).max(m.id);
-                let cursor = PreviewEvent::Cursor {
-                    key: checkpoint_key(&channel),
-                    last_id,
-                };
+            let cursors = polled
+                .new
+                .into_iter()
+                .map(|(m, c)| (Some(m), c))
+                .chain(polled.cursor.map(|c| (None, c)));
+            for (post, cursor) in cursors {
                 // The run loop is gone: stop.
-                if out.send(PreviewEvent::Post(m)).is_err() || out.send(cursor).is_err() {
-                    return;
+                if let Some(m) = post {
+                    if out.send(PreviewEvent::Post(m)).is_err() {
+                        return;
+                    }
                 }
-                source.after = Some(last_id);
+                if source.after != Some(cursor) {
+                    let key = checkpoint_key(&channel);
+                    if out.send(PreviewEvent::Cursor { key, cursor }).is_err() {
+                        return;
+                    }
+                    source.after = Some(cursor);
+                }
             }
             if count > 0 {
-                info!(channel = %channel, new = count, last_id = ?source.after, "telegram preview polled");
+                info!(channel = %channel, new = count, last_id = ?source.after.map(|c| c.last_id), "telegram preview polled");
+            }
+            if let Some(gap) = source.after.and_then(|c| c.gap) {
+                warn!(
+                    channel = %channel,
+                    max_pages = source.config.max_pages,
+                    last_id = ?source.after.map(|c| c.last_id),
+                    unread_before = gap.before,
+                    "telegram preview: max_pages ran out before the checkpoint; the posts between are read next poll"
+                );
             }
         }
         std::thread::sleep(Duration::from_millis(100));

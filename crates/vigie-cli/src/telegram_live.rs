@@ -24,7 +24,8 @@ use vigie_telegram::tl::ChannelUpdate;
 use vigie_telegram::{extract, ArchiveLimits};
 
 use crate::config::{Config, TelegramConfig};
-use crate::stopping::{reap, Drain};
+use crate::stopping::{reap, Drain, Received, TryReceive};
+use crate::supervisor::{Drained, Recorder, SourceThread};
 use crate::telegram::{record_message, Recording};
 use crate::Outcome;
 
@@ -136,6 +137,22 @@ impl LiveChannels {
     /// Connects when channels are configured; `None` otherwise. Fails clearly, before the
     /// run starts, when the account is not signed in.
     pub fn start(config: &Config, store: &Store, store_dir: &Path) -> Result<Option<LiveChannels>> {
+        LiveChannels::start_waiting(config, store, store_dir, Some(Duration::from_secs(60)))
+    }
+
+    /// Starts the account again after a failure, from the store's checkpoints, without
+    /// waiting for Telegram (the run loop goes on; a failed sign-in ends the thread again).
+    pub fn restart(config: &Config, store: &Store, store_dir: &Path) -> Result<LiveChannels> {
+        LiveChannels::start_waiting(config, store, store_dir, None)?
+            .context("no [[telegram_channel]] configured")
+    }
+
+    fn start_waiting(
+        config: &Config,
+        store: &Store,
+        store_dir: &Path,
+        ready_wait: Option<Duration>,
+    ) -> Result<Option<LiveChannels>> {
         let (Some(t), false) = (&config.telegram, config.telegram_channels.is_empty()) else {
             return Ok(None);
         };
@@ -210,10 +227,12 @@ impl LiveChannels {
             .context("starting the Telegram thread")?;
         // A session that is not signed in stops the run here; Telegram being unreachable
         // does not (the account keeps trying on its thread while the rest runs).
-        match ready_rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => warn!("Telegram has not answered within 60 s; the account keeps trying"),
+        if let Some(wait) = ready_wait {
+            match ready_rx.recv_timeout(wait) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => warn!("Telegram has not answered within 60 s; the account keeps trying"),
+            }
         }
         Ok(Some(LiveChannels {
             events: rx,
@@ -224,18 +243,34 @@ impl LiveChannels {
         }))
     }
 
-    /// Records what the account's thread handed over; returns how many alerts were queued.
+    /// Records what the account's thread handed over; says how many alerts were queued and
+    /// whether the thread's channel is closed (the thread gone).
     pub fn drain(
         &mut self,
         store: &mut Store,
         matcher: &Matcher,
         router: &Router,
-    ) -> Result<usize> {
+    ) -> Result<Drained> {
         let mut alerts = 0;
-        while let Ok(event) = self.events.try_recv() {
-            alerts += self.record_event(store, matcher, router, event)?;
+        loop {
+            match self.events.try_receive() {
+                Received::Event(event) => {
+                    alerts += self.record_event(store, matcher, router, event)?;
+                }
+                Received::Empty => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: false,
+                    })
+                }
+                Received::Closed => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: true,
+                    })
+                }
+            }
         }
-        Ok(alerts)
     }
 
     /// Stops the account's thread and records what it had already read (bounded wait).
@@ -314,6 +349,18 @@ impl LiveChannels {
                 .len();
         }
         Ok(alerts)
+    }
+}
+
+impl SourceThread<Recorder<'_>> for LiveChannels {
+    fn drain(&mut self, cx: &mut Recorder<'_>) -> Result<Drained> {
+        LiveChannels::drain(self, cx.store, cx.matcher, cx.router)
+    }
+    fn thread(&mut self) -> &mut Option<std::thread::JoinHandle<()>> {
+        &mut self.thread
+    }
+    fn stop(self, cx: &mut Recorder<'_>) -> Result<()> {
+        LiveChannels::stop(self, cx.store, cx.matcher, cx.router)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -21,7 +21,8 @@ use vigie_tor::{
 };
 
 use crate::config::Config;
-use crate::stopping::{reap, Drain};
+use crate::stopping::{reap, Drain, Received, TryReceive};
+use crate::supervisor::{Drained, Recorder, SourceThread};
 use crate::Outcome;
 
 /// Health records kept per source.
@@ -63,9 +64,10 @@ fn checkpoints(store: &Store, sources: &[TorSource]) -> Result<HashMap<String, V
     Ok(out)
 }
 
-/// The collector's HTTP client and runtime, once Tor has bootstrapped: how other sources
-/// (Telegram previews with `via_tor`) fetch through the same transport and limits.
-pub type TorAccess = Arc<OnceLock<(tokio::runtime::Handle, Arc<HttpClient>)>>;
+/// The collector's HTTP client and runtime while Tor is bootstrapped: how other sources
+/// (Telegram previews with `via_tor`) fetch through the same transport and limits. Emptied
+/// when the collector's thread ends, filled again by its restart.
+pub type TorAccess = Arc<RwLock<Option<(tokio::runtime::Handle, Arc<HttpClient>)>>>;
 
 /// Pages fetched through Tor for one Telegram preview channel, on a circuit of its own.
 pub struct TorPages {
@@ -84,7 +86,8 @@ impl TorPages {
 
 impl PageFetcher for TorPages {
     fn get(&self, url: &str, max_body: u64) -> Result<Vec<u8>, TelegramError> {
-        let Some((runtime, http)) = self.access.get() else {
+        let current = self.access.read().ok().and_then(|a| a.clone());
+        let Some((runtime, http)) = current else {
             return Err(TelegramError::Fetch(
                 "Tor has not bootstrapped yet; retrying next interval".into(),
             ));
@@ -94,7 +97,7 @@ impl PageFetcher for TorPages {
         // Run on the Tor runtime and wait for the answer here: if that runtime stops (the run
         // is stopping), the fetch is dropped and this returns an error instead of panicking.
         let (tx, rx) = std::sync::mpsc::channel();
-        let (http, session) = (Arc::clone(http), Arc::clone(&self.session));
+        let session = Arc::clone(&self.session);
         runtime.spawn(async move {
             let _ = tx.send(http.get(&parsed, &session).await);
         });
@@ -131,12 +134,22 @@ impl TorCollection {
         if config.tor_source.is_empty() && !config.telegram_preview.iter().any(|p| p.via_tor) {
             return Ok(None);
         }
+        TorCollection::start_with(config, store, store_dir, TorAccess::default()).map(Some)
+    }
+
+    /// Starts the collector publishing its transport in `access` (a restart keeps the
+    /// access the previews already hold).
+    pub fn start_with(
+        config: &Config,
+        store: &Store,
+        store_dir: &Path,
+        access: TorAccess,
+    ) -> Result<TorCollection> {
         let (settings, sources) = prepare(config)?;
         let checkpoints = checkpoints(store, &sources)?;
         let dir = tor_dir(store_dir)?;
         let (tx, rx) = mpsc::channel(1024);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let access = TorAccess::default();
         let published = Arc::clone(&access);
         let thread = std::thread::Builder::new()
             .name("vigie-tor".into())
@@ -144,12 +157,12 @@ impl TorCollection {
                 collector_thread(settings, sources, checkpoints, dir, tx, stop_rx, published)
             })
             .context("starting the Tor collector thread")?;
-        Ok(Some(TorCollection {
+        Ok(TorCollection {
             events: rx,
             stop: stop_tx,
             thread: Some(thread),
             access,
-        }))
+        })
     }
 
     /// The transport for other sources, once bootstrapped.
@@ -157,18 +170,32 @@ impl TorCollection {
         Arc::clone(&self.access)
     }
 
-    /// Records every event waiting; returns how many alerts were queued.
+    /// Records every event waiting; says how many alerts were queued and whether the
+    /// collector's channel is closed (its thread gone).
     pub fn drain(
         &mut self,
         store: &mut Store,
         matcher: &Matcher,
         router: &Router,
-    ) -> Result<usize> {
+    ) -> Result<Drained> {
         let mut alerts = 0;
-        while let Ok(ev) = self.events.try_recv() {
-            alerts += record_event(store, matcher, router, ev)?;
+        loop {
+            match self.events.try_receive() {
+                Received::Event(ev) => alerts += record_event(store, matcher, router, ev)?,
+                Received::Empty => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: false,
+                    })
+                }
+                Received::Closed => {
+                    return Ok(Drained {
+                        alerts,
+                        closed: true,
+                    })
+                }
+            }
         }
-        Ok(alerts)
     }
 
     /// Stops the collector and records what it had already fetched (bounded wait).
@@ -183,6 +210,18 @@ impl TorCollection {
         }
         reap(self.thread.take());
         Ok(())
+    }
+}
+
+impl SourceThread<Recorder<'_>> for TorCollection {
+    fn drain(&mut self, cx: &mut Recorder<'_>) -> Result<Drained> {
+        TorCollection::drain(self, cx.store, cx.matcher, cx.router)
+    }
+    fn thread(&mut self) -> &mut Option<std::thread::JoinHandle<()>> {
+        &mut self.thread
+    }
+    fn stop(self, cx: &mut Recorder<'_>) -> Result<()> {
+        TorCollection::stop(self, cx.store, cx.matcher, cx.router)
     }
 }
 
@@ -210,6 +249,10 @@ fn collector_thread(
             return;
         }
     };
+    // The channel stays open while this thread lives (a collector without sources of its own
+    // drops its sender at once): a closed channel means the thread is gone.
+    let _open = tx.clone();
+    let _clear = ClearOnExit(Arc::clone(&access));
     runtime.block_on(async move {
         let mut wait = Duration::from_secs(5);
         let collector = loop {
@@ -226,7 +269,9 @@ fn collector_thread(
             }
         };
         info!(sources = ?collector.source_ids(), "Tor collector running");
-        let _ = access.set((tokio::runtime::Handle::current(), collector.http_client()));
+        if let Ok(mut a) = access.write() {
+            *a = Some((tokio::runtime::Handle::current(), collector.http_client()));
+        }
         // Without sources of its own the collector only serves other sources' fetches: the
         // runtime stays up until the run stops.
         let idle = collector.source_ids().is_empty();
@@ -263,6 +308,17 @@ fn collector_thread(
         }
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+/// Empties the published transport when the collector's thread ends, a panic included.
+struct ClearOnExit(TorAccess);
+
+impl Drop for ClearOnExit {
+    fn drop(&mut self) {
+        if let Ok(mut a) = self.0.write() {
+            *a = None;
+        }
+    }
 }
 
 /// Records one collector event; returns the alerts it queued.
@@ -315,18 +371,24 @@ pub fn record_event(
             Ok(0)
         }
         CollectorEvent::Health(h) => {
-            let key = health_key(&h.source);
-            let mut history: Vec<HealthRecord> = store
-                .checkpoint(&key)?
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_default();
-            history.push(h);
-            let excess = history.len().saturating_sub(HEALTH_HISTORY);
-            history.drain(..excess);
-            store.set_checkpoint(&key, &serde_json::to_vec(&history)?)?;
+            push_health(store, h)?;
             Ok(0)
         }
     }
+}
+
+/// Appends a health record to its source's history (the last [`HEALTH_HISTORY`] kept).
+pub fn push_health(store: &mut Store, h: HealthRecord) -> Result<()> {
+    let key = health_key(&h.source);
+    let mut history: Vec<HealthRecord> = store
+        .checkpoint(&key)?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    history.push(h);
+    let excess = history.len().saturating_sub(HEALTH_HISTORY);
+    history.drain(..excess);
+    store.set_checkpoint(&key, &serde_json::to_vec(&history)?)?;
+    Ok(())
 }
 
 /// `vigie crawl SOURCE...`: each source once, concurrently, recorded as `vigie run` would.
@@ -408,12 +470,24 @@ pub fn crawl(
 }
 
 fn print_health(out: &mut impl Write, h: &HealthRecord) -> Result<()> {
+    if h.status == HealthStatus::Crashed {
+        writeln!(
+            out,
+            "{:<24} CRASHED     at {}  after {} s running: {}",
+            h.source,
+            Timestamp(h.at_ms),
+            h.elapsed_ms / 1000,
+            h.errors.join("; ")
+        )?;
+        return Ok(());
+    }
     let status = match h.status {
         HealthStatus::Ok => "ok",
         HealthStatus::Blind => "BLIND",
         HealthStatus::Partial => "partial",
         HealthStatus::Failed => "FAILED",
         HealthStatus::Unreachable => "UNREACHABLE",
+        HealthStatus::Crashed => "CRASHED",
     };
     writeln!(
         out,
@@ -447,20 +521,37 @@ fn print_health(out: &mut impl Write, h: &HealthRecord) -> Result<()> {
     Ok(())
 }
 
+/// A source thread's failure this recent makes `vigie sources health` exit 1.
+const RECENT_CRASH_MS: i64 = 24 * 3600 * 1000;
+
 /// `vigie sources health`: each configured Tor source's latest run (and, with `--history`,
-/// the earlier ones). Exit 1 when a source is blind, unreachable or failed.
+/// the earlier ones), then the failures of `vigie run`'s source threads (Tor collector,
+/// Telegram previews and account), restarted by its supervisor. Exit 1 when a source is
+/// blind, unreachable or failed, or a source thread failed in the last 24 hours.
 pub fn health(
     config: &Config,
     store_flag: Option<&Path>,
     history: usize,
     json: bool,
 ) -> Result<Outcome> {
-    if config.tor_source.is_empty() {
-        bail!("no [[tor_source]] in the configuration");
-    }
     let store = crate::incidents::open_for_queries(config, store_flag)?;
+    let threads = store.checkpoints_with_prefix(&health_key("thread:"))?;
+    if config.tor_source.is_empty() && threads.is_empty() {
+        bail!("no [[tor_source]] in the configuration and no source thread failure recorded");
+    }
     let mut out = std::io::stdout().lock();
     let mut bad = false;
+    let show = |out: &mut std::io::StdoutLock<'_>, records: &[HealthRecord]| -> Result<()> {
+        for h in records.iter().rev().take(history.max(1)) {
+            if json {
+                serde_json::to_writer(&mut *out, h)?;
+                writeln!(out)?;
+            } else {
+                print_health(out, h)?;
+            }
+        }
+        Ok(())
+    };
     for s in &config.tor_source {
         let records: Vec<HealthRecord> = store
             .checkpoint(&health_key(&s.id))?
@@ -474,14 +565,15 @@ pub fn health(
             last.status,
             HealthStatus::Blind | HealthStatus::Unreachable | HealthStatus::Failed
         );
-        for h in records.iter().rev().take(history.max(1)) {
-            if json {
-                serde_json::to_writer(&mut out, h)?;
-                writeln!(out)?;
-            } else {
-                print_health(&mut out, h)?;
-            }
+        show(&mut out, &records)?;
+    }
+    let now = Timestamp::now().0;
+    for (_, bytes) in threads {
+        let records: Vec<HealthRecord> = serde_json::from_slice(&bytes).unwrap_or_default();
+        if let Some(last) = records.last() {
+            bad |= now.saturating_sub(last.at_ms) < RECENT_CRASH_MS;
         }
+        show(&mut out, &records)?;
     }
     Ok(if bad {
         Outcome::CheckFailed

@@ -96,6 +96,8 @@ pub struct CollectorWeek {
     pub blind_runs: u64,
     /// The selectors that went blind, over the week.
     pub blind_selectors: Vec<String>,
+    /// Failures of a `vigie run` source thread (`thread:…`), each restarted.
+    pub crashes: u64,
 }
 
 impl CollectorWeek {
@@ -365,6 +367,10 @@ fn collector_weeks(store: &Store, week: IsoWeek) -> Result<Vec<CollectorWeek>, D
             .iter()
             .filter(|r| r.at_ms >= week.start().0 && r.at_ms < week.end().0)
         {
+            if r.status == vigie_tor::HealthStatus::Crashed {
+                w.crashes += 1;
+                continue;
+            }
             w.runs += 1;
             if r.status != vigie_tor::HealthStatus::Unreachable {
                 w.reachable_runs += 1;
@@ -377,7 +383,7 @@ fn collector_weeks(store: &Store, week: IsoWeek) -> Result<Vec<CollectorWeek>, D
             }
         }
         w.blind_selectors = blind.into_iter().collect();
-        if w.runs > 0 {
+        if w.runs > 0 || w.crashes > 0 {
             out.push(w);
         }
     }

@@ -360,10 +360,10 @@ pub fn html(d: &Digest, lang: Language) -> String {
     } else {
         let (failed, blind) = collector_lists(c, lang);
         let reachable = c.iter().filter(|x| x.reachable_runs > 0).count();
+        let watched = c.iter().filter(|x| x.runs > 0).count();
         let _ = write!(
             h,
-            "<p>{} {} {reachable}.</p><p><strong>{}</strong>: {}</p><p><strong>{}</strong>: {}</p><ul>",
-            c.len(),
+            "<p>{watched} {} {reachable}.</p><p><strong>{}</strong>: {}</p><p><strong>{}</strong>: {}</p><ul>",
             w.watched_reachable,
             w.failed_all_week,
             escape(&failed),
@@ -373,12 +373,13 @@ pub fn html(d: &Digest, lang: Language) -> String {
         for x in c {
             let _ = write!(
                 h,
-                "<li>{} — {} {}, {} / {}</li>",
+                "<li>{} — {} {}, {} / {}{}</li>",
                 escape(&x.source),
                 x.runs,
                 w.runs_pages,
                 x.pages_ok,
-                x.pages_failed
+                x.pages_failed,
+                crashes(x, lang)
             );
         }
         h.push_str("</ul>");
@@ -411,6 +412,14 @@ fn collector_lists(c: &[crate::model::CollectorWeek], lang: Language) -> (String
         or_none(failed.into_iter().map(str::to_string).collect()),
         or_none(blind),
     )
+}
+
+/// ", N thread failures, restarted" when a source thread failed this week.
+fn crashes(x: &crate::model::CollectorWeek, lang: Language) -> String {
+    if x.crashes == 0 {
+        return String::new();
+    }
+    format!(", {} {}", x.crashes, text::words(lang).crashes)
 }
 
 fn md_cell(s: &str) -> String {
@@ -596,19 +605,22 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
     } else {
         let (failed, blind) = collector_lists(c, lang);
         let reachable = c.iter().filter(|x| x.reachable_runs > 0).count();
+        let watched = c.iter().filter(|x| x.runs > 0).count();
         let _ = writeln!(
             m,
-            "{} {} {reachable}.\n\n**{}**: {failed}\n\n**{}**: {blind}\n",
-            c.len(),
-            w.watched_reachable,
-            w.failed_all_week,
-            w.blind_parsers
+            "{watched} {} {reachable}.\n\n**{}**: {failed}\n\n**{}**: {blind}\n",
+            w.watched_reachable, w.failed_all_week, w.blind_parsers
         );
         for x in c {
             let _ = writeln!(
                 m,
-                "- {} — {} {}, {} / {}",
-                x.source, x.runs, w.runs_pages, x.pages_ok, x.pages_failed
+                "- {} — {} {}, {} / {}{}",
+                x.source,
+                x.runs,
+                w.runs_pages,
+                x.pages_ok,
+                x.pages_failed,
+                crashes(x, lang)
             );
         }
     }

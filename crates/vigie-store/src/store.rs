@@ -148,6 +148,20 @@ fn db_options() -> Options {
     o
 }
 
+/// No schema version and no key in any column family: a creation cut short.
+fn unfinished_creation(db: &DB, dir: &Path) -> Result<bool, StoreError> {
+    if db.iterator(IteratorMode::Start).next().is_some() {
+        return Ok(false);
+    }
+    for name in ALL_CFS {
+        let cf = db.cf_handle(name).ok_or_else(|| missing_cf(dir, name))?;
+        if db.iterator_cf(cf, IteratorMode::Start).next().is_some() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn directory_is_fresh(dir: &Path) -> Result<bool, StoreError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -211,7 +225,7 @@ impl Store {
                 .map_err(|e| StoreError::Io(format!("{}: {e}", db_path.display())))?;
             // Evidence holds personal data: the store is its owner's alone.
             owner_only(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
-        } else if !db_path.join("CURRENT").exists() {
+        } else if !db_path.join("CURRENT").exists() && !directory_is_fresh(&db_path)? {
             return Err(StoreError::Corrupt {
                 path: dir.to_path_buf(),
                 detail: format!("{} has no CURRENT file", db_path.display()),
@@ -222,7 +236,11 @@ impl Store {
             .map(|name| ColumnFamilyDescriptor::new(*name, cf_options()));
         let db = DB::open_cf_descriptors(&db_options(), &db_path, cfs)
             .map_err(|e| open_error(dir, e))?;
-        if creating {
+        // A process killed while creating the store leaves an empty `db/` or a database
+        // without its schema version: with nothing stored yet, the creation is finished here.
+        if creating || unfinished_creation(&db, dir)? {
+            // A creation cut short may have stopped before the mode was set.
+            owner_only(dir).map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
             db.put_cf(
                 db.cf_handle(CF_META)
                     .ok_or_else(|| missing_cf(dir, CF_META))?,

@@ -734,6 +734,34 @@ fn bad_directories_give_clear_errors() {
 }
 
 #[test]
+fn a_store_whose_creation_was_cut_short_is_finished_on_the_next_open() {
+    // Killed after `db/` was made, before RocksDB wrote anything.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(MARKER_FILE)).unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    Store::open(dir.path()).unwrap();
+    // Killed after RocksDB created the database, before the schema version was written.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut o = Options::default();
+        o.create_if_missing(true);
+        DB::open(&o, dir.path().join(MARKER_FILE)).unwrap();
+    }
+    drop(Store::open(dir.path()).unwrap());
+    Store::open_read_only(dir.path()).unwrap();
+    // A database holding data but no schema version is still not Vigie's.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut o = Options::default();
+        o.create_if_missing(true);
+        let db = DB::open(&o, dir.path().join(MARKER_FILE)).unwrap();
+        db.put(b"someone", b"else").unwrap();
+    }
+    let err = Store::open(dir.path()).err().unwrap();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+}
+
+#[test]
 fn a_newer_schema_is_refused() {
     let dir = populated();
     {

@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tracing::debug;
 
 use crate::preview::{parse_preview, PreviewPage};
@@ -47,15 +48,40 @@ impl PageFetcher for Direct {
     }
 }
 
+/// How far a channel's preview has been read: the checkpoint its caller keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewCursor {
+    /// Every post up to this id was read.
+    pub last_id: i64,
+    /// Set when a poll ran out of pages before reaching `last_id`: the posts read are kept,
+    /// the ones between `last_id` and the gap are read by the next polls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Gap>,
+}
+
+/// Posts after a checkpoint not read yet: those between the checkpoint and `before`
+/// (exclusive); the posts from `before` to `newest` were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The oldest post read above the gap.
+    pub before: i64,
+    /// The newest post read above the gap.
+    pub newest: i64,
+}
+
 /// What one poll of a preview read.
 #[derive(Debug, Clone, Default)]
 pub struct Polled {
-    /// Posts newer than the checkpoint, oldest first.
-    pub new: Vec<TelegramMessage>,
+    /// Posts not recorded yet, oldest first, each with the cursor to keep once it (and every
+    /// post before it) is recorded: a stop in the middle loses nothing.
+    pub new: Vec<(TelegramMessage, PreviewCursor)>,
     /// Posts already recorded that the pages read showed again, oldest first: recorded again,
     /// they keep views and forwards current (the content, hence the snapshot, is unchanged
     /// unless the post was edited).
     pub seen_again: Vec<TelegramMessage>,
+    /// The cursor once all of `new` is recorded (`None`: nothing read yet). With a gap, the
+    /// poll ran out of pages (`max_pages`) before reaching the checkpoint.
+    pub cursor: Option<PreviewCursor>,
 }
 
 /// Fetches and pages `t.me/s/NAME` previews.
@@ -119,36 +145,52 @@ impl PreviewClient {
         Ok(page)
     }
 
-    /// Posts newer than `after` (the checkpoint), oldest first. On a first poll (`after` is
-    /// `None`), the latest `backfill` posts. Pages back with `?before=` until the checkpoint
-    /// is reached, the backfill is met, or `max_pages` pages were read. Posts at or below the
-    /// checkpoint on the pages read come back in `seen_again`, with today's views and forwards.
+    /// Posts newer than the checkpoint `cursor`, oldest first. On a first poll (`None`), the
+    /// latest `backfill` posts. Pages back with `?before=` until the checkpoint is reached,
+    /// the backfill is met, or `max_pages` pages were read; in that last case the cursor keeps
+    /// a [`Gap`] and the next poll pages on from the oldest post read, down to the checkpoint,
+    /// before it reads the newest posts again. Posts at or below the checkpoint on the pages
+    /// read come back in `seen_again`, with today's views and forwards.
     pub fn poll(
         &self,
         channel: &str,
-        after: Option<i64>,
+        cursor: Option<PreviewCursor>,
         backfill: usize,
     ) -> Result<Polled, TelegramError> {
+        let after = cursor.map(|c| c.last_id);
+        let gap = cursor.and_then(|c| c.gap);
+        // In a gap, only posts below it are new (those above were read).
+        let below = gap.map(|g| g.before);
         let mut out: Vec<TelegramMessage> = Vec::new();
         let mut seen_again: Vec<TelegramMessage> = Vec::new();
-        let mut before = None;
+        let mut before = below;
+        let mut oldest_read: Option<i64> = None;
+        let mut complete = false;
         for _ in 0..self.max_pages {
             let page = self.page(channel, before)?;
-            let oldest = page.messages.first().map(|m| m.id);
-            let (new, known): (Vec<_>, Vec<_>) = page
-                .messages
-                .into_iter()
-                .partition(|m| after.is_none_or(|a| m.id > a));
-            out.extend(new);
-            seen_again.extend(known);
+            let oldest = page.messages.iter().map(|m| m.id).min();
+            for m in page.messages {
+                if after.is_some_and(|a| m.id <= a) {
+                    seen_again.push(m);
+                } else if below.is_none_or(|b| m.id < b) {
+                    out.push(m);
+                }
+            }
+            oldest_read = match (oldest_read, oldest) {
+                (Some(r), Some(o)) => Some(r.min(o)),
+                (r, o) => r.or(o),
+            };
             let done = match (after, oldest) {
                 (_, None) => true,
-                (Some(a), Some(o)) => o <= a + 1,
+                (Some(a), Some(o)) => o <= a.saturating_add(1),
                 (None, Some(_)) => out.len() >= backfill,
             };
             match page.older {
                 Some(older) if !done => before = Some(older),
-                _ => break,
+                _ => {
+                    complete = true;
+                    break;
+                }
             }
         }
         out.sort_by_key(|m| m.id);
@@ -158,9 +200,219 @@ impl PreviewClient {
         }
         seen_again.sort_by_key(|m| m.id);
         seen_again.dedup_by_key(|m| m.id);
+        let newest = out.last().map(|m| m.id);
+        let (new, cursor) = match (cursor, gap) {
+            // First poll: each post read moves the cursor past it.
+            (None, _) => {
+                let end = newest.map(|n| PreviewCursor {
+                    last_id: n,
+                    gap: None,
+                });
+                (
+                    with_cursors(out, |id| PreviewCursor {
+                        last_id: id,
+                        gap: None,
+                    }),
+                    end,
+                )
+            }
+            (Some(c), None) if complete => {
+                let end = PreviewCursor {
+                    last_id: newest.map_or(c.last_id, |n| n.max(c.last_id)),
+                    gap: None,
+                };
+                (
+                    with_cursors(out, |id| PreviewCursor {
+                        last_id: id,
+                        gap: None,
+                    }),
+                    Some(end),
+                )
+            }
+            // Out of pages above the checkpoint: what was read is kept, the rest is a gap.
+            (Some(c), None) => {
+                let at = oldest_read.unwrap_or(c.last_id.saturating_add(1));
+                let gap_to = |newest| PreviewCursor {
+                    last_id: c.last_id,
+                    gap: Some(Gap { before: at, newest }),
+                };
+                let end = gap_to(newest.unwrap_or(at));
+                (with_cursors(out, gap_to), Some(end))
+            }
+            // The gap is read to the checkpoint: closed.
+            (Some(c), Some(g)) if complete => {
+                let end = PreviewCursor {
+                    last_id: g.newest.max(c.last_id),
+                    gap: None,
+                };
+                (
+                    with_cursors(out, |id| PreviewCursor {
+                        last_id: id,
+                        gap: Some(g),
+                    }),
+                    Some(end),
+                )
+            }
+            // Still out of pages: the gap narrows once all of it is recorded.
+            (Some(c), Some(g)) => {
+                let end = PreviewCursor {
+                    last_id: c.last_id,
+                    gap: Some(Gap {
+                        before: oldest_read.map_or(g.before, |o| o.min(g.before)),
+                        newest: g.newest,
+                    }),
+                };
+                (with_cursors(out, |_| c), Some(end))
+            }
+        };
         Ok(Polled {
-            new: out,
+            new,
             seen_again,
+            cursor,
         })
+    }
+}
+
+/// Pairs each post with the cursor to keep once it is recorded.
+fn with_cursors(
+    posts: Vec<TelegramMessage>,
+    cursor: impl Fn(i64) -> PreviewCursor,
+) -> Vec<(TelegramMessage, PreviewCursor)> {
+    posts
+        .into_iter()
+        .map(|m| {
+            let c = cursor(m.id);
+            (m, c)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    type Shared<T> = Arc<Mutex<T>>;
+
+    /// A channel of posts `1..=newest` (shared so a test can publish), 20 per page as t.me.
+    struct Channel {
+        newest: Shared<i64>,
+        requests: Shared<Vec<Option<i64>>>,
+    }
+
+    impl PageFetcher for Channel {
+        fn get(&self, url: &str, _: u64) -> Result<Vec<u8>, TelegramError> {
+            let before = url
+                .split_once("?before=")
+                .and_then(|(_, b)| b.parse::<i64>().ok());
+            self.requests.lock().unwrap().push(before);
+            let newest = *self.newest.lock().unwrap();
+            let top = before.map_or(newest, |b| (b - 1).min(newest));
+            let first = (top - 19).max(1);
+            let mut html = String::from("<html><head>");
+            if first > 1 {
+                html += &format!("<link rel=\"prev\" href=\"/s/medleaks?before={first}\">");
+            }
+            html += "</head><body>";
+            for id in first..=top {
+                html += &format!(
+                    "<div class=\"tgme_widget_message\" data-post=\"medleaks/{id}\"><div class=\"tgme_widget_message_text\">post {id}</div></div>"
+                );
+            }
+            html += "</body></html>";
+            Ok(html.into_bytes())
+        }
+    }
+
+    fn client(max_pages: usize) -> (PreviewClient, Shared<i64>, Shared<Vec<Option<i64>>>) {
+        let newest = Arc::new(Mutex::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let fetcher = Channel {
+            newest: Arc::clone(&newest),
+            requests: Arc::clone(&requests),
+        };
+        (
+            PreviewClient::with_fetcher("http://x", Box::new(fetcher), 1 << 20, max_pages),
+            newest,
+            requests,
+        )
+    }
+
+    fn ids(p: &Polled) -> Vec<i64> {
+        p.new.iter().map(|(m, _)| m.id).collect()
+    }
+
+    #[test]
+    fn a_poll_out_of_pages_keeps_a_gap_that_the_next_polls_read() {
+        let (client, newest, requests) = client(1);
+        *newest.lock().unwrap() = 5;
+        let first = client.poll("medleaks", None, 5).unwrap();
+        assert_eq!(ids(&first), [1, 2, 3, 4, 5]);
+        let at5 = PreviewCursor {
+            last_id: 5,
+            gap: None,
+        };
+        assert_eq!(first.cursor, Some(at5));
+
+        // 45 posts published meanwhile: one page (31..=50) per poll.
+        *newest.lock().unwrap() = 50;
+        let second = client.poll("medleaks", first.cursor, 5).unwrap();
+        assert_eq!(ids(&second), (31..=50).collect::<Vec<_>>());
+        let gap = |before, newest| PreviewCursor {
+            last_id: 5,
+            gap: Some(Gap { before, newest }),
+        };
+        // The cursor does not pass the unread posts 6..=30.
+        assert_eq!(second.new[0].1, gap(31, 31));
+        assert_eq!(second.new[19].1, gap(31, 50));
+        assert_eq!(second.cursor, Some(gap(31, 50)));
+
+        // The next poll pages on from there, not from the newest post.
+        *newest.lock().unwrap() = 51;
+        let third = client.poll("medleaks", second.cursor, 5).unwrap();
+        assert_eq!(ids(&third), (11..=30).collect::<Vec<_>>());
+        assert_eq!(third.cursor, Some(gap(11, 50)));
+        // Reaches the checkpoint: the gap is closed, the cursor jumps to the newest read.
+        let fourth = client.poll("medleaks", third.cursor, 5).unwrap();
+        assert_eq!(ids(&fourth), (6..=10).collect::<Vec<_>>());
+        assert_eq!(fourth.seen_again.len(), 5, "posts 1..=5 on that page");
+        assert_eq!(
+            fourth.new[0].1,
+            PreviewCursor {
+                last_id: 6,
+                gap: Some(Gap {
+                    before: 11,
+                    newest: 50
+                })
+            }
+        );
+        assert_eq!(
+            fourth.cursor,
+            Some(PreviewCursor {
+                last_id: 50,
+                gap: None
+            })
+        );
+        // Then the post published meanwhile.
+        let fifth = client.poll("medleaks", fourth.cursor, 5).unwrap();
+        assert_eq!(ids(&fifth), [51]);
+        assert_eq!(
+            *requests.lock().unwrap(),
+            [None, None, Some(31), Some(11), None]
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_within_the_pages_read_moves_with_each_post() {
+        let (client, newest, _) = client(3);
+        *newest.lock().unwrap() = 30;
+        let at = |last_id| PreviewCursor { last_id, gap: None };
+        let p = client.poll("medleaks", Some(at(12)), 5).unwrap();
+        assert_eq!(ids(&p), (13..=30).collect::<Vec<_>>());
+        assert_eq!(p.new[0].1, at(13));
+        assert_eq!(p.cursor, Some(at(30)));
+        // An old checkpoint without a gap reads as before (`{"last_id": N}`).
+        let old: PreviewCursor = serde_json::from_str(r#"{"last_id":12}"#).unwrap();
+        assert_eq!(old, at(12));
     }
 }

@@ -47,7 +47,7 @@ pub mod tl;
 
 pub use archive::{extract, ArchiveLimits, Extracted};
 pub use export::{flatten_text, parse_export, Export};
-pub use fetch::{PageFetcher, Polled, PreviewClient};
+pub use fetch::{Gap, PageFetcher, Polled, PreviewClient, PreviewCursor};
 pub use message::{Attachment, TelegramMessage};
 pub use preview::{parse_count, parse_preview, PreviewPage};
 

@@ -75,6 +75,9 @@ pub enum HealthStatus {
     Failed,
     /// No mirror answered.
     Unreachable,
+    /// Not a run: a source thread of `vigie run` ended unexpectedly (panic, error) and is
+    /// restarted; `errors` says why.
+    Crashed,
 }
 
 /// One run of one source (kept in the store, read by `vigie sources health`).
