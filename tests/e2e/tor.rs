@@ -251,7 +251,12 @@ fn hostile_pages_are_bounded_and_recorded_as_source_errors() {
         ("loop", "/loop/0", "page", ""),
         ("offsite", "/offsite", "page", ""),
         ("nested", "/nested", "page", ""),
-        ("ignored-ends", "/ignored-ends", "leak-site", "engine = \"leak-site\"\n"),
+        (
+            "ignored-ends",
+            "/ignored-ends",
+            "leak-site",
+            "engine = \"leak-site\"\n",
+        ),
         ("slow", "/slow", "page", ""),
         ("bomb", "/gzip-bomb", "page", ""),
         ("gone", "/not-found", "page", ""),

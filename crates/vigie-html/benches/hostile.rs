@@ -47,8 +47,12 @@ fn main() {
     let mut worst = ((0.0f64, ""), (0.0f64, ""));
     for (i, case) in cases.iter().enumerate() {
         let mb = case.html.len() as f64 / (1024.0 * 1024.0);
-        let (t, parsed) = best_of(reps, || parse_document(&case.html, DEFAULT_MAX_DEPTH).is_ok());
-        let (x, _) = best_of(reps, || std::hint::black_box(html_to_text(&case.html)).len());
+        let (t, parsed) = best_of(reps, || {
+            parse_document(&case.html, DEFAULT_MAX_DEPTH).is_ok()
+        });
+        let (x, _) = best_of(reps, || {
+            std::hint::black_box(html_to_text(&case.html)).len()
+        });
         let (p, x) = (t.as_secs_f64() / mb, x.as_secs_f64() / mb);
         let refused = if parsed { "" } else { " (refused)" };
         println!("| {} | {p:.3}{refused} | {x:.3} |", case.name);
