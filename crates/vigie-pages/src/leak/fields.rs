@@ -1,0 +1,524 @@
+//! One victim block → one [`Entry`]: its name, detail link, fields and description.
+//!
+//! Shared by the generic extractor and the profiles: a profile only says where the blocks and
+//! their parts are; what a date, a size or a countdown looks like is decided here.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use scraper::ElementRef;
+use url::Url;
+
+use crate::dates::parse_date;
+use crate::urlkey::without_session;
+use crate::{Entry, PageContext};
+
+/// Longest text taken as a victim name: longer is a paragraph, not a name.
+const MAX_NAME_CHARS: usize = 160;
+
+/// Link and button texts that are never a victim's name.
+const CHROME: &[&str] = &[
+    "read more",
+    "more",
+    "… read more",
+    "read more ⟶",
+    "details",
+    "view",
+    "open",
+    "next",
+    "previous",
+    "home",
+    "login",
+    "log in",
+    "sign in",
+    "contact",
+    "contacts",
+    "about",
+    "download",
+    "more info",
+    "show more",
+    "view all",
+];
+
+/// Status words leak sites show, as stored in `fields["status"]`.
+const STATUS_WORDS: &[&str] = &[
+    "unpublished",
+    "published",
+    "publicated",
+    "released",
+    "leaked",
+    "expired",
+    "sold",
+    "full leak",
+    "available",
+    "in progress",
+    "coming soon",
+    "pending",
+    "private",
+    "auction",
+    "on sale",
+    "for sale",
+    "disclosed",
+    "all data published",
+];
+
+pub(crate) fn size_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(\d{1,6}(?:[.,]\d{1,3})?)\s?(tb|gb|mb|tib|gib|mib|тб|гб|мб)\b")
+            .expect("static regex")
+    })
+}
+
+fn date_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"(?i)\b(",
+            r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?",
+            r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?",
+            r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|déc)[a-zéû]*\.?,?(?:\s+\d{4})?(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?",
+            r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?",
+            r")"
+        ))
+        .expect("static regex")
+    })
+}
+
+/// A countdown as text: "2d 13h 05m 10s", "12 D 05 H 10 M 22 S", "05:12:33:10".
+fn countdown_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"(?i)(\d+\s*(?:d|days?|j|jours?)\b[\s:,]*\d+\s*(?:h|hours?)\b(?:[\s:,]*\d+\s*(?:m|min|minutes?)\b)?(?:[\s:,]*\d+\s*(?:s|sec|seconds?)\b)?",
+            r"|\b\d{1,3}:\d{2}:\d{2}:\d{2}\b)"
+        ))
+        .expect("static regex")
+    })
+}
+
+fn views_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*)\s*$|^\s*(\d[\d ,.]*)\s+views?\s*$").expect("static regex"))
+}
+
+fn domain_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^(?:https?://)?(?:www\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,12})/?$")
+            .expect("static regex")
+    })
+}
+
+fn country_suffix_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^(.*?)\s*\(\s*([A-Z]{2,3}(?:\s*,\s*[A-Z]{2,3})*)\s*\)\s*$").expect("static regex")
+    })
+}
+
+fn script_date_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"(?i)count\w*\s*\(\s*["']([^"']{6,40})["']"#).expect("static regex")
+    })
+}
+
+/// Text on one line, white space squashed.
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text of an element on one line.
+pub(crate) fn el_text(el: ElementRef<'_>) -> String {
+    one_line(&vigie_html::readable_text(el))
+}
+
+pub(crate) fn is_chrome(text: &str) -> bool {
+    let t = text
+        .trim()
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    t.is_empty() || CHROME.iter().any(|c| c.trim_matches(|c: char| !c.is_alphanumeric()) == t)
+}
+
+fn class_has(el: ElementRef<'_>, words: &[&str]) -> bool {
+    let v = el.value();
+    let hit = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        words.iter().any(|w| s.contains(w))
+    };
+    v.classes().any(hit) || v.id().is_some_and(hit)
+}
+
+fn is_heading(name: &str) -> bool {
+    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// Descendant elements of `root` (itself included), in document order. Iterative.
+pub(crate) fn elements(root: ElementRef<'_>) -> impl Iterator<Item = ElementRef<'_>> {
+    root.descendants().filter_map(ElementRef::wrap)
+}
+
+/// Where a block's name is written: a heading, an element whose class says title or name, a
+/// `strong`, a link, a first table cell — the first that holds a plausible name.
+pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    let plausible = |el: ElementRef<'_>| {
+        let t = el_text(el);
+        !t.is_empty() && t.chars().count() <= MAX_NAME_CHARS && !is_chrome(&t)
+    };
+    let all: Vec<ElementRef<'_>> = elements(block).collect();
+    let rules: [&dyn Fn(ElementRef<'_>) -> bool; 5] = [
+        &|e| is_heading(e.value().name()),
+        &|e| {
+            class_has(e, &["title", "name", "company", "victim", "target"])
+                && !class_has(e, &["subtitle", "sub-title", "username"])
+        },
+        &|e| matches!(e.value().name(), "strong" | "b"),
+        &|e| e.value().name() == "a",
+        &|e| matches!(e.value().name(), "td" | "th"),
+    ];
+    for rule in rules {
+        if let Some(el) = all.iter().copied().find(|e| rule(*e) && plausible(*e)) {
+            return Some(el);
+        }
+    }
+    None
+}
+
+/// Splits "Columbus Regional Healthcare System (US)" into the name and its country codes.
+pub(crate) fn split_country(name: &str) -> (String, Option<String>) {
+    match country_suffix_re().captures(name) {
+        Some(c) if !c[1].trim().is_empty() => (c[1].trim().to_string(), Some(c[2].to_string())),
+        _ => (name.to_string(), None),
+    }
+}
+
+/// The link of a name element: the `a` it sits in, or the first it holds.
+fn link_of(el: ElementRef<'_>) -> Option<String> {
+    if el.value().name() == "a" {
+        return el.value().attr("href").map(str::to_string);
+    }
+    for anc in el.ancestors().take(4).filter_map(ElementRef::wrap) {
+        if anc.value().name() == "a" {
+            return anc.value().attr("href").map(str::to_string);
+        }
+    }
+    elements(el)
+        .find(|e| e.value().name() == "a")
+        .and_then(|a| a.value().attr("href").map(str::to_string))
+}
+
+pub(crate) fn resolve(href: &str, ctx: &PageContext) -> Option<Url> {
+    let href = href.trim();
+    if href.is_empty()
+        || href.starts_with('#')
+        || href.starts_with("javascript:")
+        || href.starts_with("mailto:")
+        || href == "."
+    {
+        return None;
+    }
+    ctx.base.join(href).ok().map(|u| without_session(&u))
+}
+
+/// Stable id from a detail link (its path and query) or else from the name.
+fn stable_id(detail: Option<&Url>, ctx: &PageContext, name: &str) -> String {
+    if let Some(u) = detail {
+        let same_site = u.host_str() == ctx.base.host_str();
+        let mut key = u.path().trim_matches('/').to_string();
+        if let Some(q) = u.query() {
+            key.push('?');
+            key.push_str(q);
+        }
+        if let Some(f) = u.fragment().filter(|f| !f.is_empty()) {
+            key.push('#');
+            key.push_str(f);
+        }
+        if !key.is_empty() && !key.eq_ignore_ascii_case("index.html") && !key.eq_ignore_ascii_case("index.php") {
+            return if same_site {
+                key
+            } else {
+                format!("{}/{key}", u.host_str().unwrap_or_default())
+            };
+        }
+    }
+    slug(name)
+}
+
+/// Lowercase letters and digits joined by `-`.
+pub(crate) fn slug(name: &str) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(c);
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+/// What a block shows, found without knowing the site.
+#[derive(Debug, Default)]
+pub(crate) struct Cues {
+    pub fields: BTreeMap<String, String>,
+    pub date_text: String,
+    /// Lines taken whole as a field or as volatile text: not part of the description.
+    pub consumed: Vec<String>,
+}
+
+impl Cues {
+    /// How many kinds of victim cue the block shows.
+    pub fn count(&self) -> usize {
+        self.fields.len() + usize::from(!self.date_text.is_empty())
+    }
+}
+
+fn label_key(label: &str) -> Option<&'static str> {
+    let l = label.trim().to_lowercase();
+    let l = l.as_str();
+    let has = |ws: &[&str]| ws.iter().any(|w| l.contains(w));
+    if l.len() > 30 {
+        return None;
+    }
+    if has(&["web", "site", "domain", "url", "homepage"]) {
+        Some("website")
+    } else if has(&["country", "location", "pays", "страна", "hq", "headquarter", "address"]) {
+        Some("country")
+    } else if has(&["industry", "sector", "secteur", "activity"]) {
+        Some("sector")
+    } else if has(&["revenue", "turnover", "chiffre"]) {
+        Some("revenue")
+    } else if has(&["deadline", "publication date", "will be published", "timer"]) {
+        Some("deadline")
+    } else if has(&["date", "published", "added", "posted", "updated", "time", "дата"]) {
+        Some("date")
+    } else if has(&["size", "volume", "data", "amount", "leak", "files size", "stolen"]) {
+        Some("data_size")
+    } else if has(&["status", "state", "статус"]) {
+        Some("status")
+    } else if has(&["views", "visits", "просмотр"]) {
+        Some("views")
+    } else if has(&["employees", "staff"]) {
+        Some("employees")
+    } else {
+        None
+    }
+}
+
+fn status_in(text: &str) -> Option<&'static str> {
+    let t = text.to_lowercase();
+    STATUS_WORDS.iter().copied().find(|w| {
+        t.match_indices(w).any(|(i, _)| {
+            let before = t[..i].chars().next_back();
+            let after = t[i + w.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    })
+}
+
+/// Reads the cues of a block: labelled fields, dates, sizes, countdowns, statuses, website.
+pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) -> Cues {
+    let mut c = Cues::default();
+    let put = |c: &mut Cues, k: &str, v: &str| {
+        let v = v.trim();
+        if !v.is_empty() {
+            c.fields.entry(k.to_string()).or_insert_with(|| v.to_string());
+        }
+    };
+    // Marked-up cues first: a countdown widget, a <time>, an element classed as a date.
+    for el in elements(block) {
+        let tag = el.value().name();
+        if tag == "script" {
+            let src: String = el.text().collect();
+            if let Some(m) = script_date_re().captures(&src) {
+                put(&mut c, "deadline", &m[1]);
+            }
+            continue;
+        }
+        if class_has(el, &["timer", "countdown", "count-down", "counter", "clock", "timeleft", "time-left"]) {
+            let t = el_text(el);
+            if !t.is_empty() {
+                if status_in(&t).is_some() && !t.chars().any(|ch| ch.is_ascii_digit()) {
+                    put(&mut c, "status", &t.to_lowercase());
+                } else {
+                    put(&mut c, "countdown", &t);
+                }
+                c.consumed.push(t);
+            }
+            continue;
+        }
+        if tag == "time" {
+            let t = el_text(el);
+            let shown = if t.is_empty() { el.value().attr("datetime").unwrap_or_default().to_string() } else { t };
+            if c.date_text.is_empty() && !shown.is_empty() {
+                c.date_text = shown;
+            }
+            continue;
+        }
+        if c.date_text.is_empty() && class_has(el, &["date", "published", "posted"]) && !class_has(el, &["update", "candidate"]) {
+            let t = el_text(el);
+            if !t.is_empty() && t.chars().count() <= 40 && t.chars().any(|ch| ch.is_ascii_digit()) {
+                c.consumed.push(t.clone());
+                c.date_text = t;
+            }
+        }
+    }
+    // Then the text, line by line.
+    let text = vigie_html::readable_text(block);
+    for line in text.lines().map(one_line) {
+        if line.is_empty() || line == name {
+            continue;
+        }
+        if let Some(m) = views_re().captures(&line) {
+            let v = m.get(1).or(m.get(2)).map(|m| m.as_str()).unwrap_or_default();
+            put(&mut c, "views", v);
+            c.consumed.push(line.clone());
+            continue;
+        }
+        if let Some(m) = countdown_re().find(&line) {
+            put(&mut c, "countdown", m.as_str());
+            c.consumed.push(line.clone());
+            continue;
+        }
+        let mut whole = false;
+        if let Some((label, value)) = line.split_once(':') {
+            let value = value.trim();
+            if let (Some(key), false) = (label_key(label), value.is_empty()) {
+                if !value.starts_with("//") {
+                    let v = match key {
+                        "data_size" => size_re().find(value).map(|m| m.as_str()).unwrap_or(value),
+                        _ => value,
+                    };
+                    if key == "date" && c.date_text.is_empty() {
+                        c.date_text = v.to_string();
+                    } else if key != "date" {
+                        put(&mut c, key, v);
+                    }
+                    whole = true;
+                }
+            }
+        }
+        if c.date_text.is_empty() {
+            if let Some(m) = date_re().find(&line) {
+                c.date_text = m.as_str().to_string();
+                whole |= m.as_str().len() + 4 >= line.len();
+            }
+        }
+        if let Some(m) = size_re().find(&line) {
+            put(&mut c, "data_size", m.as_str());
+            whole |= m.as_str().len() + 4 >= line.len();
+        }
+        if line.chars().count() <= 60 {
+            if let Some(s) = status_in(&line) {
+                put(&mut c, "status", s);
+                whole |= line.chars().count() <= 30;
+            }
+        }
+        if whole {
+            c.consumed.push(line);
+        }
+    }
+    // A website: the name itself when it is a domain, or a link out of the leak site.
+    if !c.fields.contains_key("website") {
+        if let Some(m) = domain_re().captures(name) {
+            put(&mut c, "website", &m[1].to_lowercase());
+        } else {
+            for a in elements(block).filter(|e| e.value().name() == "a") {
+                let Some(u) = a.value().attr("href").and_then(|h| Url::parse(h.trim()).ok()) else {
+                    continue;
+                };
+                let host = u.host_str().unwrap_or_default();
+                if matches!(u.scheme(), "http" | "https")
+                    && !host.is_empty()
+                    && !host.ends_with(".onion")
+                    && !host.ends_with(".i2p")
+                    && Some(host) != ctx.base.host_str()
+                {
+                    put(&mut c, "website", host.trim_start_matches("www."));
+                    break;
+                }
+            }
+        }
+    }
+    c
+}
+
+/// Builds the entry of a victim block. `name_el` is where the name is written (found by
+/// [`find_name`] when `None`); `body_el`, when given, is the description.
+pub(crate) fn entry_from_block(
+    block: ElementRef<'_>,
+    name_el: Option<ElementRef<'_>>,
+    body_el: Option<ElementRef<'_>>,
+    ctx: &PageContext,
+) -> Option<Entry> {
+    let name_el = name_el.or_else(|| find_name(block))?;
+    let raw_name = el_text(name_el);
+    if raw_name.is_empty() || raw_name.chars().count() > MAX_NAME_CHARS {
+        return None;
+    }
+    let (name, country) = split_country(&raw_name);
+    let cues = read_cues(block, &raw_name, ctx);
+    let detail = link_of(name_el)
+        .and_then(|h| resolve(&h, ctx))
+        .or_else(|| {
+            elements(block)
+                .filter(|e| e.value().name() == "a")
+                .filter(|a| {
+                    let t = el_text(*a).to_lowercase();
+                    t.contains("more") || t.contains("detail") || t.contains("view") || t.contains('⟶') || t.contains('→')
+                })
+                .find_map(|a| a.value().attr("href").and_then(|h| resolve(h, ctx)))
+        })
+        .filter(|u| u.host_str() == ctx.base.host_str());
+    let mut fields = cues.fields;
+    if let Some(cc) = country {
+        fields.entry("country".into()).or_insert(cc);
+    }
+    let body = match body_el {
+        Some(b) => vigie_html::readable_text(b),
+        None => {
+            let text = vigie_html::readable_text(block);
+            let kept: Vec<&str> = text
+                .lines()
+                .filter(|l| {
+                    let l1 = one_line(l);
+                    !l1.is_empty()
+                        && l1 != raw_name
+                        && !is_chrome(&l1)
+                        && !cues.consumed.iter().any(|c| *c == l1)
+                })
+                .collect();
+            kept.join("\n")
+        }
+    };
+    let mut links = Vec::new();
+    for a in elements(block).filter(|e| e.value().name() == "a") {
+        if let Some(u) = a.value().attr("href").and_then(|h| resolve(h, ctx)) {
+            let s = u.to_string();
+            if !links.contains(&s) {
+                links.push(s);
+            }
+        }
+    }
+    let date = if cues.date_text.is_empty() { None } else { parse_date(&cues.date_text, ctx) };
+    Some(Entry {
+        id: stable_id(detail.as_ref(), ctx, &name),
+        title: name,
+        author: String::new(),
+        date,
+        date_text: cues.date_text,
+        body: body.trim().to_string(),
+        quoted: Vec::new(),
+        fields,
+        links,
+        detail_link: detail.map(|u| u.to_string()),
+    })
+}

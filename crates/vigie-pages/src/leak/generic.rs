@@ -1,0 +1,226 @@
+//! The generic victim-list extractor: no configuration, no knowledge of the site.
+//!
+//! Leak sites list victims as repeated sibling blocks built from one template (cards, table
+//! rows, blog posts). Every element's children are grouped by their shape (tag and classes);
+//! a group is a victim list when most of its members carry a name and victim cues (a date, a
+//! size, a website, a countdown, a status, a description). The best group wins; blocks of the
+//! same shape under parents of the same shape elsewhere on the page (a "published" and an
+//! "upcoming" section) join it. A page without such a group is read as one victim's detail
+//! page, or as nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html};
+
+use super::fields::{el_text, elements, entry_from_block, find_name, read_cues, split_country};
+use crate::{Entry, PageContext};
+
+/// The shape of an element: its tag and its classes (sorted, numbered ones dropped).
+fn shape(el: ElementRef<'_>) -> String {
+    let mut classes: Vec<&str> = el
+        .value()
+        .classes()
+        .filter(|c| c.chars().filter(char::is_ascii_digit).count() < 3)
+        .collect();
+    classes.sort_unstable();
+    let mut s = el.value().name().to_string();
+    for c in classes {
+        s.push('.');
+        s.push_str(c);
+    }
+    s
+}
+
+/// Inside site chrome: never victims.
+fn in_chrome(el: ElementRef<'_>) -> bool {
+    el.ancestors()
+        .filter_map(ElementRef::wrap)
+        .chain(std::iter::once(el))
+        .any(|a| matches!(a.value().name(), "nav" | "header" | "footer" | "form" | "select" | "head"))
+}
+
+/// How a block looks as a victim entry; `None` when it has no name.
+fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
+    let name_el = find_name(block)?;
+    let name = el_text(name_el);
+    let cues = read_cues(block, &name, ctx);
+    let text = el_text(block);
+    let rest = text.chars().count().saturating_sub(name.chars().count());
+    let described = usize::from(rest >= 40);
+    let score = cues.count() + described;
+    (score > 0).then_some(score)
+}
+
+struct Group {
+    parent_shape: String,
+    member_shape: String,
+    members: Vec<NodeId>,
+    score: usize,
+}
+
+/// Victim blocks of the page, in document order.
+pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<ElementRef<'a>> {
+    let root = doc.root_element();
+    let mut best: Option<Group> = None;
+    for parent in elements(root) {
+        if in_chrome(parent) {
+            continue;
+        }
+        let mut by_shape: HashMap<String, Vec<ElementRef<'a>>> = HashMap::new();
+        for child in parent.children().filter_map(ElementRef::wrap) {
+            if matches!(child.value().name(), "script" | "style" | "br" | "hr" | "img" | "input" | "option") {
+                continue;
+            }
+            by_shape.entry(shape(child)).or_default().push(child);
+        }
+        for (member_shape, kids) in by_shape {
+            if kids.len() < 2 {
+                continue;
+            }
+            let scored: Vec<(ElementRef<'a>, usize)> = kids
+                .iter()
+                .filter_map(|k| block_score(*k, ctx).map(|s| (*k, s)))
+                .collect();
+            // Most members must look like victims: a menu or a list of links does not.
+            if scored.len() < 2 || scored.len() * 10 < kids.len() * 6 {
+                continue;
+            }
+            let cue_sum: usize = scored.iter().map(|(_, s)| *s).sum();
+            let score = scored.len() + cue_sum;
+            if best.as_ref().is_none_or(|b| score > b.score) {
+                best = Some(Group {
+                    parent_shape: shape(parent),
+                    member_shape,
+                    members: scored.iter().map(|(k, _)| k.id()).collect(),
+                    score,
+                });
+            }
+        }
+    }
+    let Some(best) = best else {
+        return single_blocks(doc, ctx);
+    };
+    // Same template elsewhere on the page (other sections, other columns).
+    let mut chosen: HashSet<NodeId> = best.members.iter().copied().collect();
+    for el in elements(root) {
+        if chosen.contains(&el.id()) || shape(el) != best.member_shape || in_chrome(el) {
+            continue;
+        }
+        let parent_ok = el
+            .parent()
+            .and_then(ElementRef::wrap)
+            .is_some_and(|p| shape(p) == best.parent_shape);
+        if parent_ok && block_score(el, ctx).is_some() {
+            chosen.insert(el.id());
+        }
+    }
+    innermost(root, &chosen)
+}
+
+/// The chosen blocks that hold no other chosen block, in document order.
+fn innermost<'a>(root: ElementRef<'a>, chosen: &HashSet<NodeId>) -> Vec<ElementRef<'a>> {
+    let mut has_chosen_inside: HashSet<NodeId> = HashSet::new();
+    for el in elements(root) {
+        if chosen.contains(&el.id()) {
+            for anc in el.ancestors() {
+                if chosen.contains(&anc.id()) {
+                    has_chosen_inside.insert(anc.id());
+                }
+            }
+        }
+    }
+    elements(root)
+        .filter(|e| chosen.contains(&e.id()) && !has_chosen_inside.contains(&e.id()))
+        .collect()
+}
+
+/// No repeated blocks: entry-like elements standing alone (a listing with one victim).
+fn single_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<ElementRef<'a>> {
+    let root = doc.root_element();
+    let mut chosen: HashSet<NodeId> = HashSet::new();
+    for el in elements(root) {
+        let v = el.value();
+        let entry_like = v.name() == "article"
+            || v.classes().any(|c| {
+                let c = c.to_ascii_lowercase();
+                ["post", "card", "victim", "company", "leak", "entry"]
+                    .iter()
+                    .any(|w| c == *w || c.starts_with(&format!("{w}-")) && !c.contains("title") && !c.contains("content") && !c.contains("meta") && !c.contains("date") && !c.contains("info"))
+            });
+        if !entry_like || in_chrome(el) {
+            continue;
+        }
+        if block_score(el, ctx).is_some_and(|s| s >= 2) && find_name(el).is_some_and(|n| n.id() != el.id()) {
+            chosen.insert(el.id());
+        }
+    }
+    innermost(root, &chosen)
+}
+
+/// Reads the page as a list of victims, or as one victim's detail page.
+pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Vec<Entry> {
+    let blocks = victim_blocks(doc, ctx);
+    if !blocks.is_empty() {
+        let mut out: Vec<Entry> = blocks
+            .into_iter()
+            .filter_map(|b| entry_from_block(b, None, None, ctx))
+            .collect();
+        dedupe_ids(&mut out);
+        return out;
+    }
+    detail_page(doc, ctx).into_iter().collect()
+}
+
+/// Two victims with one id (a name listed twice): the later ones get a suffix.
+pub(crate) fn dedupe_ids(entries: &mut [Entry]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for e in entries.iter_mut() {
+        let n = seen.entry(e.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            e.id = format!("{}~{}", e.id, n);
+        }
+    }
+}
+
+/// One victim's page: a main heading with victim cues under it, and no form asking for a
+/// password or an id (those are doors, not content).
+fn detail_page(doc: &Html, ctx: &PageContext) -> Option<Entry> {
+    let root = doc.root_element();
+    if elements(root).any(|e| {
+        e.value().name() == "input"
+            && matches!(e.value().attr("type").unwrap_or("text").to_ascii_lowercase().as_str(), "password" | "text")
+    }) {
+        return None;
+    }
+    let heading = elements(root)
+        .filter(|e| matches!(e.value().name(), "h1" | "h2" | "h3") && !in_chrome(*e))
+        .find(|e| {
+            let t = el_text(*e);
+            !t.is_empty() && t.chars().count() <= 160
+        })?;
+    // The block: the heading's nearest ancestor with enough text to be the victim's page.
+    let block = heading
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| el_text(*a).chars().count() >= 200 + el_text(heading).chars().count())?;
+    let name = el_text(heading);
+    let (plain, _) = split_country(&name);
+    if plain.is_empty() {
+        return None;
+    }
+    let cues = read_cues(block, &name, ctx);
+    // A detail page shows what was taken: a size, a website, a countdown or a status.
+    let strong = ["data_size", "website", "countdown", "status", "deadline"];
+    if !strong.iter().any(|k| cues.fields.contains_key(*k)) {
+        return None;
+    }
+    let mut e = entry_from_block(block, Some(heading), None, ctx)?;
+    // The page itself is the victim's page.
+    e.detail_link = Some(ctx.base.to_string());
+    if e.id.is_empty() || e.id == super::fields::slug(&e.title) {
+        e.id = super::fields::slug(&e.title);
+    }
+    Some(e)
+}
