@@ -44,13 +44,13 @@ const CHROME: &[&str] = &[
 /// Status words leak sites show, as stored in `fields["status"]`.
 const STATUS_WORDS: &[&str] = &[
     "unpublished",
+    "all data published",
     "published",
     "publicated",
     "released",
     "leaked",
     "expired",
     "sold",
-    "full leak",
     "available",
     "in progress",
     "coming soon",
@@ -60,7 +60,7 @@ const STATUS_WORDS: &[&str] = &[
     "on sale",
     "for sale",
     "disclosed",
-    "all data published",
+    "full leak",
 ];
 
 pub(crate) fn size_re() -> &'static Regex {
