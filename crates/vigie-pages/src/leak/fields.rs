@@ -195,6 +195,55 @@ pub(crate) fn split_country(name: &str) -> (String, Option<String>) {
     }
 }
 
+/// Splits "TrueLogic (truelogiccompany.com)" into the name and its domain.
+pub(crate) fn split_domain(name: &str) -> (String, Option<String>) {
+    let Some(open) = name.rfind('(') else {
+        return (name.to_string(), None);
+    };
+    let inner = name[open + 1..].trim_end().trim_end_matches(')');
+    let head = name[..open].trim();
+    match domain_re().captures(inner.trim()) {
+        Some(c) if name.trim_end().ends_with(')') && !head.is_empty() => {
+            (head.to_string(), Some(c[1].to_lowercase()))
+        }
+        _ => (name.to_string(), None),
+    }
+}
+
+/// The column labels of the table a row sits in: its first row, when that row is a header
+/// (`th` cells, or every cell bold).
+fn header_labels(row: ElementRef<'_>) -> Vec<String> {
+    let Some(table) = row
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| a.value().name() == "table")
+    else {
+        return Vec::new();
+    };
+    let Some(first) = elements(table).find(|e| e.value().name() == "tr") else {
+        return Vec::new();
+    };
+    if first.id() == row.id() {
+        return Vec::new();
+    }
+    let cells: Vec<ElementRef<'_>> = first
+        .children()
+        .filter_map(ElementRef::wrap)
+        .filter(|c| matches!(c.value().name(), "td" | "th"))
+        .collect();
+    let header = !cells.is_empty()
+        && cells.iter().all(|c| {
+            c.value().name() == "th"
+                || el_text(*c).is_empty()
+                || elements(*c).any(|e| matches!(e.value().name(), "b" | "strong"))
+        });
+    if header {
+        cells.into_iter().map(el_text).collect()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The link of a name element: the `a` it sits in, or the first it holds.
 fn link_of(el: ElementRef<'_>) -> Option<String> {
     if el.value().name() == "a" {
@@ -292,7 +341,7 @@ fn label_key(label: &str) -> Option<&'static str> {
         Some("website")
     } else if has(&["country", "location", "pays", "страна", "hq", "headquarter", "address"]) {
         Some("country")
-    } else if has(&["industry", "sector", "secteur", "activity"]) {
+    } else if has(&["industry", "sector", "secteur", "activity", "tags"]) {
         Some("sector")
     } else if has(&["revenue", "turnover", "chiffre"]) {
         Some("revenue")
@@ -333,6 +382,34 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             c.fields.entry(k.to_string()).or_insert_with(|| v.to_string());
         }
     };
+    // A table row under a header row: each cell is the field its column names.
+    if block.value().name() == "tr" {
+        let labels = header_labels(block);
+        let cells = block
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "td" | "th"));
+        for (label, cell) in labels.iter().zip(cells) {
+            let v = el_text(cell);
+            match label_key(label) {
+                Some("date") if c.date_text.is_empty() && !v.is_empty() => {
+                    c.consumed.push(v.clone());
+                    c.date_text = v;
+                }
+                Some("data_size") => {
+                    if let Some(m) = size_re().find(&v) {
+                        put(&mut c, "data_size", m.as_str());
+                        c.consumed.push(v.clone());
+                    }
+                }
+                Some(k) if k != "date" => {
+                    put(&mut c, k, &v);
+                    c.consumed.push(v.clone());
+                }
+                _ => {}
+            }
+        }
+    }
     // Marked-up cues first: a countdown widget, a <time>, an element classed as a date.
     for el in elements(block) {
         let tag = el.value().name();
@@ -394,15 +471,17 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             if let (Some(key), false) = (label_key(label), value.is_empty()) {
                 if !value.starts_with("//") {
                     let v = match key {
-                        "data_size" => size_re().find(value).map(|m| m.as_str()).unwrap_or(value),
-                        _ => value,
+                        "data_size" => size_re().find(value).map(|m| m.as_str()),
+                        _ => Some(value),
                     };
-                    if key == "date" && c.date_text.is_empty() {
-                        c.date_text = v.to_string();
-                    } else if key != "date" {
-                        put(&mut c, key, v);
+                    if let Some(v) = v {
+                        if key == "date" && c.date_text.is_empty() {
+                            c.date_text = v.to_string();
+                        } else if key != "date" {
+                            put(&mut c, key, v);
+                        }
+                        whole = true;
                     }
-                    whole = true;
                 }
             }
         }
@@ -465,7 +544,11 @@ pub(crate) fn entry_from_block(
         return None;
     }
     let (name, country) = split_country(&raw_name);
-    let cues = read_cues(block, &raw_name, ctx);
+    let (name, domain) = split_domain(&name);
+    let mut cues = read_cues(block, &raw_name, ctx);
+    if let Some(d) = domain {
+        cues.fields.entry("website".into()).or_insert(d);
+    }
     let detail = link_of(name_el)
         .and_then(|h| resolve(&h, ctx))
         .or_else(|| {
