@@ -37,4 +37,5 @@ pub use report::{
     cap_shown_digits, EntityFinding, IdentifierCount, IdentifierKind, Report, SampleFinding, Span,
     Topic, MAX_SHOWN_DIGITS,
 };
+pub use report::ColumnCount;
 pub use severity::{ParseSeverityError, Severity};

@@ -152,6 +152,25 @@ pub struct SampleFinding {
     pub columns: Vec<String>,
     /// The delimiter, as a string (`";"`, `","`, `"\t"`, `"|"`, `":"`).
     pub delimiter: String,
+    /// Identifier counts per column, when the rows were read cell by cell (delimited text,
+    /// SQL dumps, JSON, spreadsheets); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub column_counts: Vec<ColumnCount>,
+}
+
+/// The identifiers of one kind found in one column of a sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnCount {
+    /// The column's position, from 0.
+    pub column: u32,
+    /// The column's name: its header, or the kind of value it holds.
+    pub name: String,
+    /// The identifier kind counted.
+    pub kind: IdentifierKind,
+    /// Cells holding a valid value of that kind (not de-duplicated).
+    pub valid: u64,
+    /// Cells holding a look-alike that fails validation.
+    pub invalid: u64,
 }
 
 /// Themes a document is about, besides data sales.

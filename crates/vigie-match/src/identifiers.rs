@@ -131,11 +131,61 @@ pub struct IdentifierFindings {
     pub volumes: u64,
     /// Contact handles: `@name` not part of an e-mail, `t.me/name`.
     pub contacts: u64,
+    /// When set, every value added is also pushed here as (kind, valid): the cell reader
+    /// attributes them to the cell's column.
+    pub(crate) events: Option<Vec<(IdentifierKind, bool)>>,
+    /// The kind a cell's column holds (from its header), for numbers whose length alone is
+    /// ambiguous (9 digits: FINESS, SIREN, or a phone that lost its leading zero).
+    hint: Option<IdentifierKind>,
 }
 
 impl IdentifierFindings {
     fn add(&mut self, kind: IdentifierKind, value: String, valid: bool) {
+        if let Some(events) = &mut self.events {
+            events.push((kind, valid));
+        }
         self.kinds.entry(kind).or_default().add(value, valid);
+    }
+
+    /// Findings that also record each value added as an event (for per-column counts).
+    pub(crate) fn recording() -> IdentifierFindings {
+        IdentifierFindings {
+            events: Some(Vec::new()),
+            ..IdentifierFindings::default()
+        }
+    }
+
+    /// Adds what the cell reader found (identifier values, amounts, volume claims).
+    pub(crate) fn absorb(&mut self, other: IdentifierFindings) {
+        for (kind, values) in other.kinds {
+            self.kinds.entry(kind).or_default().merge(values);
+        }
+        self.prices += other.prices;
+        self.volumes += other.volumes;
+    }
+
+    /// Reads one cell of a row on its own, so that no number is glued across cells. `hint`
+    /// is the kind its column holds, if its header says so. Returns whether the cell holds a
+    /// personal field (an identifier of any validity, or a date).
+    pub(crate) fn scan_cell(
+        &mut self,
+        cell: &str,
+        hint: Option<IdentifierKind>,
+        finess_context: bool,
+    ) -> bool {
+        self.hint = hint;
+        self.line_cache = (0, 0);
+        let before = self.events.as_ref().map_or(0, Vec::len);
+        scan_digits(
+            cell,
+            finess_context || hint == Some(IdentifierKind::Finess),
+            self,
+        );
+        let personal =
+            !self.marks.is_empty() || self.events.as_ref().map_or(0, Vec::len) > before;
+        self.marks.clear();
+        self.hint = None;
+        personal
     }
 
     /// Marks the line of `at` as carrying an identifier.
@@ -257,6 +307,18 @@ pub fn scan(
     f
 }
 
+/// [`scan`] without the digit pass: e-mails, credentials and contacts only, for text whose
+/// numbers are read cell by cell.
+pub fn scan_without_digits(text: &str, lexicon: &Lexicon, hits: &[Hit]) -> IdentifierFindings {
+    let mut f = IdentifierFindings::default();
+    let b = text.as_bytes();
+    scan_emails(text, lexicon, &mut f);
+    f.contacts += memmem::find_iter(b, b"t.me/").count() as u64;
+    scan_url_credentials(text, hits, &mut f);
+    f.settle_lines();
+    f
+}
+
 /// Whether the text mentions FINESS, in any case (9-digit numbers are then FINESS numbers).
 pub(crate) fn mentions_finess(b: &[u8]) -> bool {
     memchr::memchr2_iter(b'f', b'F', b).any(|at| {
@@ -285,7 +347,13 @@ fn scan_digits(text: &str, finess_context: bool, f: &mut IdentifierFindings) {
             }
         }
         // The decimal part of a number ("0,05", "1.5"): already seen with its integer part.
-        if i >= 2 && matches!(b[i - 1], b',' | b'.') && b[i - 2].is_ascii_digit() {
+        // But an identifier-length number after a comma is the next field of a row glued to
+        // a numeric field (`1962,162049910999331,x`), not decimals.
+        if i >= 2
+            && matches!(b[i - 1], b',' | b'.')
+            && b[i - 2].is_ascii_digit()
+            && !(b[i - 1] == b',' && is_glued_field(text, i))
+        {
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
@@ -314,11 +382,30 @@ fn scan_digits(text: &str, finess_context: bool, f: &mut IdentifierFindings) {
     }
 }
 
+/// Whether the number at `at`, after a comma glued to a digit, has an identifier's length
+/// and ends the field: a field of a comma-separated row rather than decimals.
+fn is_glued_field(text: &str, at: usize) -> bool {
+    let run = read_run(text.as_bytes(), at);
+    let len: usize = run.groups.iter().map(|(s, e)| e - s).sum();
+    known_length(len) && !is_alnum_at(text, run.end)
+}
+
+/// Whether digit groups of these lengths make a date (`25/04/1962`, `1962-04-25`).
+fn date_shaped(groups: &[(usize, usize)]) -> bool {
+    let lens: Vec<usize> = groups.iter().map(|(s, e)| e - s).collect();
+    matches!(
+        lens.as_slice(),
+        [2, 2, 4] | [1, 2, 4] | [2, 1, 4] | [1, 1, 4] | [4, 2, 2]
+    )
+}
+
 fn read_run(b: &[u8], start: usize) -> Run {
     let mut groups = Vec::new();
     let mut j = start;
     let mut slash = false;
     let mut total = 0;
+    // The first separator's kind: a change of kind may be a field boundary.
+    let mut first_kind = None;
     loop {
         let gs = j;
         while j < b.len() {
@@ -342,6 +429,19 @@ fn read_run(b: &[u8], start: usize) -> Run {
         }
         match group_separator(b, j) {
             Some((len, kind)) => {
+                match first_kind {
+                    None => first_kind = Some(kind),
+                    // A date then a number (`25/04/1962 162049910999331`): two fields.
+                    Some(first) if first != kind && date_shaped(&groups) => break,
+                    // A number then a date (`162049910999331 25/04/1962`): the last group
+                    // starts the date.
+                    Some(first) if first != kind && kind == b'/' && groups.len() >= 2 => {
+                        groups.pop();
+                        j = groups.last().map_or(j, |g| g.1);
+                        break;
+                    }
+                    Some(_) => {}
+                }
                 slash |= kind == b'/';
                 j += len;
             }
@@ -595,9 +695,16 @@ fn classify(
             let valid = validate::phone(chars);
             record(f, K::Phone, chars.to_string(), valid)
         }
+        // A phone column whose leading zero a spreadsheet dropped (`612345678`).
+        9 if f.hint == Some(K::Phone) && !chars.starts_with('0') => {
+            let national = format!("0{chars}");
+            let valid = validate::phone(&national);
+            record(f, K::Phone, national, valid)
+        }
         9 => {
             let context = line_context(text, at);
-            if context.contains("siren") || context.contains("siret") {
+            if f.hint == Some(K::Siret) || context.contains("siren") || context.contains("siret")
+            {
                 let valid = validate::siret(chars);
                 record(f, K::Siret, chars.to_string(), valid)
             } else if context.contains("finess") || finess_context {

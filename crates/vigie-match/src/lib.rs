@@ -54,10 +54,12 @@
 
 mod ascii_scan;
 mod cues;
+mod delimited;
 mod error;
 pub mod finess;
 mod html;
 mod identifiers;
+mod jsonrows;
 mod lexicon;
 mod lint;
 pub mod near_dup;
@@ -65,12 +67,15 @@ pub mod normalize;
 pub mod offer;
 mod sample;
 mod scan;
+mod sqldump;
+mod table;
 pub mod severity;
 pub mod translit;
 pub mod validate;
 mod watchlist;
 
 pub use cues::{Cue, CueKind, CUES};
+pub use delimited::{decode, sniff, Sniffed};
 pub use error::MatchError;
 pub use html::{html_to_text, looks_like_html};
 pub use lint::{lint, Level, LintIssue, COMMON_WORDS, MIN_LOOSE_LEN};
@@ -78,4 +83,5 @@ pub use scan::{
     document_text, Matcher, Partial, ScanOptions, Window, WindowReader, MAX_HTML_BYTES,
     OVERLAP_BYTES, WINDOW_BYTES,
 };
+pub use table::{header_kind, scan_rows, RowScan};
 pub use watchlist::{watchlist_files, Entity, Watchlist};

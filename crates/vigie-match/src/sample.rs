@@ -10,11 +10,13 @@ use std::collections::HashMap;
 
 use vigie_core::SampleFinding;
 
+use crate::table::TableStats;
+
 /// Fewer rows than this are not a sample.
 pub const MIN_ROWS: u64 = 3;
 
 const DELIMITERS: [u8; 5] = [b';', b'\t', b'|', b',', b':'];
-const MAX_COLUMNS: usize = 40;
+pub(crate) const MAX_COLUMNS: usize = 40;
 
 #[derive(Debug, Clone)]
 struct Shape {
@@ -27,6 +29,8 @@ struct Shape {
 #[derive(Debug, Default, Clone)]
 pub struct SampleStats {
     shapes: HashMap<(u8, usize), Shape>,
+    /// Rows read cell by cell, when the text was read as a table: they give the sample.
+    table: Option<TableStats>,
 }
 
 fn shape_of(line: &str) -> Option<(u8, usize)> {
@@ -55,7 +59,7 @@ fn split_fields(line: &str, delim: u8) -> impl Iterator<Item = &str> {
 }
 
 /// The kind of value in a field: never the value itself.
-fn value_kind(field: &str) -> &'static str {
+pub(crate) fn value_kind(field: &str) -> &'static str {
     if field.is_empty() {
         return "empty";
     }
@@ -152,8 +156,19 @@ impl SampleStats {
         }
     }
 
+    /// Adds the rows a window read cell by cell.
+    pub(crate) fn add_table(&mut self, table: TableStats) {
+        match &mut self.table {
+            Some(mine) => mine.merge(table),
+            None => self.table = Some(table),
+        }
+    }
+
     /// Adds another window's counts.
     pub fn merge(&mut self, other: SampleStats) {
+        if let Some(table) = other.table {
+            self.add_table(table);
+        }
         for (key, shape) in other.shapes {
             match self.shapes.get_mut(&key) {
                 Some(mine) => {
@@ -170,8 +185,12 @@ impl SampleStats {
         }
     }
 
-    /// The largest shape, if it has enough rows to be a sample.
+    /// The rows read as a table if they make a sample, otherwise the largest shape, if it
+    /// has enough rows to be a sample.
     pub fn finding(&self) -> Option<SampleFinding> {
+        if let Some(found) = self.table.as_ref().and_then(TableStats::finding) {
+            return Some(found);
+        }
         let ((delim, _), shape) = self
             .shapes
             .iter()
@@ -180,6 +199,7 @@ impl SampleStats {
             rows: shape.rows,
             columns: shape.columns.clone(),
             delimiter: (*delim as char).to_string(),
+            column_counts: Vec::new(),
         })
     }
 }

@@ -171,11 +171,28 @@ impl Matcher {
     pub fn scan_window(&self, window: &Window) -> Partial {
         NORM.with(|norm| {
             let mut norm = norm.borrow_mut();
-            self.scan_window_with(window, &mut norm)
+            self.scan_window_with(window, &mut norm, None)
         })
     }
 
-    fn scan_window_with(&self, window: &Window, norm: &mut Normalized) -> Partial {
+    /// [`Matcher::scan_window`] on text whose layout the caller wrote ([`Matcher::scan_rows`]).
+    pub(crate) fn scan_window_forced(
+        &self,
+        window: &Window,
+        forced: crate::delimited::Forced,
+    ) -> Partial {
+        NORM.with(|norm| {
+            let mut norm = norm.borrow_mut();
+            self.scan_window_with(window, &mut norm, Some(forced))
+        })
+    }
+
+    fn scan_window_with(
+        &self,
+        window: &Window,
+        norm: &mut Normalized,
+        forced: Option<crate::delimited::Forced>,
+    ) -> Partial {
         let text = window.text.as_str();
         let accepted = |start: usize| start >= window.accept_from && start < window.accept_to;
         let mut hits: Vec<Hit> = Vec::new();
@@ -202,8 +219,16 @@ impl Matcher {
             }
         }
 
-        let mut found: IdentifierFindings =
-            identifiers::scan(text, &self.lexicon, &hits, window.finess_context);
+        // Tables, SQL dumps and JSON: numbers are read cell by cell, never glued across cells.
+        let rows = crate::delimited::read_window(window, forced);
+        let mut found: IdentifierFindings = match &rows {
+            Some(_) => identifiers::scan_without_digits(text, &self.lexicon, &hits),
+            None => identifiers::scan(text, &self.lexicon, &hits, window.finess_context),
+        };
+        if let Some(rows) = rows {
+            found.absorb(rows.found);
+            partial.samples.add_table(rows.stats);
+        }
         found.personal_lines.retain(|&l| accepted(l));
         partial.prices = found.prices;
         partial.volumes = found.volumes;
@@ -367,9 +392,10 @@ fn drop_contained(mut hits: Vec<Hit>) -> Vec<Hit> {
     out
 }
 
-/// The text of a document: HTML turned into text, invalid UTF-8 decoded lossily.
+/// The text of a document: decoded ([`crate::decode`]: UTF-8, UTF-16 with a byte-order
+/// mark, Windows-1252), HTML turned into text.
 pub fn document_text(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+    let (text, _) = crate::delimited::decode(bytes);
     if bytes.len() <= MAX_HTML_BYTES && looks_like_html(bytes) {
         html_to_text(&text)
     } else {
