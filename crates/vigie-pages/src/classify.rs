@@ -13,7 +13,7 @@
 use scraper::{Html, Selector};
 
 /// What kind of page was fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PageClass {
     /// Looks like content.
     Content,
@@ -93,6 +93,7 @@ const CAPTCHA: &[&str] = &[
     "вы не робот",
 ];
 
+/// Said in place of the content. Not "please login": SMF greets every guest with it.
 const LOGIN_REQUIRED: &[&str] = &[
     "you must be logged in",
     "you must be logged-in",
@@ -105,9 +106,6 @@ const LOGIN_REQUIRED: &[&str] = &[
     "you are not logged in",
     "not logged in or do not have permission",
     "either not logged in",
-    "please log in",
-    "please login",
-    "please sign in",
     "login required",
     "log in to continue",
     "sign in to continue",
@@ -190,16 +188,26 @@ pub fn classify(status: u16, doc: &Html, text: &str) -> PageClass {
     if said(CAPTCHA) || (short && has(doc, CAPTCHA_MARKUP)) {
         return PageClass::Captcha;
     }
-    if short && said(LOGIN_REQUIRED) {
+    let password = short && has(doc, "input[type=password], input[type=PASSWORD]");
+    // "You must log in to reply" sits under guest-visible threads: the wording counts with
+    // the login form the engines show in place of the content, or on a near-empty page.
+    if short && (password || words < 100) && said(LOGIN_REQUIRED) {
         return PageClass::LoginWall;
     }
-    if short && has(doc, "input[type=password], input[type=PASSWORD]") {
-        let heading = format!("{title} {}", first_text(doc, "h1, h2, legend").to_lowercase());
+    if password {
+        let heading = format!(
+            "{title} {}",
+            first_text(doc, "h1, h2, legend").to_lowercase()
+        );
         // A login box beside content (MyBB and phpBB show one to guests) is not a wall: the
         // page must be about logging in, or hold almost nothing else.
         if LOGIN_TITLE.iter().any(|p| heading.contains(p)) || words < 150 {
             return PageClass::LoginWall;
         }
+    }
+    // A bare form (a victim ID, a "recovery ID", a key) and almost nothing else: a gate.
+    if words < 150 && has(doc, GATE_FORM) {
+        return PageClass::LoginWall;
     }
     if status == 401 || status == 403 {
         return PageClass::LoginWall;
@@ -220,6 +228,10 @@ pub fn classify(status: u16, doc: &Html, text: &str) -> PageClass {
 const CAPTCHA_MARKUP: &str = "img[src*=captcha i], img[alt*=captcha i], input[name*=captcha i], \
      form[action*=captcha i], [id*=captcha i], [class*=captcha i], .g-recaptcha, .h-captcha, \
      .cf-turnstile, #challenge-form, [class*=queue i], [id*=queue i]";
+
+/// A form field a visitor fills in (hidden fields do not count).
+const GATE_FORM: &str = "form input:not([type=hidden]):not([type=submit]):not([type=button]), \
+     form textarea";
 
 fn has(doc: &Html, css: &str) -> bool {
     Selector::parse(css).is_ok_and(|s| doc.select(&s).next().is_some())
@@ -249,19 +261,26 @@ mod tests {
     fn statuses_decide_first() {
         assert_eq!(class(429, "<p>x</p>"), PageClass::RateLimited);
         assert_eq!(class(404, "<p>Welcome</p>"), PageClass::NotFound);
-        assert_eq!(class(503, "<p>Oops, back soon.</p>"), PageClass::Maintenance);
+        assert_eq!(
+            class(503, "<p>Oops, back soon.</p>"),
+            PageClass::Maintenance
+        );
         assert_eq!(class(403, "<p>Forbidden for you</p>"), PageClass::LoginWall);
     }
 
     #[test]
     fn empty_pages_are_not_found() {
         assert_eq!(class(200, ""), PageClass::NotFound);
-        assert_eq!(class(200, "<html><body> </body></html>"), PageClass::NotFound);
+        assert_eq!(
+            class(200, "<html><body> </body></html>"),
+            PageClass::NotFound
+        );
     }
 
     #[test]
     fn a_long_post_that_mentions_captcha_is_content() {
-        let post = "Selling a CAPTCHA solver and a login page kit, not found elsewhere. ".repeat(60);
+        let post =
+            "Selling a CAPTCHA solver and a login page kit, not found elsewhere. ".repeat(60);
         assert_eq!(
             class(200, &format!("<title>Forum</title><div>{post}</div>")),
             PageClass::Content
