@@ -2,8 +2,11 @@
 //! account with `chats.list` (and `left_chats.list`).
 //!
 //! Read as the format is, not as we would like it: `text` is a string or an array of strings
-//! and entity objects; `date_unixtime` may be missing on old exports (then `date`, local time
-//! without zone, is read as UTC); service messages (joins, pins) are skipped; a file that was
+//! and entity objects (a `text_link` keeps its target as a link); `date_unixtime` may be
+//! missing on old exports (then `date`, local time without zone, is read as UTC); files of the
+//! same shape written by other tools carry ISO 8601 dates with fractional seconds and `Z` or an
+//! offset, all read; service messages (joins, pins) and `unsupported` entries are counted
+//! apart and skipped; a file that was
 //! not exported carries a "(File not included...)" note instead of a path; albums are several
 //! messages sharing a `media_group_id`-less date, each kept.
 // Reads a file from outside: no arithmetic or slicing may panic.
@@ -12,7 +15,7 @@
 use serde_json::Value;
 use tracing::warn;
 
-use crate::{Attachment, TelegramError, TelegramMessage};
+use crate::{Attachment, Link, LinkKind, TelegramError, TelegramMessage};
 
 /// Messages of one export, chat by chat, with how many were skipped and why.
 #[derive(Debug, Default)]
@@ -21,6 +24,8 @@ pub struct Export {
     pub messages: Vec<TelegramMessage>,
     /// Service messages skipped.
     pub service: u64,
+    /// Entries Telegram Desktop marks `"type": "unsupported"` (it could not render them).
+    pub unsupported: u64,
     /// Entries that were not messages we can read (logged).
     pub malformed: u64,
     /// Whether invalid UTF-8 was replaced while reading.
@@ -78,6 +83,9 @@ pub fn parse_export(bytes: &[u8]) -> Result<Export, TelegramError> {
                     None => export.malformed = export.malformed.saturating_add(1),
                 },
                 Some("service") => export.service = export.service.saturating_add(1),
+                Some("unsupported") => {
+                    export.unsupported = export.unsupported.saturating_add(1)
+                }
                 _ => export.malformed = export.malformed.saturating_add(1),
             }
         }
@@ -127,7 +135,7 @@ pub fn flatten_text(v: &Value) -> String {
 const UNIX_RANGE: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
 
 fn unix_time(m: &Value, unix_key: &str, local_key: &str) -> Option<i64> {
-    if let Some(v) = m.get(unix_key) {
+    if let Some(v) = m.get(unix_key).filter(|v| !v.is_null()) {
         let secs = match v.as_str() {
             Some(s) => s.parse().ok(),
             None => v.as_i64(),
@@ -139,9 +147,64 @@ fn unix_time(m: &Value, unix_key: &str, local_key: &str) -> Option<i64> {
             None => return None,
         }
     }
-    // `2026-11-20T14:03:11`, local time without zone: read as UTC (a few hours off at most).
-    let s = m.get(local_key)?.as_str()?;
-    parse_local(s)
+    // `2026-11-20T14:03:11`, local time without zone: read as UTC (a few hours off at most);
+    // other tools write `…T06:20:09.248Z` or an offset; some write Unix seconds.
+    match m.get(local_key)? {
+        Value::Number(n) => n.as_i64().filter(|t| UNIX_RANGE.contains(t)),
+        v => parse_datetime(v.as_str()?),
+    }
+}
+
+/// An ISO 8601 date and time: `2026-11-20T14:03:11` (or with a space), optional fractional
+/// seconds (dropped), then nothing (read as UTC), `Z`, or an offset `±HH:MM`, `±HHMM`, `±HH`.
+/// Unix seconds, or `None` for anything else (never a panic, whatever the bytes).
+pub(crate) fn parse_datetime(s: &str) -> Option<i64> {
+    let s = s.trim();
+    // `split_at_checked`: a multi-byte character at the cut is a refusal, not a panic.
+    let (date, rest) = s.split_at_checked(10)?;
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (time, rest) = rest.split_at_checked(8)?;
+    let rest = match rest.strip_prefix(['.', ',']) {
+        Some(fraction) => {
+            let digits = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
+            if digits.len() == fraction.len() {
+                return None;
+            }
+            digits
+        }
+        None => rest,
+    };
+    let offset = match rest {
+        "" | "Z" | "z" => 0,
+        _ => parse_offset(rest)?,
+    };
+    let mut local = String::with_capacity(19);
+    local.push_str(date);
+    local.push('T');
+    local.push_str(time);
+    parse_local(&local)?.checked_sub(offset)
+}
+
+/// `+01:00`, `-0530`, `+02` → seconds east of UTC.
+fn parse_offset(s: &str) -> Option<i64> {
+    let sign = match s.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = s.get(1..)?.replace(':', "");
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        2 => (digits.parse::<i64>().ok()?, 0),
+        4 => (digits.get(..2)?.parse::<i64>().ok()?, digits.get(2..)?.parse::<i64>().ok()?),
+        _ => return None,
+    };
+    if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
+        return None;
+    }
+    h.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?.checked_mul(sign)
 }
 
 // The range check below bounds every operand (|y| <= 9999): no operation can overflow.
@@ -200,9 +263,11 @@ fn message(channel: &str, m: &Value) -> Option<TelegramMessage> {
                 .and_then(Value::as_u64),
             path: (!not_included).then(|| f.to_string()),
             missing: not_included.then(|| f.trim_matches(['(', ')']).to_string()),
+            size_shown: None,
         });
     }
     Some(TelegramMessage {
+        links: links(m),
         channel: channel.to_string(),
         id,
         date,
@@ -221,7 +286,65 @@ fn message(channel: &str, m: &Value) -> Option<TelegramMessage> {
             .map(str::to_string),
         reply_to: m.get("reply_to_message_id").and_then(Value::as_i64),
         attachments,
+        ..TelegramMessage::default()
     })
+}
+
+/// A message's link targets: its text's, then its `url` buttons (`inline_bot_buttons`, rows
+/// of `{"type": "url", "text": label, "data": url}`).
+fn links(m: &Value) -> Vec<Link> {
+    // Since 2021 exports carry `text_entities` beside `text` (which may then be a plain string).
+    let mut links = m
+        .get("text_entities")
+        .filter(|v| v.is_array())
+        .or_else(|| m.get("text"))
+        .map(text_links)
+        .unwrap_or_default();
+    let rows = m.get("inline_bot_buttons").and_then(Value::as_array);
+    for button in rows.into_iter().flatten().filter_map(Value::as_array).flatten() {
+        if button.get("type").and_then(Value::as_str) != Some("url") {
+            continue;
+        }
+        if let Some(url) = button.get("data").and_then(Value::as_str) {
+            links.push(Link {
+                url: url.to_string(),
+                kind: LinkKind::Button,
+                title: button.get("text").and_then(Value::as_str).map(str::to_string),
+                description: None,
+            });
+        }
+    }
+    links
+}
+
+/// The link targets of `text` (or `text_entities`): a `text_link` entity's `href` (the words
+/// shown as its title), a `link` entity's text.
+fn text_links(v: &Value) -> Vec<Link> {
+    let Value::Array(parts) = v else {
+        return Vec::new();
+    };
+    parts
+        .iter()
+        .filter_map(|p| {
+            let kind = p.get("type")?.as_str()?;
+            let text = p.get("text").and_then(Value::as_str);
+            match kind {
+                "text_link" => Some(Link {
+                    url: p.get("href")?.as_str()?.to_string(),
+                    kind: LinkKind::Text,
+                    title: text.map(str::to_string),
+                    description: None,
+                }),
+                "link" => Some(Link {
+                    url: text?.to_string(),
+                    kind: LinkKind::Text,
+                    title: None,
+                    description: None,
+                }),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -264,6 +387,73 @@ mod tests {
             ]
         );
         assert_eq!(export.malformed, 1);
+    }
+
+    #[test]
+    fn every_date_form_is_read() {
+        // 2024-03-05T06:20:09Z is 1709619609 (from `date -u -d`).
+        let at = Some(1_709_619_609);
+        for form in [
+            "2024-03-05T06:20:09",
+            "2024-03-05 06:20:09",
+            "2024-03-05T06:20:09Z",
+            "2024-03-05T06:20:09.248Z",
+            "2024-03-05T06:20:09.248123",
+            "2024-03-05T06:20:09,5Z",
+            "2024-03-05T08:20:09+02:00",
+            "2024-03-05T08:20:09.1+0200",
+            "2024-03-05T08:20:09+02",
+            "2024-03-05T01:20:09-05:00",
+        ] {
+            assert_eq!(parse_datetime(form), at, "{form}");
+        }
+        for bad in [
+            "2024-03-05T06:20:09.Z",
+            "2024-03-05T06:20:09+2:00",
+            "2024-03-05T06:20:09+02:0é",
+            "2024-03-05T06:20:09 UTC",
+            "2024-03-05",
+            "le 5 mars",
+            "é2024-03-05T06:20:09",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn other_tools_dates_unsupported_entries_and_links() {
+        let export = parse_export(
+            br#"{"name": "c", "id": 7, "messages": [
+                {"id": 1, "type": "message", "date": "2024-03-05T06:20:09.248Z", "text": "a"},
+                {"id": 2, "type": "message", "date": 1709619609, "text": "b"},
+                {"id": 3, "type": "unsupported"},
+                {"id": 4, "type": "service", "date": "2024-03-05T06:20:09", "action": "pin_message"},
+                {"id": 5, "type": "message", "date": "2024-03-05T06:20:09", "text": "plain",
+                 "text_entities": [{"type": "text_link", "text": "ici", "href": "https://t.me/+AbCdEfGh12345678"}],
+                 "inline_bot_buttons": [[{"type": "url", "text": "Open", "data": "https://example.org"},
+                                         {"type": "callback", "text": "cb", "data": ""}]]},
+                {"id": 6, "type": "message", "date": "yesterday", "text": "c"}
+            ]}"#,
+        )
+        .unwrap();
+        let dates: Vec<(i64, i64)> = export.messages.iter().map(|m| (m.id, m.date)).collect();
+        assert_eq!(
+            dates,
+            [(1, 1_709_619_609), (2, 1_709_619_609), (5, 1_709_619_609)]
+        );
+        assert_eq!((export.unsupported, export.service, export.malformed), (1, 1, 1));
+        let links: Vec<(&str, LinkKind, Option<&str>)> = export.messages[2]
+            .links
+            .iter()
+            .map(|l| (l.url.as_str(), l.kind, l.title.as_deref()))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("https://t.me/+AbCdEfGh12345678", LinkKind::Text, Some("ici")),
+                ("https://example.org", LinkKind::Button, Some("Open")),
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::preview::{parse_preview, PreviewPage};
 use crate::{TelegramError, TelegramMessage};
@@ -70,7 +70,7 @@ pub struct Gap {
 }
 
 /// What one poll of a preview read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Polled {
     /// Posts not recorded yet, oldest first, each with the cursor to keep once it (and every
     /// post before it) is recorded: a stop in the middle loses nothing.
@@ -80,8 +80,12 @@ pub struct Polled {
     /// unless the post was edited).
     pub seen_again: Vec<TelegramMessage>,
     /// The cursor once all of `new` is recorded (`None`: nothing read yet). With a gap, the
-    /// poll ran out of pages (`max_pages`) before reaching the checkpoint.
+    /// poll ran out of pages (`max_pages`), or an older page failed, before reaching the
+    /// checkpoint.
     pub cursor: Option<PreviewCursor>,
+    /// An older page that failed after newer ones were read: what was read is in `new` and
+    /// the cursor keeps a gap from there, so the next poll resumes where this one stopped.
+    pub failed: Option<TelegramError>,
 }
 
 /// Fetches and pages `t.me/s/NAME` previews.
@@ -166,8 +170,18 @@ impl PreviewClient {
         let mut before = below;
         let mut oldest_read: Option<i64> = None;
         let mut complete = false;
-        for _ in 0..self.max_pages {
-            let page = self.page(channel, before)?;
+        let mut failed = None;
+        for read in 0..self.max_pages {
+            let page = match self.page(channel, before) {
+                Ok(page) => page,
+                // The pages read are kept; the rest is a gap the next poll reads.
+                Err(e) if read > 0 => {
+                    warn!(channel, before = ?before, error = %e, "older preview page failed; the pages read are kept");
+                    failed = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             let oldest = page.messages.iter().map(|m| m.id).min();
             for m in page.messages {
                 if after.is_some_and(|a| m.id <= a) {
@@ -269,6 +283,7 @@ impl PreviewClient {
             new,
             seen_again,
             cursor,
+            failed,
         })
     }
 }
@@ -298,6 +313,8 @@ mod tests {
     struct Channel {
         newest: Shared<i64>,
         requests: Shared<Vec<Option<i64>>>,
+        /// `?before=` values whose page fails (HTTP 502).
+        failing: Shared<Vec<i64>>,
     }
 
     impl PageFetcher for Channel {
@@ -306,6 +323,9 @@ mod tests {
                 .split_once("?before=")
                 .and_then(|(_, b)| b.parse::<i64>().ok());
             self.requests.lock().unwrap().push(before);
+            if before.is_some_and(|b| self.failing.lock().unwrap().contains(&b)) {
+                return Err(TelegramError::Fetch(format!("{url}: HTTP 502")));
+            }
             let newest = *self.newest.lock().unwrap();
             let top = before.map_or(newest, |b| (b - 1).min(newest));
             let first = (top - 19).max(1);
@@ -325,17 +345,70 @@ mod tests {
     }
 
     fn client(max_pages: usize) -> (PreviewClient, Shared<i64>, Shared<Vec<Option<i64>>>) {
+        let (client, newest, requests, _) = failing_client(max_pages);
+        (client, newest, requests)
+    }
+
+    type Failing = (
+        PreviewClient,
+        Shared<i64>,
+        Shared<Vec<Option<i64>>>,
+        Shared<Vec<i64>>,
+    );
+
+    fn failing_client(max_pages: usize) -> Failing {
         let newest = Arc::new(Mutex::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(Mutex::new(Vec::new()));
         let fetcher = Channel {
             newest: Arc::clone(&newest),
             requests: Arc::clone(&requests),
+            failing: Arc::clone(&failing),
         };
         (
             PreviewClient::with_fetcher("http://x", Box::new(fetcher), 1 << 20, max_pages),
             newest,
             requests,
+            failing,
         )
+    }
+
+    #[test]
+    fn a_failed_older_page_keeps_what_was_read_and_the_next_poll_resumes_there() {
+        let (client, newest, requests, failing) = failing_client(5);
+        *newest.lock().unwrap() = 5;
+        let first = client.poll("medleaks", None, 5).unwrap();
+        assert_eq!(first.cursor.map(|c| c.last_id), Some(5));
+        // 45 posts published; the second page (before 31) fails.
+        *newest.lock().unwrap() = 50;
+        failing.lock().unwrap().push(31);
+        let second = client.poll("medleaks", first.cursor, 5).unwrap();
+        assert_eq!(ids(&second), (31..=50).collect::<Vec<_>>());
+        assert!(second.failed.is_some());
+        let gap = PreviewCursor {
+            last_id: 5,
+            gap: Some(Gap {
+                before: 31,
+                newest: 50,
+            }),
+        };
+        assert_eq!(second.cursor, Some(gap));
+        // The page works again: the next poll reads from where the last one stopped.
+        failing.lock().unwrap().clear();
+        let third = client.poll("medleaks", second.cursor, 5).unwrap();
+        assert_eq!(ids(&third), (6..=30).collect::<Vec<_>>());
+        assert!(third.failed.is_none());
+        assert_eq!(
+            third.cursor,
+            Some(PreviewCursor {
+                last_id: 50,
+                gap: None
+            })
+        );
+        assert_eq!(
+            *requests.lock().unwrap(),
+            [None, None, Some(31), Some(31), Some(11)]
+        );
     }
 
     fn ids(p: &Polled) -> Vec<i64> {

@@ -6,8 +6,9 @@
 //!   [`TelegramMessage::document`], the text the matcher and the store receive.
 //! - [`parse_export`]: Telegram Desktop's machine-readable export (`result.json`, one chat or
 //!   a full account), for `vigie import telegram-export`.
-//! - [`extract`]: attachment text for matching; ZIP archives unpacked in memory under
-//!   [`ArchiveLimits`] (a zip bomb is refused, never expanded).
+//! - [`extract`] / [`extract_with_post`]: attachment text for matching; archives, workbooks
+//!   and PDFs unpacked in memory by `vigie-unpack` under [`ArchiveLimits`] (a zip bomb is
+//!   refused, never expanded), with the passwords the message states.
 //!
 //! - [`parse_preview`] and [`PreviewClient`]: a public channel's web preview (`t.me/s/NAME`),
 //!   paged with `?before=`, incremental by message id (the `telegram-preview` source of
@@ -40,15 +41,17 @@ mod archive;
 pub mod collector;
 mod export;
 mod fetch;
+mod links;
 pub mod live;
 mod message;
 mod preview;
 pub mod tl;
 
-pub use archive::{extract, ArchiveLimits, Extracted};
+pub use archive::{extract, extract_with_post, ArchiveLimits, Extracted};
 pub use export::{flatten_text, parse_export, Export};
 pub use fetch::{Gap, PageFetcher, Polled, PreviewClient, PreviewCursor};
-pub use message::{Attachment, TelegramMessage};
+pub use links::{tme_reference, TmeRef};
+pub use message::{Attachment, Link, LinkKind, Media, Poll, TelegramMessage};
 pub use preview::{parse_count, parse_preview, PreviewPage};
 
 /// What went wrong, by input.

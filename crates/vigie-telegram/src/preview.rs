@@ -4,7 +4,8 @@
 
 use scraper::{ElementRef, Selector};
 
-use crate::{Attachment, TelegramMessage};
+use crate::links::{tme_reference, TmeRef};
+use crate::{Attachment, Link, LinkKind, Media, Poll, TelegramMessage};
 
 /// One preview page: its posts (oldest first) and whether an older page exists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct PreviewPage {
     pub older: Option<i64>,
     /// `tgme_widget_message` blocks that could not be read (no `data-post` id).
     pub unreadable: usize,
+    /// Service messages ("Channel created", "pinned a message"): recognised, not posts.
+    pub service: usize,
 }
 
 fn sel(s: &str) -> Selector {
@@ -51,9 +54,101 @@ pub fn parse_count(s: &str) -> Option<u64> {
     (v >= 0.0).then(|| (v * mult).round() as u64)
 }
 
+/// The selectors of a post's parts, parsed once per page.
+struct Parts {
+    text: Selector,
+    date: Selector,
+    views: Selector,
+    signature: Selector,
+    sender: Selector,
+    owner: Selector,
+    fwd: Selector,
+    reply: Selector,
+    document: Selector,
+    doc_title: Selector,
+    doc_extra: Selector,
+    text_link: Selector,
+    button: Selector,
+    preview: Selector,
+    preview_title: Selector,
+    preview_site: Selector,
+    preview_desc: Selector,
+    poll: Selector,
+    poll_question: Selector,
+    poll_option: Selector,
+    media: Selector,
+    service: Selector,
+}
+
+impl Parts {
+    fn new() -> Parts {
+        Parts {
+            text: sel(".tgme_widget_message_text"),
+            date: sel(".tgme_widget_message_date time[datetime]"),
+            views: sel(".tgme_widget_message_views"),
+            signature: sel(".tgme_widget_message_from_author"),
+            sender: sel(".tgme_widget_message_author_name"),
+            owner: sel(".tgme_widget_message_owner_name"),
+            fwd: sel(".tgme_widget_message_forwarded_from_name"),
+            reply: sel("a.tgme_widget_message_reply[href]"),
+            document: sel(".tgme_widget_message_document"),
+            doc_title: sel(".tgme_widget_message_document_title"),
+            doc_extra: sel(".tgme_widget_message_document_extra"),
+            text_link: sel("a[href]"),
+            button: sel("a.tgme_widget_message_inline_button[href]"),
+            preview: sel("a.tgme_widget_message_link_preview[href]"),
+            preview_title: sel(".link_preview_title"),
+            preview_site: sel(".link_preview_site_name"),
+            preview_desc: sel(".link_preview_description"),
+            poll: sel(".tgme_widget_message_poll"),
+            poll_question: sel(".tgme_widget_message_poll_question"),
+            poll_option: sel(".tgme_widget_message_poll_option_text"),
+            media: sel(
+                ".tgme_widget_message_photo_wrap, .tgme_widget_message_video_player, \
+                 .tgme_widget_message_roundvideo_player",
+            ),
+            service: sel("[class*=tgme_widget_message_service]"),
+        }
+    }
+}
+
+fn has_class(e: ElementRef<'_>, class: &str) -> bool {
+    e.value().classes().any(|c| c == class)
+}
+
+/// Whether `e` sits in the quoted parent of a reply (or in a link preview card) within the
+/// post `post`: those blocks reuse the post's own classes. Bounded by the page's depth cap.
+fn quoted(e: ElementRef<'_>, post: ElementRef<'_>) -> bool {
+    if has_class(e, "js-message_reply_text") {
+        return true;
+    }
+    for a in e.ancestors() {
+        if a.id() == post.id() {
+            return false;
+        }
+        if let Some(el) = a.value().as_element() {
+            if el.classes().any(|c| {
+                c == "tgme_widget_message_reply" || c == "tgme_widget_message_link_preview"
+            }) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The first element of the post itself matching `s`, outside a quoted parent.
+fn own<'a>(post: ElementRef<'a>, s: &Selector) -> Option<ElementRef<'a>> {
+    post.select(s).find(|e| !quoted(*e, post))
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
 /// Parses a preview page of `channel`, in time linear in its length. Posts of other channels
-/// (never expected) are skipped; a page nested deeper than any real preview page is refused
-/// (logged, counted unreadable) instead of parsed.
+/// (never expected) are skipped; service messages are counted, not returned; a page nested
+/// deeper than any real preview page is refused (logged, counted unreadable) instead of parsed.
 pub fn parse_preview(html: &str, channel: &str) -> PreviewPage {
     let doc = match vigie_html::parse_document(html, vigie_html::DEFAULT_MAX_DEPTH) {
         Ok(doc) => doc,
@@ -65,15 +160,9 @@ pub fn parse_preview(html: &str, channel: &str) -> PreviewPage {
             };
         }
     };
-    let (msg, text, date, views, author, fwd, doc_title, doc_extra, prev) = (
+    let parts = Parts::new();
+    let (msg, prev) = (
         sel("div.tgme_widget_message[data-post]"),
-        sel(".tgme_widget_message_text"),
-        sel(".tgme_widget_message_date time[datetime]"),
-        sel(".tgme_widget_message_views"),
-        sel(".tgme_widget_message_from_author, .tgme_widget_message_owner_name"),
-        sel(".tgme_widget_message_forwarded_from_name"),
-        sel(".tgme_widget_message_document_title"),
-        sel(".tgme_widget_message_document_extra"),
         sel("link[rel=prev][href]"),
     );
     let mut page = PreviewPage::default();
@@ -92,49 +181,11 @@ pub fn parse_preview(html: &str, channel: &str) -> PreviewPage {
         if !name.eq_ignore_ascii_case(channel) {
             continue;
         }
-        let date = m
-            .select(&date)
-            .next()
-            .and_then(|t| t.value().attr("datetime"))
-            .and_then(parse_rfc3339)
-            .unwrap_or(0);
-        let attachments = m
-            .select(&doc_title)
-            .zip(
-                m.select(&doc_extra)
-                    .map(Some)
-                    .chain(std::iter::repeat(None)),
-            )
-            .map(|(title, extra)| Attachment {
-                file_name: Some(text_of(title)),
-                mime_type: None,
-                size: extra.and_then(|e| parse_size(&text_of(e))),
-                path: None,
-                missing: Some("web preview: the file is only listed".into()),
-            })
-            .collect();
-        page.messages.push(TelegramMessage {
-            channel: name.to_string(),
-            id,
-            date,
-            edited: None,
-            author: m.select(&author).next().map(text_of),
-            views: m
-                .select(&views)
-                .next()
-                .and_then(|v| parse_count(&text_of(v))),
-            forwards: None,
-            text: m.select(&text).next().map(text_of).unwrap_or_default(),
-            forwarded_from: m.select(&fwd).next().map(|f| {
-                f.value()
-                    .attr("href")
-                    .and_then(|h| h.rsplit('/').next())
-                    .filter(|s| !s.is_empty())
-                    .map_or_else(|| text_of(f), str::to_string)
-            }),
-            reply_to: None,
-            attachments,
-        });
+        if has_class(m, "service_message") || m.select(&parts.service).next().is_some() {
+            page.service += 1;
+            continue;
+        }
+        page.messages.push(read_post(m, name, id, &parts));
     }
     page.messages.sort_by_key(|m| m.id);
     page.messages.dedup_by_key(|m| m.id);
@@ -148,46 +199,156 @@ pub fn parse_preview(html: &str, channel: &str) -> PreviewPage {
     page
 }
 
-/// `1.2 MB`, `845 KB`, `12 B` → bytes.
-fn parse_size(s: &str) -> Option<u64> {
-    let mut parts = s.split_whitespace();
-    let v: f64 = parts.next()?.replace(',', ".").parse().ok()?;
-    let mult = match parts.next()?.to_ascii_uppercase().as_str() {
-        "B" => 1.0,
-        "KB" => 1024.0,
-        "MB" => 1024.0 * 1024.0,
-        "GB" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
+/// One post block: its own words and parts, never the quoted parent's.
+fn read_post(m: ElementRef<'_>, name: &str, id: i64, p: &Parts) -> TelegramMessage {
+    let date = m
+        .select(&p.date)
+        .next()
+        .and_then(|t| t.value().attr("datetime"))
+        .and_then(parse_rfc3339)
+        .unwrap_or(0);
+    let own_text = own(m, &p.text);
+    let mut text = own_text.map(text_of).unwrap_or_default();
+    let mut links = Vec::new();
+    if let Some(t) = own_text {
+        for a in t.select(&p.text_link) {
+            let href = a.value().attr("href").unwrap_or("").trim();
+            // `?q=%23tag` is a hashtag search on the page itself, not a target.
+            if href.is_empty() || href.starts_with('?') || href.starts_with("javascript:") {
+                continue;
+            }
+            links.push(Link {
+                url: href.to_string(),
+                kind: LinkKind::Text,
+                title: non_empty(text_of(a)).filter(|t| t != href),
+                description: None,
+            });
+        }
+    }
+    for b in m.select(&p.button).filter(|b| !quoted(*b, m)) {
+        links.push(Link {
+            url: b.value().attr("href").unwrap_or("").trim().to_string(),
+            kind: LinkKind::Button,
+            title: non_empty(text_of(b)),
+            description: None,
+        });
+    }
+    for card in m.select(&p.preview) {
+        let title = card
+            .select(&p.preview_title)
+            .next()
+            .or_else(|| card.select(&p.preview_site).next())
+            .map(text_of)
+            .and_then(non_empty);
+        links.push(Link {
+            url: card.value().attr("href").unwrap_or("").trim().to_string(),
+            kind: LinkKind::Preview,
+            title,
+            description: card
+                .select(&p.preview_desc)
+                .next()
+                .map(text_of)
+                .and_then(non_empty),
+        });
+    }
+    let poll = own(m, &p.poll).map(|poll| Poll {
+        question: poll
+            .select(&p.poll_question)
+            .next()
+            .map(text_of)
+            .unwrap_or_default(),
+        options: poll.select(&p.poll_option).map(text_of).collect(),
+    });
+    if let Some(poll) = &poll {
+        // The matcher reads `text`: a poll's words are the post's words.
+        for line in std::iter::once(&poll.question).chain(&poll.options) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(line);
+        }
+    }
+    let attachments = m
+        .select(&p.document)
+        .filter(|d| !quoted(*d, m))
+        .filter_map(|d| {
+            let title = d.select(&p.doc_title).next().map(text_of)?;
+            Some(Attachment {
+                file_name: Some(title),
+                mime_type: None,
+                size: None,
+                path: None,
+                missing: Some("web preview: the file is only listed".into()),
+                size_shown: d
+                    .select(&p.doc_extra)
+                    .next()
+                    .map(text_of)
+                    .and_then(non_empty),
+            })
+        })
+        .collect();
+    let media = m
+        .select(&p.media)
+        .filter(|e| !quoted(*e, m))
+        .map(|e| Media {
+            kind: if has_class(e, "tgme_widget_message_photo_wrap") {
+                "photo".into()
+            } else {
+                "video".into()
+            },
+            url: e.value().attr("href").map(str::to_string),
+        })
+        .collect();
+    let (forwarded_from, forwarded_message) = match own(m, &p.fwd) {
+        Some(f) => {
+            let linked = f.value().attr("href").and_then(tme_reference);
+            match linked {
+                Some(TmeRef::Name { name, message }) => (Some(name), message),
+                _ => (non_empty(text_of(f)), None),
+            }
+        }
+        None => (None, None),
     };
-    Some((v * mult).round() as u64)
+    let (reply_to, reply_channel) = match m
+        .select(&p.reply)
+        .next()
+        .and_then(|r| r.value().attr("href"))
+        .and_then(tme_reference)
+    {
+        Some(TmeRef::Name { name, message }) => (message, Some(name)),
+        _ => (None, None),
+    };
+    let author = own(m, &p.signature)
+        .or_else(|| own(m, &p.sender))
+        .or_else(|| own(m, &p.owner))
+        .map(text_of)
+        .and_then(non_empty);
+    TelegramMessage {
+        channel: name.to_string(),
+        id,
+        date,
+        edited: None,
+        author,
+        views: m
+            .select(&p.views)
+            .next()
+            .and_then(|v| parse_count(&text_of(v))),
+        forwards: None,
+        text,
+        forwarded_from,
+        forwarded_message,
+        reply_to,
+        reply_channel,
+        attachments,
+        links,
+        poll,
+        media,
+    }
 }
 
 /// `2026-11-20T14:03:11+00:00` → Unix seconds.
-#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 fn parse_rfc3339(s: &str) -> Option<i64> {
-    // Date and time, then an offset `Z` or `±HH:MM`.
-    let (dt, offset_secs) = if let Some(stripped) = s.strip_suffix('Z') {
-        (stripped, 0)
-    } else {
-        // `get`, not `split_at`: the page's text may put a multi-byte character there.
-        let split = s.len().checked_sub(6)?;
-        let (dt, off) = (s.get(..split)?, s.get(split..)?);
-        let sign = match off.as_bytes().first()? {
-            b'+' => 1,
-            b'-' => -1,
-            _ => return None,
-        };
-        let h: i64 = off.get(1..3)?.parse().ok()?;
-        let m: i64 = off.get(4..6)?.parse().ok()?;
-        if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
-            return None;
-        }
-        let offset = h.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?;
-        (dt, offset.checked_mul(sign)?)
-    };
-    let dt = dt.split('.').next()?;
-    let local = crate::export::parse_local(dt)?;
-    local.checked_sub(offset_secs)
+    crate::export::parse_datetime(s)
 }
 
 #[cfg(test)]
@@ -200,8 +361,6 @@ mod tests {
         assert_eq!(parse_count("845"), Some(845));
         assert_eq!(parse_count("3M"), Some(3_000_000));
         assert_eq!(parse_count("many"), None);
-        assert_eq!(parse_size("1.5 MB"), Some(1_572_864));
-        assert_eq!(parse_size("12 B"), Some(12));
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:10Z"), Some(10));
         assert_eq!(parse_rfc3339("garbage"), None);

@@ -84,6 +84,7 @@ pub fn convert_message(
                     size: u64::try_from(d.size).ok(),
                     path: None,
                     missing: None,
+                    size_shown: None,
                 });
                 documents.push(RemoteDocument {
                     id: d.id,
@@ -100,6 +101,7 @@ pub fn convert_message(
                     size: None,
                     path: None,
                     missing: Some("document no longer available".into()),
+                    size_shown: None,
                 });
             }
         }
@@ -109,6 +111,7 @@ pub fn convert_message(
             size: None,
             path: None,
             missing: Some("photos are not downloaded".into()),
+            size_shown: None,
         }),
         _ => {}
     }
@@ -139,6 +142,7 @@ pub fn convert_message(
             forwarded_from,
             reply_to,
             attachments,
+            ..TelegramMessage::default()
         },
         documents,
     })

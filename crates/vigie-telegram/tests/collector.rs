@@ -46,10 +46,12 @@ impl Fake {
                         size: Some(5 << 20),
                         path: None,
                         missing: None,
+                        size_shown: None,
                     }]
                 } else {
                     vec![]
                 },
+                ..TelegramMessage::default()
             },
             documents: if doc {
                 vec![RemoteDocument {

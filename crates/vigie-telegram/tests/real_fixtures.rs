@@ -1,0 +1,258 @@
+//! The preview reader and the export importer on real pages and real exports from public
+//! repositories (`tests/fixtures/real/telegram/`, provenance in its `PROVENANCE.md`), against
+//! expected values written by reading them. Prints the table the README shows:
+//!
+//! `cargo test --workspace --locked --test real_fixtures -- --nocapture`
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use vigie_telegram::{parse_export, parse_preview, LinkKind, TelegramMessage};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/real/telegram")
+}
+
+/// `(fixture, expected)` pairs of a folder: `NAME.EXT` beside `NAME.expected.json`.
+fn pairs(dir: &str, ext: &str) -> Vec<(PathBuf, Value)> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(stem) = name.strip_suffix(".expected.json") else {
+            continue;
+        };
+        let fixture = path.with_file_name(format!("{stem}.{ext}"));
+        let expected: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        out.push((fixture, expected));
+    }
+    assert!(!out.is_empty(), "no fixture in {dir}");
+    out
+}
+
+fn kind(k: LinkKind) -> &'static str {
+    match k {
+        LinkKind::Text => "text",
+        LinkKind::Button => "button",
+        LinkKind::Preview => "preview",
+    }
+}
+
+/// The fields the table scores, as the expected files write them.
+fn fields(m: &TelegramMessage) -> BTreeMap<&'static str, Value> {
+    let links: Vec<Value> = m
+        .links
+        .iter()
+        .map(|l| match l.kind {
+            // A preview card is right with its title and description; other links by target.
+            LinkKind::Preview => json!({"kind": kind(l.kind), "url": l.url,
+                "title": l.title, "description": l.description}),
+            _ => json!({"kind": kind(l.kind), "url": l.url}),
+        })
+        .collect();
+    BTreeMap::from([
+        ("text", json!(m.text)),
+        ("author", json!(m.author)),
+        (
+            "reply",
+            match m.reply_to {
+                Some(id) => json!({"channel": m.reply_channel, "id": id}),
+                None => Value::Null,
+            },
+        ),
+        (
+            "forward",
+            match &m.forwarded_from {
+                Some(c) => json!({"channel": c, "message": m.forwarded_message}),
+                None => Value::Null,
+            },
+        ),
+        ("links", Value::Array(links)),
+        (
+            "poll",
+            match &m.poll {
+                Some(p) => json!({"question": p.question, "options": p.options}),
+                None => Value::Null,
+            },
+        ),
+        (
+            "documents",
+            Value::Array(
+                m.attachments
+                    .iter()
+                    .map(|a| json!({"name": a.file_name, "size": a.size_shown}))
+                    .collect(),
+            ),
+        ),
+        ("media", json!(m.media.len())),
+    ])
+}
+
+const FIELDS: [&str; 8] = [
+    "text",
+    "author",
+    "reply",
+    "forward",
+    "links",
+    "poll",
+    "documents",
+    "media",
+];
+
+#[derive(Default)]
+struct Score {
+    posts_found: usize,
+    posts_expected: usize,
+    extra_posts: usize,
+    right: BTreeMap<&'static str, (usize, usize)>,
+    misses: Vec<String>,
+}
+
+fn score_pages() -> (Score, Vec<String>) {
+    let mut s = Score::default();
+    let mut rows = Vec::new();
+    for (html, expected) in pairs("pages", "html") {
+        let channel = expected["channel"].as_str().unwrap();
+        let page = parse_preview(&std::fs::read_to_string(&html).unwrap(), channel);
+        let name = html.file_name().unwrap().to_string_lossy().to_string();
+        let posts = expected["posts"].as_array().unwrap();
+        let mut found = 0;
+        for want in posts {
+            let id = want["id"].as_i64().unwrap();
+            let Some(got) = page.messages.iter().find(|m| m.id == id) else {
+                s.misses.push(format!("{name}: post {id} not found"));
+                continue;
+            };
+            found += 1;
+            let got = fields(got);
+            for f in FIELDS {
+                let e = s.right.entry(f).or_default();
+                e.1 += 1;
+                if got[f] == want[f] {
+                    e.0 += 1;
+                } else {
+                    s.misses.push(format!(
+                        "{name} post {id} {f}: got {} expected {}",
+                        got[f], want[f]
+                    ));
+                }
+            }
+        }
+        let extra = page.messages.len().saturating_sub(found);
+        s.extra_posts += extra;
+        s.posts_found += found;
+        s.posts_expected += posts.len();
+        assert_eq!(
+            page.older,
+            expected["older"].as_i64(),
+            "{name}: the older page"
+        );
+        assert_eq!(
+            page.service as u64,
+            expected["service_messages"].as_u64().unwrap(),
+            "{name}: service messages recognised"
+        );
+        rows.push(format!(
+            "| {name} | {found}/{} | {extra} | {} |",
+            posts.len(),
+            page.service
+        ));
+    }
+    (s, rows)
+}
+
+#[test]
+fn real_preview_pages_every_post_and_its_fields() {
+    let (s, rows) = score_pages();
+    println!("\n| page | posts found/expected | posts not expected | service messages |");
+    println!("| --- | --- | --- | --- |");
+    for r in &rows {
+        println!("{r}");
+    }
+    println!(
+        "\nposts: {}/{} found, {} not expected",
+        s.posts_found, s.posts_expected, s.extra_posts
+    );
+    println!("\n| field | right/expected |\n| --- | --- |");
+    let (mut right, mut all) = (0, 0);
+    for f in FIELDS {
+        let (r, a) = s.right[f];
+        right += r;
+        all += a;
+        println!("| {f} | {r}/{a} |");
+    }
+    println!("| all fields | {right}/{all} |");
+    for m in &s.misses {
+        println!("miss: {m}");
+    }
+    assert_eq!(s.posts_found, s.posts_expected, "{:#?}", s.misses);
+    assert_eq!(s.extra_posts, 0, "posts read that the pages do not have");
+    // Goal: at least 99 % of fields right.
+    assert!(right * 100 >= all * 99, "{right}/{all}: {:#?}", s.misses);
+}
+
+#[test]
+fn real_exports_every_message_counted_and_checked() {
+    println!("\n| export | messages | service | unsupported | unreadable | checked fields right |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for (file, expected) in pairs("exports", "json") {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let export = parse_export(&std::fs::read(&file).unwrap()).unwrap();
+        let counts = [
+            ("messages", export.messages.len() as u64),
+            ("service", export.service),
+            ("unsupported", export.unsupported),
+            ("malformed", export.malformed),
+        ];
+        for (k, v) in counts {
+            assert_eq!(Some(v), expected[k].as_u64(), "{name}: {k}");
+        }
+        let (mut right, mut all) = (0, 0);
+        for check in expected["checks"].as_array().unwrap() {
+            let id = check["id"].as_i64().unwrap();
+            let m = export
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .unwrap_or_else(|| panic!("{name}: message {id}"));
+            for (k, want) in check.as_object().unwrap() {
+                let got = match k.as_str() {
+                    "id" => continue,
+                    "date" => json!(m.date),
+                    "edited" => json!(m.edited),
+                    "text" => json!(m.text),
+                    "reply_to" => json!(m.reply_to),
+                    "forwarded_from" => json!(m.forwarded_from),
+                    "links" => Value::Array(
+                        m.links
+                            .iter()
+                            .map(|l| json!({"kind": kind(l.kind), "url": l.url}))
+                            .collect(),
+                    ),
+                    "attachments" => Value::Array(
+                        m.attachments
+                            .iter()
+                            .map(|a| json!({"name": a.file_name, "path": a.path}))
+                            .collect(),
+                    ),
+                    other => panic!("{name}: unknown check {other}"),
+                };
+                all += 1;
+                assert_eq!(&got, want, "{name}: message {id} {k}");
+                right += 1;
+            }
+        }
+        println!(
+            "| {name} | {} | {} | {} | {} | {right}/{all} |",
+            export.messages.len(),
+            export.service,
+            export.unsupported,
+            export.malformed
+        );
+    }
+}
