@@ -100,7 +100,12 @@ fn countdown_re() -> &'static Regex {
 
 fn views_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*)\s*$|^\s*(\d[\d ,.]*)\s+views?\s*$").expect("static regex"))
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*)\s*$|^\s*(\d[\d ,.]*)\s+views?\s*$",
+        )
+        .expect("static regex")
+    })
 }
 
 fn domain_re() -> &'static Regex {
@@ -114,7 +119,8 @@ fn domain_re() -> &'static Regex {
 fn country_suffix_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"^(.*?)\s*\(\s*([A-Z]{2,3}(?:\s*,\s*[A-Z]{2,3})*)\s*\)\s*$").expect("static regex")
+        Regex::new(r"^(.*?)\s*\(\s*([A-Z]{2,3}(?:\s*,\s*[A-Z]{2,3})*)\s*\)\s*$")
+            .expect("static regex")
     })
 }
 
@@ -140,7 +146,10 @@ pub(crate) fn is_chrome(text: &str) -> bool {
         .trim()
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase();
-    t.is_empty() || CHROME.iter().any(|c| c.trim_matches(|c: char| !c.is_alphanumeric()) == t)
+    t.is_empty()
+        || CHROME
+            .iter()
+            .any(|c| c.trim_matches(|c: char| !c.is_alphanumeric()) == t)
 }
 
 fn class_has(el: ElementRef<'_>, words: &[&str]) -> bool {
@@ -187,10 +196,21 @@ pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
     None
 }
 
-/// Splits "Columbus Regional Healthcare System (US)" into the name and its country codes.
+/// ISO 3166 alpha-2 codes and the alpha-3 and other forms leak sites write after a name.
+const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW UK EU USA UAE GBR DEU FRA ITA ESP CAN AUS BRA MEX IND CHN JPN";
+
+/// Splits "Columbus Regional Healthcare System (US)" into the name and its country codes; an
+/// acronym in parentheses ("(BRP)") stays in the name.
 pub(crate) fn split_country(name: &str) -> (String, Option<String>) {
     match country_suffix_re().captures(name) {
-        Some(c) if !c[1].trim().is_empty() => (c[1].trim().to_string(), Some(c[2].to_string())),
+        Some(c)
+            if !c[1].trim().is_empty()
+                && c[2]
+                    .split(',')
+                    .all(|code| COUNTRY_CODES.split(' ').any(|k| k == code.trim())) =>
+        {
+            (c[1].trim().to_string(), Some(c[2].to_string()))
+        }
         _ => (name.to_string(), None),
     }
 }
@@ -285,7 +305,10 @@ fn stable_id(detail: Option<&Url>, ctx: &PageContext, name: &str) -> String {
             key.push('#');
             key.push_str(f);
         }
-        if !key.is_empty() && !key.eq_ignore_ascii_case("index.html") && !key.eq_ignore_ascii_case("index.php") {
+        if !key.is_empty()
+            && !key.eq_ignore_ascii_case("index.html")
+            && !key.eq_ignore_ascii_case("index.php")
+        {
             return if same_site {
                 key
             } else {
@@ -339,7 +362,15 @@ fn label_key(label: &str) -> Option<&'static str> {
     }
     if has(&["web", "site", "domain", "url", "homepage"]) {
         Some("website")
-    } else if has(&["country", "location", "pays", "страна", "hq", "headquarter", "address"]) {
+    } else if has(&[
+        "country",
+        "location",
+        "pays",
+        "страна",
+        "hq",
+        "headquarter",
+        "address",
+    ]) {
         Some("country")
     } else if has(&["industry", "sector", "secteur", "activity", "tags"]) {
         Some("sector")
@@ -347,9 +378,25 @@ fn label_key(label: &str) -> Option<&'static str> {
         Some("revenue")
     } else if has(&["deadline", "publication date", "will be published", "timer"]) {
         Some("deadline")
-    } else if has(&["date", "published", "added", "posted", "updated", "time", "дата"]) {
+    } else if has(&[
+        "date",
+        "published",
+        "added",
+        "posted",
+        "updated",
+        "time",
+        "дата",
+    ]) {
         Some("date")
-    } else if has(&["size", "volume", "data", "amount", "leak", "files size", "stolen"]) {
+    } else if has(&[
+        "size",
+        "volume",
+        "data",
+        "amount",
+        "leak",
+        "files size",
+        "stolen",
+    ]) {
         Some("data_size")
     } else if has(&["status", "state", "статус"]) {
         Some("status")
@@ -367,10 +414,41 @@ fn status_in(text: &str) -> Option<&'static str> {
     STATUS_WORDS.iter().copied().find(|w| {
         t.match_indices(w).any(|(i, _)| {
             let before = t[..i].chars().next_back();
-            let after = t[i + w.len()..].chars().next();
-            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+            let rest = &t[i + w.len()..];
+            let after = rest.chars().next();
+            // "published: 2023-06-24" is a date's label, not a status.
+            !before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(char::is_alphanumeric)
+                && !rest.trim_start().starts_with(':')
         })
     })
+}
+
+fn label_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?:^|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:\s").expect("static regex")
+    })
+}
+
+/// The "label: value" parts of a line, in order; a value runs to the next label.
+fn labelled_parts(line: &str) -> Vec<(String, String)> {
+    let line_sp = format!("{line} ");
+    let marks: Vec<(usize, usize, String)> = label_re()
+        .captures_iter(&line_sp)
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            let label = c.get(1)?;
+            Some((whole.start(), whole.end(), label.as_str().trim().to_string()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (i, (_, end, label)) in marks.iter().enumerate() {
+        let stop = marks.get(i + 1).map_or(line_sp.len(), |m| m.0);
+        let value = line_sp.get(*end..stop).unwrap_or_default().trim();
+        out.push((label.clone(), value.to_string()));
+    }
+    out
 }
 
 /// Reads the cues of a block: labelled fields, dates, sizes, countdowns, statuses, website.
@@ -379,7 +457,9 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
     let put = |c: &mut Cues, k: &str, v: &str| {
         let v = v.trim();
         if !v.is_empty() {
-            c.fields.entry(k.to_string()).or_insert_with(|| v.to_string());
+            c.fields
+                .entry(k.to_string())
+                .or_insert_with(|| v.to_string());
         }
     };
     // A table row under a header row: each cell is the field its column names.
@@ -420,7 +500,18 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             }
             continue;
         }
-        if class_has(el, &["timer", "countdown", "count-down", "counter", "clock", "timeleft", "time-left"]) {
+        if class_has(
+            el,
+            &[
+                "timer",
+                "countdown",
+                "count-down",
+                "counter",
+                "clock",
+                "timeleft",
+                "time-left",
+            ],
+        ) {
             let t = el_text(el);
             if !t.is_empty() {
                 if status_in(&t).is_some() && !t.chars().any(|ch| ch.is_ascii_digit()) {
@@ -434,13 +525,20 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         }
         if tag == "time" {
             let t = el_text(el);
-            let shown = if t.is_empty() { el.value().attr("datetime").unwrap_or_default().to_string() } else { t };
+            let shown = if t.is_empty() {
+                el.value().attr("datetime").unwrap_or_default().to_string()
+            } else {
+                t
+            };
             if c.date_text.is_empty() && !shown.is_empty() {
                 c.date_text = shown;
             }
             continue;
         }
-        if c.date_text.is_empty() && class_has(el, &["date", "published", "posted"]) && !class_has(el, &["update", "candidate"]) {
+        if c.date_text.is_empty()
+            && class_has(el, &["date", "published", "posted"])
+            && !class_has(el, &["update", "candidate"])
+        {
             let t = el_text(el);
             if !t.is_empty() && t.chars().count() <= 40 && t.chars().any(|ch| ch.is_ascii_digit()) {
                 c.consumed.push(t.clone());
@@ -449,13 +547,18 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         }
     }
     // Then the text, line by line.
+    let mut date_labelled = false;
     let text = vigie_html::readable_text(block);
     for line in text.lines().map(one_line) {
         if line.is_empty() || line == name {
             continue;
         }
         if let Some(m) = views_re().captures(&line) {
-            let v = m.get(1).or(m.get(2)).map(|m| m.as_str()).unwrap_or_default();
+            let v = m
+                .get(1)
+                .or(m.get(2))
+                .map(|m| m.as_str())
+                .unwrap_or_default();
             put(&mut c, "views", v);
             c.consumed.push(line.clone());
             continue;
@@ -466,25 +569,42 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             continue;
         }
         let mut whole = false;
-        if let Some((label, value)) = line.split_once(':') {
-            let value = value.trim();
-            if let (Some(key), false) = (label_key(label), value.is_empty()) {
-                if !value.starts_with("//") {
-                    let v = match key {
-                        "data_size" => size_re().find(value).map(|m| m.as_str()),
-                        _ => Some(value),
-                    };
-                    if let Some(v) = v {
-                        if key == "date" && c.date_text.is_empty() {
-                            c.date_text = v.to_string();
-                        } else if key != "date" {
-                            put(&mut c, key, v);
-                        }
-                        whole = true;
+        // "published: 2023-06-24, visits: 1534, leak size: 399GB": every labelled part.
+        let labelled = labelled_parts(&line);
+        for (label, value) in &labelled {
+            let Some(key) = label_key(label) else {
+                continue;
+            };
+            if value.is_empty() || value.starts_with("//") {
+                continue;
+            }
+            match key {
+                "data_size" => {
+                    if let Some(m) = size_re().find(value) {
+                        put(&mut c, key, m.as_str());
                     }
                 }
+                // A labelled date wins over a date met in prose.
+                "date" if !date_labelled => {
+                    c.date_text = date_re()
+                        .find(value)
+                        .map(|m| m.as_str().to_string())
+                        .unwrap_or_else(|| value.to_string());
+                    date_labelled = true;
+                }
+                "date" => {}
+                "views" => put(&mut c, key, value.trim_end_matches([',', ';'])),
+                _ => put(&mut c, key, value),
             }
         }
+        // The line is a field line when it starts with a known label; a line carrying a
+        // counter is volatile and never part of the description.
+        whole |= labelled
+            .first()
+            .is_some_and(|(l, _)| label_key(l).is_some() && line.starts_with(l.as_str()))
+            || labelled.iter().any(|(l, _)| label_key(l) == Some("views"));
+        // A bare number (a view counter beside an eye icon) is no description either.
+        whole |= line.chars().all(|ch| ch.is_ascii_digit() || matches!(ch, ' ' | ',' | '.'));
         if c.date_text.is_empty() {
             if let Some(m) = date_re().find(&line) {
                 c.date_text = m.as_str().to_string();
@@ -511,7 +631,11 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             put(&mut c, "website", &m[1].to_lowercase());
         } else {
             for a in elements(block).filter(|e| e.value().name() == "a") {
-                let Some(u) = a.value().attr("href").and_then(|h| Url::parse(h.trim()).ok()) else {
+                let Some(u) = a
+                    .value()
+                    .attr("href")
+                    .and_then(|h| Url::parse(h.trim()).ok())
+                else {
                     continue;
                 };
                 let host = u.host_str().unwrap_or_default();
@@ -556,7 +680,11 @@ pub(crate) fn entry_from_block(
                 .filter(|e| e.value().name() == "a")
                 .filter(|a| {
                     let t = el_text(*a).to_lowercase();
-                    t.contains("more") || t.contains("detail") || t.contains("view") || t.contains('⟶') || t.contains('→')
+                    t.contains("more")
+                        || t.contains("detail")
+                        || t.contains("view")
+                        || t.contains('⟶')
+                        || t.contains('→')
                 })
                 .find_map(|a| a.value().attr("href").and_then(|h| resolve(h, ctx)))
         })
@@ -591,7 +719,11 @@ pub(crate) fn entry_from_block(
             }
         }
     }
-    let date = if cues.date_text.is_empty() { None } else { parse_date(&cues.date_text, ctx) };
+    let date = if cues.date_text.is_empty() {
+        None
+    } else {
+        parse_date(&cues.date_text, ctx)
+    };
     Some(Entry {
         id: stable_id(detail.as_ref(), ctx, &name),
         title: name,

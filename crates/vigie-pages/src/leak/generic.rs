@@ -37,7 +37,12 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
     el.ancestors()
         .filter_map(ElementRef::wrap)
         .chain(std::iter::once(el))
-        .any(|a| matches!(a.value().name(), "nav" | "header" | "footer" | "form" | "select" | "head"))
+        .any(|a| {
+            matches!(
+                a.value().name(),
+                "nav" | "header" | "footer" | "form" | "select" | "head"
+            )
+        })
 }
 
 /// How a block looks as a victim entry; `None` when it has no name.
@@ -69,7 +74,10 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
         }
         let mut by_shape: HashMap<String, Vec<ElementRef<'a>>> = HashMap::new();
         for child in parent.children().filter_map(ElementRef::wrap) {
-            if matches!(child.value().name(), "script" | "style" | "br" | "hr" | "img" | "input" | "option") {
+            if matches!(
+                child.value().name(),
+                "script" | "style" | "br" | "hr" | "img" | "input" | "option"
+            ) {
                 continue;
             }
             by_shape.entry(shape(child)).or_default().push(child);
@@ -146,12 +154,22 @@ fn single_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<ElementRef<'a>> {
                 let c = c.to_ascii_lowercase();
                 ["post", "card", "victim", "company", "leak", "entry"]
                     .iter()
-                    .any(|w| c == *w || c.starts_with(&format!("{w}-")) && !c.contains("title") && !c.contains("content") && !c.contains("meta") && !c.contains("date") && !c.contains("info"))
+                    .any(|w| {
+                        c == *w
+                            || c.starts_with(&format!("{w}-"))
+                                && !c.contains("title")
+                                && !c.contains("content")
+                                && !c.contains("meta")
+                                && !c.contains("date")
+                                && !c.contains("info")
+                    })
             });
         if !entry_like || in_chrome(el) {
             continue;
         }
-        if block_score(el, ctx).is_some_and(|s| s >= 2) && find_name(el).is_some_and(|n| n.id() != el.id()) {
+        if block_score(el, ctx).is_some_and(|s| s >= 2)
+            && find_name(el).is_some_and(|n| n.id() != el.id())
+        {
             chosen.insert(el.id());
         }
     }
@@ -190,7 +208,14 @@ fn detail_page(doc: &Html, ctx: &PageContext) -> Option<Entry> {
     let root = doc.root_element();
     if elements(root).any(|e| {
         e.value().name() == "input"
-            && matches!(e.value().attr("type").unwrap_or("text").to_ascii_lowercase().as_str(), "password" | "text")
+            && matches!(
+                e.value()
+                    .attr("type")
+                    .unwrap_or("text")
+                    .to_ascii_lowercase()
+                    .as_str(),
+                "password" | "text"
+            )
     }) {
         return None;
     }

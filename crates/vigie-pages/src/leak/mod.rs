@@ -59,12 +59,20 @@ fn next_page(doc: &Html, ctx: &PageContext) -> Option<Url> {
     for a in doc.select(&a_sel) {
         let v = a.value();
         let text = fields::el_text(a).to_lowercase();
-        let rel_next = v.attr("rel").is_some_and(|r| r.split_whitespace().any(|x| x == "next"));
-        let labelled = v.attr("aria-label").is_some_and(|l| l.eq_ignore_ascii_case("next"));
+        let rel_next = v
+            .attr("rel")
+            .is_some_and(|r| r.split_whitespace().any(|x| x == "next"));
+        let labelled = v
+            .attr("aria-label")
+            .is_some_and(|l| l.eq_ignore_ascii_case("next"));
         let classed = v.classes().any(|c| c.to_ascii_lowercase().contains("next"))
             || a.parent()
                 .and_then(scraper::ElementRef::wrap)
-                .is_some_and(|p| p.value().classes().any(|c| c.to_ascii_lowercase().contains("next")));
+                .is_some_and(|p| {
+                    p.value()
+                        .classes()
+                        .any(|c| c.to_ascii_lowercase().contains("next"))
+                });
         let worded = matches!(
             text.trim_matches(|c: char| !c.is_alphanumeric()),
             "next" | "next page" | "suivant" | "далее" | "older posts"

@@ -11,9 +11,7 @@ use super::fields::{el_text, entry_from_block, resolve};
 use crate::{Entry, PageContext};
 
 /// The shipped profiles' sources, compiled in: (file name, text).
-const SHIPPED: &[(&str, &str)] = &[
-    ("daixin.toml", include_str!("../../profiles/daixin.toml")),
-];
+const SHIPPED: &[(&str, &str)] = &[("daixin.toml", include_str!("../../profiles/daixin.toml"))];
 
 /// A profile that cannot be used, and why.
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +129,9 @@ impl Profile {
         })?;
         let m = &raw.matcher;
         if m.hosts.is_empty() && m.title_contains.is_empty() && m.selector.is_none() {
-            return Err(ProfileError::NoMatch { file: file.to_string() });
+            return Err(ProfileError::NoMatch {
+                file: file.to_string(),
+            });
         }
         let opt = |key: &str, s: &Option<String>| -> Result<Option<Selector>, ProfileError> {
             s.as_deref().map(|s| selector(file, key, s)).transpose()
@@ -168,12 +168,20 @@ impl Profile {
                 .and_then(|s| doc.select(&s).next().map(el_text))
                 .unwrap_or_default()
                 .to_lowercase();
-            self.title_contains.iter().any(|t| title.contains(t.as_str()))
+            self.title_contains
+                .iter()
+                .any(|t| title.contains(t.as_str()))
         };
-        let present_ok = self.present.as_ref().is_none_or(|s| doc.select(s).next().is_some());
+        let present_ok = self
+            .present
+            .as_ref()
+            .is_none_or(|s| doc.select(s).next().is_some());
         // A profile whose blocks are not on the page is not for it, whatever the title says.
         let entries_ok = doc.select(&self.entry).next().is_some();
-        (self.present.is_some() || !self.title_contains.is_empty()) && title_ok && present_ok && entries_ok
+        (self.present.is_some() || !self.title_contains.is_empty())
+            && title_ok
+            && present_ok
+            && entries_ok
     }
 
     /// The victims of a page this profile is for.
@@ -213,7 +221,10 @@ pub fn load_profiles<'a>(
     for (file, text) in sources {
         let p = Profile::from_toml(file, text)?;
         if out.iter().any(|o| o.name == p.name) {
-            return Err(ProfileError::Duplicate { file: file.to_string(), name: p.name });
+            return Err(ProfileError::Duplicate {
+                file: file.to_string(),
+                name: p.name,
+            });
         }
         out.push(p);
     }
