@@ -117,13 +117,26 @@ pub fn read_forum_page(doc: &Html, engine: Option<Engine>, ctx: &PageContext) ->
     let spec = spec(engine);
     // The page's own statement of its time zone ("All times are UTC + 1 hour") wins over the
     // configured one: it is what the dates on this page were written in.
+    let page_ctx_base = ctx.base.clone();
     let mut ctx = ctx.clone();
     if let Some(offset) = engines::stated_offset(doc) {
         ctx.site_offset = offset;
     }
+    // Relative links resolve against the page's `<base href>` when it has one.
+    if let Some(base) = first(doc.root_element(), "base[href]")
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|h| ctx.base.join(h.trim()).ok())
+    {
+        ctx.base = base;
+    }
     page.thread_title = thread_title(doc, spec);
-    page.posts = read_posts(doc, spec, &ctx, &page.thread_title);
-    page.threads = read_threads(doc, spec, &ctx);
+    let page_url = without_session(&page_ctx_base);
+    page.posts = read_posts(doc, spec, &ctx, &page.thread_title, &page_url);
+    // A thread page's links to other threads (similar threads, signatures) are not a
+    // listing: threads are read from pages without posts only.
+    if page.posts.is_empty() {
+        page.threads = read_threads(doc, spec, &ctx);
+    }
     page.subforums = read_subforums(doc, spec, &ctx);
     page.next_page = next_page(doc, spec, &ctx);
     page
@@ -201,7 +214,13 @@ fn thread_title(doc: &Html, spec: &Spec) -> String {
 }
 
 /// Reads every post of a thread page.
-fn read_posts(doc: &Html, spec: &Spec, ctx: &PageContext, title: &str) -> Vec<Entry> {
+fn read_posts(
+    doc: &Html,
+    spec: &Spec,
+    ctx: &PageContext,
+    title: &str,
+    page_url: &Url,
+) -> Vec<Entry> {
     let Some(post_sel) = sel(spec.post) else {
         return Vec::new();
     };
@@ -238,10 +257,10 @@ fn read_posts(doc: &Html, spec: &Spec, ctx: &PageContext, title: &str) -> Vec<En
                 .filter_map(|h| resolve(h, ctx))
                 .map(|u| u.to_string())
                 .collect();
-            let detail_link = p.anchor.as_ref().and_then(|a| {
-                let mut u = without_session(&ctx.base);
+            let detail_link = p.anchor.as_ref().map(|a| {
+                let mut u = page_url.clone();
                 u.set_fragment(Some(a));
-                Some(u.to_string())
+                u.to_string()
             });
             Entry {
                 id: p.id,

@@ -44,6 +44,7 @@ fn block(name: &str) -> bool {
             | "blockquote"
             | "caption"
             | "center"
+            | "cite"
             | "dd"
             | "details"
             | "dialog"
