@@ -160,7 +160,9 @@ fn leak_site_listing_is_an_offer_without_data() {
     let r = scan_json("leaksite_cerballiance.html");
     assert_eq!(entity_ids(&r), ["cerballiance"]);
     assert_eq!(r["leak_offer"], true);
-    assert_eq!(r["severity"], "high");
+    // A health organisation in a ransomware claim is critical (issue 16).
+    assert_eq!(r["kind"], "ransomware_claim");
+    assert_eq!(r["severity"], "critical");
     assert!(r["topics"]
         .as_array()
         .unwrap()
@@ -169,10 +171,15 @@ fn leak_site_listing_is_an_offer_without_data() {
 
 #[test]
 fn news_and_buyers_are_not_offers() {
-    for name in ["news_hospital_breach.txt", "wtb_doctolib.txt"] {
+    // A buyer naming a watched organisation is worth a look, not a page (issue 16).
+    for (name, kind, severity) in [
+        ("news_hospital_breach.txt", "news", "low"),
+        ("wtb_doctolib.txt", "request", "medium"),
+    ] {
         let r = scan_json(name);
         assert_eq!(r["leak_offer"], false, "{name}");
-        assert_eq!(r["severity"], "low", "{name}");
+        assert_eq!(r["kind"], kind, "{name}");
+        assert_eq!(r["severity"], severity, "{name}");
     }
     // The press seeds live next to the repository; without them this check would pass
     // having checked nothing, so their absence is a failure.
@@ -302,12 +309,14 @@ fn more_market_styles() {
     assert_eq!(r["identifiers"]["phone"]["valid"], 3);
     assert_eq!(r["sample"]["rows"], 3);
     assert_eq!(r["severity"], "critical");
-    // A SQL dump posted without sale words: a watched clinic and valid NIRs make it high.
+    // A SQL dump posted without sale words is a free dump, a leak (issue 16): a watched
+    // clinic and valid NIRs make it critical.
     let r = scan_json("fr_dump_sql.txt");
     assert_eq!(entity_ids(&r), ["clinique-pasteur-toulouse"]);
     assert_eq!(r["identifiers"]["nir"]["valid"], 4);
-    assert_eq!(r["leak_offer"], false);
-    assert_eq!(r["severity"], "high");
+    assert_eq!(r["kind"], "free_dump");
+    assert_eq!(r["leak_offer"], true);
+    assert_eq!(r["severity"], "critical");
     // JSON lines: the keys are the columns.
     let r = scan_json("en_jsonl_sample.txt");
     assert_eq!(

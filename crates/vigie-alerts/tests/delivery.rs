@@ -34,6 +34,7 @@ fn store_with_one_alert() -> (tempfile::TempDir, Store) {
         identifiers: Default::default(),
         sample: None,
         leak_offer: true,
+        kind: vigie_core::DocumentKind::Sale,
         cues: vec![],
         topics: vec![],
         severity: Severity::High,

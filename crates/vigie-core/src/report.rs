@@ -185,6 +185,142 @@ pub enum Topic {
     Ransomware,
 }
 
+/// What a document is, as the matcher reads it.
+///
+/// `sale`, `free_dump` and `ransomware_claim` are leaks ([`DocumentKind::is_leak`]): the
+/// report's `leak_offer` is derived from the kind and kept for older readers.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// Data or access offered for money (a sale, an auction).
+    Sale,
+    /// Data posted or linked for anyone to take (a paste of rows, a combolist, a download).
+    FreeDump,
+    /// A ransomware or extortion group's listing of a victim (a leak-site entry).
+    RansomwareClaim,
+    /// A buyer asking for data or access (`WTB`, `je cherche`, `куплю`): not an offer.
+    Request,
+    /// An announcement of a leak or sale to come, without the data or its terms.
+    Teaser,
+    /// A press or blog report about an incident.
+    News,
+    /// Anything else: conversation, documentation, prose.
+    #[default]
+    Discussion,
+}
+
+impl DocumentKind {
+    /// Every kind, in report order.
+    pub const ALL: [DocumentKind; 7] = [
+        DocumentKind::Sale,
+        DocumentKind::FreeDump,
+        DocumentKind::RansomwareClaim,
+        DocumentKind::Request,
+        DocumentKind::Teaser,
+        DocumentKind::News,
+        DocumentKind::Discussion,
+    ];
+
+    /// The snake-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Sale => "sale",
+            DocumentKind::FreeDump => "free_dump",
+            DocumentKind::RansomwareClaim => "ransomware_claim",
+            DocumentKind::Request => "request",
+            DocumentKind::Teaser => "teaser",
+            DocumentKind::News => "news",
+            DocumentKind::Discussion => "discussion",
+        }
+    }
+
+    /// Whether data is offered, given away or published: what `leak_offer` says.
+    pub fn is_leak(self) -> bool {
+        matches!(
+            self,
+            DocumentKind::Sale | DocumentKind::FreeDump | DocumentKind::RansomwareClaim
+        )
+    }
+}
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DocumentKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DocumentKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.replace('-', "_"))
+            .ok_or_else(|| format!("unknown document kind {s:?}"))
+    }
+}
+
+/// Where a document was collected, when the caller knows: what a document *is* may follow
+/// from it (a leak-site entry is a ransomware claim by construction).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Not said: judged from the text alone.
+    #[default]
+    Unknown,
+    /// A ransomware or extortion group's leak site, or a victim entry read from one.
+    LeakSite,
+    /// A forum or market thread.
+    Forum,
+    /// A Telegram channel or chat.
+    Telegram,
+    /// A paste site.
+    Paste,
+    /// A press article or blog.
+    News,
+}
+
+impl Origin {
+    /// Every origin.
+    pub const ALL: [Origin; 6] = [
+        Origin::Unknown,
+        Origin::LeakSite,
+        Origin::Forum,
+        Origin::Telegram,
+        Origin::Paste,
+        Origin::News,
+    ];
+
+    /// The kebab-case name used on the command line (`leak-site`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Unknown => "unknown",
+            Origin::LeakSite => "leak-site",
+            Origin::Forum => "forum",
+            Origin::Telegram => "telegram",
+            Origin::Paste => "paste",
+            Origin::News => "news",
+        }
+    }
+}
+
+impl std::str::FromStr for Origin {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Origin::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s.replace('_', "-"))
+            .ok_or_else(|| {
+                format!("unknown source kind {s:?} (unknown, leak-site, forum, telegram, paste, news)")
+            })
+    }
+}
+
 /// What the matcher found in one document: the `vigie scan --json` object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -197,8 +333,12 @@ pub struct Report {
     /// The largest block of delimited rows carrying personal data, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<SampleFinding>,
-    /// Whether the document offers data (for sale, as a free dump, or on a leak site).
+    /// Whether the document offers data (for sale, as a free dump, or on a leak site):
+    /// derived from `kind` ([`DocumentKind::is_leak`]), kept for older readers.
     pub leak_offer: bool,
+    /// What the document is. Reports stored before kinds existed read as `discussion`.
+    #[serde(default)]
+    pub kind: DocumentKind,
     /// The offer and context cues found, in their canonical spelling.
     pub cues: Vec<String>,
     /// Themes the document is about.

@@ -27,6 +27,7 @@ fn the_digest_counts_dead_letters() {
             identifiers: Default::default(),
             sample: None,
             leak_offer: true,
+            kind: vigie_core::DocumentKind::Sale,
             cues: vec![],
             topics: vec![],
             severity: Severity::High,

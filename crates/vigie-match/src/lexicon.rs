@@ -48,6 +48,8 @@ pub enum Target {
     Entity(u32),
     /// A cue, by index in [`CUES`].
     Cue(u16),
+    /// A ransomware or extortion group, by index in [`crate::groups::groups`].
+    Group(u16),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +117,75 @@ fn without_linking_words(name: &str) -> Option<String> {
     (changed && kept.len() >= 2).then(|| kept.join(" "))
 }
 
+/// Short words of French and English prose that separator folding must not glue into a name.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "the", "is", "are", "was", "be", "of", "in", "on", "at", "to", "and", "or", "for",
+    "by", "as", "it", "its", "has", "our", "we", "us", "no", "not", "est", "et", "de", "la", "le",
+    "les", "des", "du", "un", "une", "en", "au", "aux", "sur", "par", "pour", "il", "elle", "ou",
+    "ce", "se", "sa", "son", "ses", "nos", "vos",
+];
+
+/// Whether a word of the text is an ordinary word (a function word or a common word of the
+/// watchlist lint), folded like names.
+fn ordinary_word(word: &str) -> bool {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<Vec<u8>>> =
+        std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        FUNCTION_WORDS
+            .iter()
+            .chain(crate::lint::COMMON_WORDS)
+            .map(|w| normalize(w).bytes)
+            .collect()
+    });
+    words.contains(&normalize(word).bytes)
+}
+
+/// Head nouns of organisations that are not health-sector ones: a watched name followed by
+/// one of these (`Bayer Heritage Federal Credit Union`) names that other organisation.
+const OTHER_ORGANISATION_HEADS: &[&str] = &[
+    "credit union", "bank", "banque", "bancorp", "bankshares", "savings", "motors", "motor",
+    "automotive", "hotel", "hotels", "hôtel", "resort", "casino", "university", "université",
+    "college", "school", "academy", "airlines", "airways", "airport", "stadium", "arena",
+    "brewery", "restaurant", "restaurants", "foods", "farms", "realty", "church", "football",
+    "racing", "records", "studios", "apparel", "fashion", "cosmetics",
+];
+
+/// Words that make the run a health organisation after all (`… University Hospital`).
+const HEALTH_HEADS: &[&str] = &[
+    "hospital", "hospitals", "hôpital", "clinic", "clinique", "health", "healthcare", "santé",
+    "medical", "médical", "pharma", "pharmaceuticals", "pharmacy", "pharmacie", "laboratories",
+    "laboratoires", "chu", "ch",
+];
+
+/// Whether the capitalised words right after `end` on the same line (at most six) name an
+/// organisation of another kind.
+fn followed_by_other_organisation(text: &str, end: usize) -> bool {
+    let rest = &text[end..];
+    let line = rest.split('\n').next().unwrap_or("");
+    let mut run: Vec<String> = Vec::new();
+    for word in line.split([' ', '\t', '\u{a0}']).filter(|w| !w.is_empty()).take(6) {
+        let clean = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let capitalised = clean.chars().next().is_some_and(char::is_uppercase);
+        if !capitalised || clean.is_empty() {
+            break;
+        }
+        run.push(clean.to_lowercase());
+        // A word ending in punctuation ends the name.
+        if word.ends_with([',', '.', ';', ':', ')', '!', '?']) {
+            break;
+        }
+    }
+    if run.iter().any(|w| HEALTH_HEADS.contains(&w.as_str())) {
+        return false;
+    }
+    run.iter().enumerate().any(|(i, w)| {
+        OTHER_ORGANISATION_HEADS.contains(&w.as_str())
+            || run
+                .get(i + 1)
+                .is_some_and(|n| OTHER_ORGANISATION_HEADS.contains(&format!("{w} {n}").as_str()))
+    })
+}
+
 /// A verified hit, in original-text offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -172,6 +243,11 @@ impl Builder {
         for i in 1..n.orig.len().min(64) {
             let (a, b) = (n.orig[i - 1] as usize, n.orig[i] as usize);
             if b > a && spelling[a..b].chars().skip(1).any(is_separator) {
+                sep_mask |= 1 << i;
+            }
+            // A capital after a small letter is a word boundary too (`MédecinDirect`).
+            let prev_lower = spelling[..b].chars().next_back().is_some_and(char::is_lowercase);
+            if b > a && prev_lower && spelling[b..].chars().next().is_some_and(char::is_uppercase) {
                 sep_mask |= 1 << i;
             }
         }
@@ -239,6 +315,18 @@ impl Lexicon {
                 if e.category != vigie_core::Category::Other {
                     domains.insert(d.to_ascii_lowercase(), i as u32);
                 }
+            }
+        }
+        for (i, g) in crate::groups::groups().iter().enumerate() {
+            for name in g.names() {
+                // An ambiguous name (`Play`, `Royal`) counts only as written.
+                let strict = g.ambiguous.then(|| [name.to_string()]);
+                b.add(
+                    name,
+                    Target::Group(i as u16),
+                    Form::Name,
+                    strict.as_ref().map(|s| &s[..]),
+                );
             }
         }
         for (i, c) in CUES.iter().enumerate() {
@@ -424,7 +512,7 @@ impl Lexicon {
                                     Target::Cue(c) => {
                                         seen_cues[c as usize >> 6] & (1 << (c & 63)) != 0
                                     }
-                                    Target::Entity(_) => false,
+                                    Target::Entity(_) | Target::Group(_) => false,
                                 })
                         }) {
                             return Some(steps);
@@ -539,6 +627,12 @@ impl Lexicon {
                 continue;
             }
             let found = &text[start..end];
+            if matches!(owner.target, Target::Entity(_))
+                && owner.form == Form::Name
+                && followed_by_other_organisation(text, end)
+            {
+                continue;
+            }
             // A domain is written without spaces ("Cerballiance Fr" is not cerballiance.fr).
             if owner.form == Form::Domain && found.contains(char::is_whitespace) {
                 continue;
@@ -614,34 +708,63 @@ impl Lexicon {
             }
         }
         let len = e - s;
-        if len < GLUE_GUARD_LEN {
-            let orig = &norm.orig;
-            let mut glued_where_name_is_not = false;
-            let mut all_single = true;
-            let mut part_len = 1;
-            for i in s + 1..e {
-                let (a, b) = (orig[i - 1] as usize, orig[i] as usize);
-                if b == a {
-                    continue;
-                }
-                let gap_start = a + source_len(text, a);
-                let joined = text[gap_start..b].chars().any(is_separator);
-                if joined {
-                    if part_len > 1 {
-                        all_single = false;
-                    }
-                    part_len = 1;
-                    if owner.sep_mask & (1u64 << (i - s)) == 0 {
-                        glued_where_name_is_not = true;
-                    }
-                } else {
-                    part_len += 1;
-                }
+        let orig = &norm.orig;
+        let mut glued_where_name_is_not = false;
+        // A space where the name has no boundary, between two whole words of the text.
+        let mut glued_words = false;
+        let mut all_single = true;
+        let mut part_len = 1;
+        let mut part_start = orig[s] as usize;
+        let mut parts: Vec<(usize, usize)> = Vec::new();
+        let mut spaced_glues: Vec<usize> = Vec::new();
+        for i in s + 1..e {
+            let (a, b) = (orig[i - 1] as usize, orig[i] as usize);
+            if b == a {
+                continue;
             }
-            if part_len > 1 {
-                all_single = false;
+            let gap_start = a + source_len(text, a);
+            let gap = &text[gap_start..b];
+            let joined = gap.chars().any(is_separator);
+            if joined {
+                if part_len > 1 {
+                    all_single = false;
+                }
+                part_len = 1;
+                let name_boundary = i - s >= 64 || owner.sep_mask & (1u64 << (i - s)) != 0;
+                if !name_boundary {
+                    glued_where_name_is_not = true;
+                    if gap
+                        .chars()
+                        .all(|c| c.is_whitespace() || crate::normalize::is_transparent(c))
+                    {
+                        glued_words = true;
+                        spaced_glues.push(parts.len());
+                    }
+                }
+                parts.push((part_start, gap_start));
+                part_start = b;
+            } else {
+                part_len += 1;
             }
-            if glued_where_name_is_not && !all_single {
+        }
+        parts.push((part_start, end));
+        if part_len > 1 {
+            all_single = false;
+        }
+        if len < GLUE_GUARD_LEN && glued_where_name_is_not && !all_single {
+            return false;
+        }
+        // Separator folding may not glue ordinary words into a name: "Hospital is" is not
+        // Hospitalis, "Medi care" not Medicare; "Docto lib" or "C e r b a" still are.
+        if glued_words && !all_single && matches!(owner.form, Form::Name | Form::Cyrillic) {
+            let ordinary = |k: usize| {
+                // Single letters are the obfuscation itself (`N a n t e s`), never prose.
+                parts.get(k).is_some_and(|&(a, b)| {
+                    text[a..b].chars().filter(|c| c.is_alphanumeric()).count() > 1
+                        && ordinary_word(&text[a..b])
+                })
+            };
+            if spaced_glues.iter().any(|&k| ordinary(k) || ordinary(k + 1)) {
                 return false;
             }
         }

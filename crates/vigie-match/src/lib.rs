@@ -53,10 +53,12 @@
 #![deny(missing_docs)]
 
 mod ascii_scan;
+pub mod claim;
 mod cues;
 mod delimited;
 mod error;
 pub mod finess;
+pub mod groups;
 mod html;
 mod identifiers;
 mod jsonrows;
@@ -74,7 +76,7 @@ pub mod translit;
 pub mod validate;
 mod watchlist;
 
-pub use cues::{Cue, CueKind, CUES};
+pub use cues::{Cue, CueKind, CARE_WORDS, CUES};
 pub use delimited::{decode, sniff, Sniffed};
 pub use error::MatchError;
 pub use html::{html_to_text, looks_like_html};

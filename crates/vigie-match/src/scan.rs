@@ -3,7 +3,11 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 
-use vigie_core::{Analysis, EntityFinding, IdentifierCount, IdentifierKind, Report, Span};
+use std::collections::BTreeSet;
+
+use vigie_core::{Analysis, EntityFinding, IdentifierCount, IdentifierKind, Origin, Report, Span};
+
+use crate::claim::ClaimSignals;
 
 use crate::html::{html_to_text, looks_like_html};
 use crate::identifiers::{self, IdentifierFindings, KindValues};
@@ -35,6 +39,9 @@ pub struct ScanOptions {
     pub reveal: bool,
     /// Examples shown per identifier kind.
     pub examples: usize,
+    /// Where the document was collected, when the caller knows (a leak-site entry is a
+    /// ransomware claim by construction).
+    pub origin: Origin,
 }
 
 impl Default for ScanOptions {
@@ -42,6 +49,7 @@ impl Default for ScanOptions {
         ScanOptions {
             reveal: false,
             examples: 3,
+            origin: Origin::Unknown,
         }
     }
 }
@@ -72,6 +80,8 @@ pub struct Partial {
     contacts: u64,
     samples: SampleStats,
     bytes: u64,
+    claim: ClaimSignals,
+    groups: BTreeSet<u16>,
 }
 
 impl Partial {
@@ -91,6 +101,8 @@ impl Partial {
         self.contacts += other.contacts;
         self.samples.merge(other.samples);
         self.bytes += other.bytes;
+        self.claim.merge(other.claim);
+        self.groups.extend(other.groups);
     }
 }
 
@@ -216,8 +228,14 @@ impl Matcher {
                     }
                 }
                 Target::Cue(c) => partial.cues.add(c),
+                Target::Group(g) => {
+                    partial.groups.insert(g);
+                }
             }
         }
+        partial
+            .claim
+            .observe(text, window.accept_from, window.accept_to);
 
         // Tables, SQL dumps and JSON: numbers are read cell by cell, never glued across cells.
         let rows = crate::delimited::read_window(window, forced);
@@ -316,6 +334,18 @@ impl Matcher {
             .into_iter()
             .map(valid)
             .sum(),
+            ..Signals::default()
+        };
+        let groups = crate::groups::groups();
+        let ambiguous = |g: &u16| groups.get(*g as usize).is_some_and(|g| g.ambiguous);
+        let signals = Signals {
+            sample_rows: partial.samples.finding().map_or(0, |s| s.rows),
+            claim: partial.claim,
+            groups: partial.groups.iter().filter(|g| !ambiguous(g)).count() as u32,
+            ambiguous_groups: partial.groups.iter().filter(|g| ambiguous(g)).count() as u32,
+            named: !entities.is_empty(),
+            origin: options.origin,
+            ..signals
         };
         let assessment = assess(&partial.cues, signals);
         let mut cues = partial.cues.phrases();
@@ -334,13 +364,14 @@ impl Matcher {
             identifiers,
             sample: partial.samples.finding(),
             leak_offer: assessment.leak_offer,
+            kind: assessment.kind,
             cues,
             topics: assessment.topics,
             severity: vigie_core::Severity::Info,
             why: Vec::new(),
             bytes: partial.bytes,
         };
-        let (severity, why) = rate(&report, assessment.news);
+        let (severity, why) = rate(&report, partial.cues.care_words());
         report.severity = severity;
         report.why = why;
         report
@@ -371,10 +402,12 @@ fn drop_contained(mut hits: Vec<Hit>) -> Vec<Hit> {
     let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
     let mut max_end_entity = 0usize;
     let mut max_end_cue = 0usize;
+    let mut max_end_group = 0usize;
     for h in hits {
         let max_end = match h.target {
             Target::Entity(_) => &mut max_end_entity,
             Target::Cue(_) => &mut max_end_cue,
+            Target::Group(_) => &mut max_end_group,
         };
         let contained = h.end <= *max_end
             && out.iter().rev().any(|o| {

@@ -78,7 +78,7 @@
 //! let mut store = Store::open(dir.path()).unwrap();
 //! let report = Report {
 //!     path: "post".into(), entities: vec![], identifiers: Default::default(), sample: None,
-//!     leak_offer: false, cues: vec![], topics: vec![], severity: Severity::Info, why: vec![], bytes: 5,
+//!     leak_offer: false, kind: Default::default(), cues: vec![], topics: vec![], severity: Severity::Info, why: vec![], bytes: 5,
 //! };
 //! let analysis = Analysis { report, signature: Signature([0; SIGNATURE_LEN]) };
 //! let sighting = Sighting {
