@@ -439,7 +439,11 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
         .filter_map(|c| {
             let whole = c.get(0)?;
             let label = c.get(1)?;
-            Some((whole.start(), whole.end(), label.as_str().trim().to_string()))
+            Some((
+                whole.start(),
+                whole.end(),
+                label.as_str().trim().to_string(),
+            ))
         })
         .collect();
     let mut out = Vec::new();
@@ -603,8 +607,14 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             .first()
             .is_some_and(|(l, _)| label_key(l).is_some() && line.starts_with(l.as_str()))
             || labelled.iter().any(|(l, _)| label_key(l) == Some("views"));
+        // A line that is only a domain names the victim's website.
+        if let Some(m) = domain_re().captures(&line) {
+            put(&mut c, "website", &m[1].to_lowercase());
+        }
         // A bare number (a view counter beside an eye icon) is no description either.
-        whole |= line.chars().all(|ch| ch.is_ascii_digit() || matches!(ch, ' ' | ',' | '.'));
+        whole |= line
+            .chars()
+            .all(|ch| ch.is_ascii_digit() || matches!(ch, ' ' | ',' | '.'));
         if c.date_text.is_empty() {
             if let Some(m) = date_re().find(&line) {
                 c.date_text = m.as_str().to_string();
