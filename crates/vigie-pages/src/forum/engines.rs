@@ -73,7 +73,7 @@ static PHPBB: Spec = Spec {
     ],
     quote: "blockquote",
     quote_by_caption: false,
-    drop: "dl.codebox > dt, .signature",
+    drop: "dl.codebox > dt, div.codebox > p, .signature",
     id_attrs: &[(true, "id")],
     id_prefix: "p",
     title: &[

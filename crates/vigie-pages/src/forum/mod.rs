@@ -400,7 +400,15 @@ fn date(post: ElementRef<'_>, body: ElementRef<'_>, spec: &Spec) -> (String, Opt
             if is_inside(el, body.id()) {
                 continue;
             }
-            let shown = text::inline_text(el);
+            // An edit note inside the date line ("last modified: ...") is another date.
+            let mut skip = HashSet::new();
+            if let Some(d) = sel(spec.drop) {
+                skip.extend(el.select(&d).map(|x| x.id()));
+            }
+            let shown = text::text_of(el, &skip)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             match how {
                 Some(attr) => {
                     let Some(v) = el.value().attr(attr) else {
