@@ -14,6 +14,7 @@
 
 mod fields;
 mod generic;
+mod json;
 mod profile;
 
 use scraper::{Html, Selector};
@@ -44,6 +45,15 @@ pub fn read_leak_page(doc: &Html, ctx: &PageContext, profiles: &[Profile]) -> Le
             victims,
             next_page: p.next_page(doc, ctx).or_else(|| next_page(doc, ctx)),
             profile: Some(p.name.clone()),
+        };
+    }
+    // A JSON victim list (the site's API, what a client without JavaScript gets).
+    if let Some(mut victims) = json::extract(doc, ctx) {
+        generic::dedupe_ids(&mut victims);
+        return LeakPage {
+            victims,
+            next_page: None,
+            profile: None,
         };
     }
     LeakPage {
