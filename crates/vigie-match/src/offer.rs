@@ -44,9 +44,9 @@
 //!    only beside another signal), a countdown 3, a data size 2, a file tree 2;
 //! 5. `sale` when the offer rule above holds through a sale, a volume with a price or
 //!    contact, or a sample with a price or contact;
-//! 6. `free_dump` when data is given away (a free-release cue with data), or the document *is*
-//!    a dump: at least 3 sample rows, 5 combolist lines, 3 SQL inserts or 3 credentials, with
-//!    no price;
+//! 6. `free_dump` when data is given away (a free-release cue with data and no price), or the
+//!    document *is* a dump: at least 3 sample rows, 5 combolist lines, 3 SQL inserts or 3
+//!    credentials;
 //! 7. `teaser` when something is announced for later (`coming soon`, `bientôt`, `скоро`) about
 //!    data, a named organisation or a group;
 //! 8. `request` when there are buying cues after all; `discussion` otherwise.
@@ -223,7 +223,8 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
         || c.combo_lines >= 5
         || c.sql_rows >= 3
         || signals.credentials >= 3;
-    let is_free = ((free > 0 && of_data) || dump_shaped) && price == 0;
+    // Rows pasted without sale terms are a dump, even if a price word strays in ("no price").
+    let is_free = (free > 0 && of_data && price == 0) || dump_shaped;
     // A report quotes prices, sizes and leak-site words too: it is news unless the offer or
     // the claim still stands once each reporting cue has cost it 2.
     let reads_as_news = signals.origin == Origin::News
@@ -245,7 +246,12 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
     } else if is_free {
         DocumentKind::FreeDump
     } else if teaser > 0
-        && (of_data || signals.named || signals.groups > 0 || ransomware > 0)
+        && (of_data
+            || free > 0
+            || leak > 0
+            || signals.named
+            || signals.groups > 0
+            || ransomware > 0)
         && price == 0
     {
         DocumentKind::Teaser

@@ -13,7 +13,9 @@
 //!   credential at a watched domain;
 //! - *B* (bulk): at least 10 valid NIRs, a sample of at least 10 rows, 10 credentials, 50
 //!   e-mail addresses at watched domains or 100 phone numbers;
-//! - *H* (health data) = E or I or V.
+//! - *C*: the sample has a health column (`nir`, `num_ss`, `mutuelle`, `medecin_traitant`,
+//!   `diagnostic`, `pathologie`, `traitement`, `ordonnance`, `groupe_sanguin`...);
+//! - *H* (health data) = E or I or V or C.
 //!
 //! | severity | rule (first that holds) | reason in `why` |
 //! |---|---|---|
@@ -45,6 +47,36 @@ pub const BULK: u64 = 10;
 pub const BULK_EMAILS: u64 = 50;
 /// At least this many phone numbers make a bulk leak (a contact page lists a few).
 pub const BULK_PHONES: u64 = 100;
+
+/// Column names that say a sample holds health data.
+const HEALTH_COLUMNS: &[&str] = &[
+    "nir", "ins", "num_ss", "numss", "secu", "securite_sociale", "mutuelle", "medecin",
+    "medecin_traitant", "diagnostic", "pathologie", "traitement", "ordonnance", "groupe_sanguin",
+    "allergie", "allergies", "antecedents", "patient", "ipp", "rpps", "finess", "diagnosis",
+    "treatment", "blood_type", "prescription", "mrn",
+];
+
+fn is_health_column(name: &str) -> bool {
+    let folded: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'à' | 'â' => 'a',
+            'ç' => 'c',
+            'î' | 'ï' => 'i',
+            'ô' => 'o',
+            'û' | 'ù' => 'u',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '_',
+        })
+        .collect();
+    let words: Vec<&str> = folded.split('_').filter(|w| !w.is_empty()).collect();
+    words.iter().any(|w| HEALTH_COLUMNS.contains(w))
+        || words
+            .windows(2)
+            .any(|p| HEALTH_COLUMNS.contains(&format!("{}_{}", p[0], p[1]).as_str()))
+}
 
 /// Computes the severity and its reasons from the rest of the report. `health_words`: the
 /// document names a place of care or its patients in words (rule input *V*).
@@ -106,7 +138,14 @@ pub fn rate(report: &Report, health_words: bool) -> (Severity, Vec<String>) {
     ]
     .into_iter()
     .any(|k| report.valid(k) > 0);
-    let health = health_org || health_ids || health_words;
+    let health_columns = report
+        .sample
+        .as_ref()
+        .is_some_and(|s| s.columns.iter().any(|c| is_health_column(c)));
+    if health_columns {
+        why.push("health columns in the sample".into());
+    }
+    let health = health_org || health_ids || health_words || health_columns;
     let personal = nir > 0 || rows >= crate::sample::MIN_ROWS || credentials > 0;
     let bulk = nir >= BULK
         || rows >= BULK
@@ -183,4 +222,19 @@ pub fn rate(report: &Report, health_words: bool) -> (Severity, Vec<String>) {
         why.push("news report".into());
     }
     (severity, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_health_column;
+
+    #[test]
+    fn health_columns_in_french_and_english() {
+        for c in ["nir", "NIR", "num_ss", "n° sécu", "medecin_traitant", "Mutuelle", "diagnosis"] {
+            assert!(is_health_column(c), "{c}");
+        }
+        for c in ["nom", "email", "telephone", "ville", "montant_achat", "insurance"] {
+            assert!(!is_health_column(c), "{c}");
+        }
+    }
 }
