@@ -92,7 +92,8 @@ fn countdown_re() -> &'static Regex {
     RE.get_or_init(|| {
         Regex::new(concat!(
             r"(?i)(\d+\s*(?:d|days?|j|jours?)\b[\s:,]*\d+\s*(?:h|hours?)\b(?:[\s:,]*\d+\s*(?:m|min|minutes?)\b)?(?:[\s:,]*\d+\s*(?:s|sec|seconds?)\b)?",
-            r"|\b\d{1,3}:\d{2}:\d{2}:\d{2}\b)"
+            r"|\b\d{1,3}:\d{2}:\d{2}:\d{2}\b",
+            r"|\b\d+\s*(?:days?|jours?|hours?|heures?)\s+(?:before|left|until|remaining|avant|restants?)\b[\p{L} ]{0,30})"
         ))
         .expect("static regex")
     })
@@ -186,7 +187,7 @@ pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
         },
         &|e| matches!(e.value().name(), "strong" | "b"),
         &|e| e.value().name() == "a",
-        &|e| matches!(e.value().name(), "td" | "th"),
+        &|e| matches!(e.value().name(), "td" | "th") && e.id() != block.id(),
     ];
     for rule in rules {
         if let Some(el) = all.iter().copied().find(|e| rule(*e) && plausible(*e)) {
@@ -198,6 +199,27 @@ pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
 
 /// ISO 3166 alpha-2 codes and the alpha-3 and other forms leak sites write after a name.
 const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW UK EU USA UAE GBR DEU FRA ITA ESP CAN AUS BRA MEX IND CHN JPN";
+
+/// The block's own leading text (`<th>Safety Network<div>…`), when no element holds the name.
+pub(crate) fn lead_text(block: ElementRef<'_>) -> Option<String> {
+    let t = block
+        .children()
+        .filter_map(|c| c.value().as_text().map(|t| one_line(t)))
+        .find(|t| !t.is_empty())?;
+    (t.chars().count() <= MAX_NAME_CHARS && !is_chrome(&t)).then_some(t)
+}
+
+/// A key in the block's `onclick` (`viewtopic('fRDISWXN6HXigV')`): what the site opens.
+fn onclick_key(block: ElementRef<'_>) -> Option<String> {
+    let js = block.value().attr("onclick")?;
+    let start = js.find(['\'', '"'])?;
+    let quote = js[start..].chars().next()?;
+    let rest = &js[start + 1..];
+    let end = rest.find(quote)?;
+    let key = &rest[..end];
+    (key.len() >= 4 && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
+        .then(|| key.to_string())
+}
 
 /// Splits "Columbus Regional Healthcare System (US)" into the name and its country codes; an
 /// acronym in parentheses ("(BRP)") stays in the name.
@@ -427,7 +449,7 @@ fn status_in(text: &str) -> Option<&'static str> {
 fn label_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:^|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:\s").expect("static regex")
+        Regex::new(r"(?:^[^\p{L}\d]*|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:\s").expect("static regex")
     })
 }
 
@@ -524,6 +546,17 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                     put(&mut c, "countdown", &t);
                 }
                 c.consumed.push(t);
+            }
+            continue;
+        }
+        // An icon classed as a location, then the place as text.
+        if matches!(tag, "i" | "span" | "img") && class_has(el, &["location", "country", "geo", "map-marker", "flag"]) {
+            let place = el
+                .next_siblings()
+                .find_map(|n| n.value().as_text().map(|t| one_line(t)).filter(|t| !t.is_empty()));
+            if let Some(p) = place {
+                put(&mut c, "country", &p);
+                c.consumed.push(p);
             }
             continue;
         }
@@ -672,8 +705,11 @@ pub(crate) fn entry_from_block(
     body_el: Option<ElementRef<'_>>,
     ctx: &PageContext,
 ) -> Option<Entry> {
-    let name_el = name_el.or_else(|| find_name(block))?;
-    let raw_name = el_text(name_el);
+    let name_el = name_el.or_else(|| find_name(block));
+    let raw_name = match name_el {
+        Some(el) => el_text(el),
+        None => lead_text(block)?,
+    };
     if raw_name.is_empty() || raw_name.chars().count() > MAX_NAME_CHARS {
         return None;
     }
@@ -683,7 +719,8 @@ pub(crate) fn entry_from_block(
     if let Some(d) = domain {
         cues.fields.entry("website".into()).or_insert(d);
     }
-    let detail = link_of(name_el)
+    let detail = name_el
+        .and_then(link_of)
         .and_then(|h| resolve(&h, ctx))
         .or_else(|| {
             elements(block)
@@ -734,8 +771,12 @@ pub(crate) fn entry_from_block(
     } else {
         parse_date(&cues.date_text, ctx)
     };
+    let id = match (&detail, onclick_key(block)) {
+        (None, Some(key)) => key,
+        _ => stable_id(detail.as_ref(), ctx, &name),
+    };
     Some(Entry {
-        id: stable_id(detail.as_ref(), ctx, &name),
+        id,
         title: name,
         author: String::new(),
         date,

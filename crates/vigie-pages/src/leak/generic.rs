@@ -47,8 +47,10 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
 
 /// How a block looks as a victim entry; `None` when it has no name.
 fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
-    let name_el = find_name(block)?;
-    let name = el_text(name_el);
+    let name = match find_name(block) {
+        Some(el) => el_text(el),
+        None => super::fields::lead_text(block)?,
+    };
     let cues = read_cues(block, &name, ctx);
     let text = el_text(block);
     let rest = text.chars().count().saturating_sub(name.chars().count());
