@@ -40,6 +40,8 @@ pub struct Score {
     pub profile: Option<String>,
     pub victims_expected: usize,
     pub victims_found: usize,
+    /// Victims found by the generic extractor alone (no profile).
+    pub victims_found_generic: usize,
     pub spurious: usize,
     pub fields_expected: usize,
     pub fields_found: usize,
@@ -52,11 +54,23 @@ pub struct Score {
 
 /// The field names an expected file may use (`date` is compared with `date_text`).
 pub const FIELD_KEYS: &[&str] = &[
-    "website", "country", "sector", "revenue", "date", "data_size", "countdown", "deadline", "status", "views",
+    "website",
+    "country",
+    "sector",
+    "revenue",
+    "date",
+    "data_size",
+    "countdown",
+    "deadline",
+    "status",
+    "views",
 ];
 
 fn norm(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 pub fn fixtures_dir() -> PathBuf {
@@ -72,12 +86,21 @@ fn html_files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn read(path: &Path) -> (vigie_pages::leak::LeakPage, String) {
+fn read_with(path: &Path, with_profiles: bool) -> vigie_pages::leak::LeakPage {
     let html = std::fs::read_to_string(path).expect("fixture readable");
-    let doc = vigie_html::parse_document(&html, vigie_html::DEFAULT_MAX_DEPTH).expect("fixture parses");
+    let doc =
+        vigie_html::parse_document(&html, vigie_html::DEFAULT_MAX_DEPTH).expect("fixture parses");
     let ctx = PageContext::new(url::Url::parse("http://leaksite.example.onion/").expect("url"));
-    let profiles = shipped_profiles().expect("shipped profiles load");
-    (read_leak_page(&doc, &ctx, &profiles), html)
+    let profiles = if with_profiles {
+        shipped_profiles().expect("shipped profiles load")
+    } else {
+        Vec::new()
+    };
+    read_leak_page(&doc, &ctx, &profiles)
+}
+
+fn read(path: &Path) -> (vigie_pages::leak::LeakPage, String) {
+    (read_with(path, true), String::new())
 }
 
 /// Scores every fixture (content pages, then `_noncontent/`).
@@ -88,16 +111,23 @@ pub fn score_all() -> Vec<Score> {
         let exp_path = path.with_extension("toml");
         let text = std::fs::read_to_string(&exp_path)
             .unwrap_or_else(|_| panic!("{} has no expected file", path.display()));
-        let expected: Expected = toml::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", exp_path.display()));
+        let expected: Expected =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", exp_path.display()));
         for v in &expected.victim {
             for k in v.fields.keys() {
-                assert!(FIELD_KEYS.contains(&k.as_str()), "{}: unknown field {k}", exp_path.display());
+                assert!(
+                    FIELD_KEYS.contains(&k.as_str()),
+                    "{}: unknown field {k}",
+                    exp_path.display()
+                );
             }
         }
         let (page, _) = read(&path);
         let mut s = Score {
-            file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            file: path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             group: expected.group.clone(),
             profile: page.profile.clone(),
             victims_expected: expected.victim.len(),
@@ -125,10 +155,17 @@ pub fn score_all() -> Vec<Score> {
                 if !got.is_empty() && norm(&got).contains(&norm(want)) {
                     s.fields_found += 1;
                 } else {
-                    s.wrong_fields.push(format!("{}: {k} = {got:?}, expected {want:?}", ev.name));
+                    s.wrong_fields
+                        .push(format!("{}: {k} = {got:?}, expected {want:?}", ev.name));
                 }
             }
         }
+        let generic = read_with(&path, false);
+        s.victims_found_generic = expected
+            .victim
+            .iter()
+            .filter(|ev| generic.victims.iter().any(|e| norm(&e.title) == norm(&ev.name)))
+            .count();
         for (i, e) in page.victims.iter().enumerate() {
             if !used[i] {
                 s.spurious += 1;
@@ -140,7 +177,12 @@ pub fn score_all() -> Vec<Score> {
     for path in html_files(&dir.join("_noncontent")) {
         let (page, _) = read(&path);
         out.push(Score {
-            file: format!("_noncontent/{}", path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()),
+            file: format!(
+                "_noncontent/{}",
+                path.file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
             group: String::new(),
             profile: page.profile.clone(),
             spurious: page.victims.len(),
@@ -155,16 +197,30 @@ pub fn score_all() -> Vec<Score> {
 /// Prints the table (Markdown) and the totals; returns the scores.
 pub fn run(verbose: bool) -> Vec<Score> {
     let scores = score_all();
-    println!("| fixture | group | profile | victims found / expected | spurious | fields found / expected |");
-    println!("|---|---|---|---|---|---|");
-    let (mut ve, mut vf, mut sp, mut fe, mut ff, mut groups) = (0, 0, 0, 0, 0, std::collections::BTreeSet::new());
+    println!("| fixture | group | profile | victims found / expected | without profiles | spurious | fields found / expected |");
+    println!("|---|---|---|---|---|---|---|");
+    let (mut ve, mut vf, mut sp, mut fe, mut ff, mut groups) =
+        (0, 0, 0, 0, 0, std::collections::BTreeSet::new());
     for s in &scores {
         if s.noncontent {
-            println!("| {} | (non-content) | {} | – | {} | – |", s.file, s.profile.as_deref().unwrap_or("generic"), s.spurious);
+            println!(
+                "| {} | (non-content) | {} | – | – | {} | – |",
+                s.file,
+                s.profile.as_deref().unwrap_or("generic"),
+                s.spurious
+            );
         } else {
             println!(
-                "| {} | {} | {} | {} / {} | {} | {} / {} |",
-                s.file, s.group, s.profile.as_deref().unwrap_or("generic"), s.victims_found, s.victims_expected, s.spurious, s.fields_found, s.fields_expected
+                "| {} | {} | {} | {} / {} | {} | {} | {} / {} |",
+                s.file,
+                s.group,
+                s.profile.as_deref().unwrap_or("generic"),
+                s.victims_found,
+                s.victims_expected,
+                s.victims_found_generic,
+                s.spurious,
+                s.fields_found,
+                s.fields_expected
             );
             groups.insert(s.group.clone());
         }
@@ -187,7 +243,13 @@ pub fn run(verbose: bool) -> Vec<Score> {
     }
     let pages = scores.iter().filter(|s| !s.noncontent).count();
     let nc = scores.iter().filter(|s| s.noncontent).count();
-    let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            100.0
+        } else {
+            100.0 * a as f64 / b as f64
+        }
+    };
     println!(
         "\n{pages} leak-site pages from {} groups, {nc} non-content pages: victims {vf} / {ve} ({:.1} %), spurious {sp}, fields {ff} / {fe} ({:.1} %)",
         groups.len(),
