@@ -33,9 +33,9 @@ mod severity;
 pub use category::{Category, ParseCategoryError};
 pub use html::{html_block_element, html_hidden_element, html_void_element};
 pub use near_dup::{Analysis, Signature, BANDS, BAND_ROWS, SIGNATURE_LEN};
-pub use report::{
-    cap_shown_digits, DocumentKind, EntityFinding, IdentifierCount, IdentifierKind, Origin, Report, SampleFinding, Span,
-    Topic, MAX_SHOWN_DIGITS,
-};
 pub use report::ColumnCount;
+pub use report::{
+    cap_shown_digits, DocumentKind, EntityFinding, IdentifierCount, IdentifierKind, Origin, Report,
+    SampleFinding, Span, Topic, MAX_SHOWN_DIGITS,
+};
 pub use severity::{ParseSeverityError, Severity};

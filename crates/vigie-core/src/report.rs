@@ -316,7 +316,9 @@ impl std::str::FromStr for Origin {
             .into_iter()
             .find(|o| o.as_str() == s.replace('_', "-"))
             .ok_or_else(|| {
-                format!("unknown source kind {s:?} (unknown, leak-site, forum, telegram, paste, news)")
+                format!(
+                    "unknown source kind {s:?} (unknown, leak-site, forum, telegram, paste, news)"
+                )
             })
     }
 }

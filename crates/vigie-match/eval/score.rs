@@ -37,7 +37,9 @@ pub fn workspace() -> PathBuf {
 
 pub fn load_labels(dir: &Path) -> Vec<Label> {
     let text = std::fs::read_to_string(dir.join("labels.toml")).expect("labels.toml");
-    toml::from_str::<LabelsFile>(&text).expect("labels parse").doc
+    toml::from_str::<LabelsFile>(&text)
+        .expect("labels parse")
+        .doc
 }
 
 pub fn matcher() -> Matcher {

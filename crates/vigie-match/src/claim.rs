@@ -61,7 +61,9 @@ impl ClaimSignals {
                 self.combo_lines += 1;
             }
             let head: String = line.chars().take(12).collect::<String>().to_lowercase();
-            if head.starts_with("insert into") || (head.starts_with("copy ") && line.contains("FROM stdin")) {
+            if head.starts_with("insert into")
+                || (head.starts_with("copy ") && line.contains("FROM stdin"))
+            {
                 self.sql_rows += 1;
             }
         }
@@ -71,8 +73,20 @@ impl ClaimSignals {
 /// Units of data size after a number, lower case; `Go`/`To` (French) only as written, since
 /// `to` and `go` are English words.
 const SIZE_UNITS: [&str; 14] = [
-    "tb", "gb", "mb", "tib", "gib", "tbs", "gbs", "тб", "гб", "мб", "терабайт", "гигабайт",
-    "octets", "gigabytes",
+    "tb",
+    "gb",
+    "mb",
+    "tib",
+    "gib",
+    "tbs",
+    "gbs",
+    "тб",
+    "гб",
+    "мб",
+    "терабайт",
+    "гигабайт",
+    "octets",
+    "gigabytes",
 ];
 
 fn data_sizes(line: &str) -> u64 {
@@ -121,7 +135,9 @@ fn tokens(line: &str) -> impl Iterator<Item = &str> {
 fn unit_bit(unit: &str) -> u8 {
     let u = unit.to_lowercase();
     match u.as_str() {
-        "d" | "day" | "days" | "j" | "jour" | "jours" | "д" | "день" | "дня" | "дней" => 1,
+        "d" | "day" | "days" | "j" | "jour" | "jours" | "д" | "день" | "дня" | "дней" => {
+            1
+        }
         "h" | "hr" | "hrs" | "hour" | "hours" | "heure" | "heures" | "ч" | "час" | "часа"
         | "часов" => 2,
         "m" | "min" | "mins" | "minute" | "minutes" | "мин" | "минута" | "минуты" | "минут" => {
@@ -163,7 +179,11 @@ fn countdown_units(text: &str) -> u8 {
 }
 
 fn is_tree_line(line: &str) -> bool {
-    if line.starts_with(['├', '└', '│', '┣', '┗', '┃']) || line.starts_with("|--") || line.starts_with("+--") || line.starts_with("\\---") {
+    if line.starts_with(['├', '└', '│', '┣', '┗', '┃'])
+        || line.starts_with("|--")
+        || line.starts_with("+--")
+        || line.starts_with("\\---")
+    {
         return true;
     }
     if line.len() > 300 || line.contains("://") {
@@ -178,9 +198,12 @@ fn is_tree_line(line: &str) -> bool {
         .split(['/', '\\'])
         .any(|seg| seg.chars().any(char::is_alphabetic));
     let last = path.rsplit(['/', '\\']).next().unwrap_or("");
-    let extension = last
-        .rsplit_once('.')
-        .is_some_and(|(stem, ext)| !stem.is_empty() && (2..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()) && ext.chars().any(|c| c.is_ascii_alphabetic()));
+    let extension = last.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && (2..=5).contains(&ext.len())
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            && ext.chars().any(|c| c.is_ascii_alphabetic())
+    });
     has_letters && (extension || path.ends_with(['/', '\\']))
 }
 
@@ -212,7 +235,10 @@ mod tests {
     #[test]
     fn data_sizes_in_three_languages() {
         assert_eq!(signals("1.4 TB of data").data_sizes, 1);
-        assert_eq!(signals("230GB exfiltrated, 1,2 To de données").data_sizes, 2);
+        assert_eq!(
+            signals("230GB exfiltrated, 1,2 To de données").data_sizes,
+            2
+        );
         assert_eq!(signals("объем 50 ГБ").data_sizes, 1);
         assert_eq!(signals("from 1 to 3 people, go 2 go").data_sizes, 0);
         assert_eq!(signals("Data size: 120 MB").data_sizes, 1);
@@ -234,7 +260,8 @@ mod tests {
             "├── HR/\n│   └── salaries.xlsx\n└── Finance/\n\\\\srv\\share\\Patients\\2023\\list.csv\nDate: 12/05/2024\n",
         );
         assert_eq!(s.tree_lines, 4);
-        let s = signals("jean.dupont@gmail.com:azerty123\nmarie@orange.fr;Soleil2024\nhello world\n");
+        let s =
+            signals("jean.dupont@gmail.com:azerty123\nmarie@orange.fr;Soleil2024\nhello world\n");
         assert_eq!(s.combo_lines, 2);
         let s = signals("INSERT INTO patients VALUES (1);\ninsert into t values (2);\n");
         assert_eq!(s.sql_rows, 2);

@@ -143,18 +143,66 @@ fn ordinary_word(word: &str) -> bool {
 /// Head nouns of organisations that are not health-sector ones: a watched name followed by
 /// one of these (`Bayer Heritage Federal Credit Union`) names that other organisation.
 const OTHER_ORGANISATION_HEADS: &[&str] = &[
-    "credit union", "bank", "banque", "bancorp", "bankshares", "savings", "motors", "motor",
-    "automotive", "hotel", "hotels", "hôtel", "resort", "casino", "university", "université",
-    "college", "school", "academy", "airlines", "airways", "airport", "stadium", "arena",
-    "brewery", "restaurant", "restaurants", "foods", "farms", "realty", "church", "football",
-    "racing", "records", "studios", "apparel", "fashion", "cosmetics",
+    "credit union",
+    "bank",
+    "banque",
+    "bancorp",
+    "bankshares",
+    "savings",
+    "motors",
+    "motor",
+    "automotive",
+    "hotel",
+    "hotels",
+    "hôtel",
+    "resort",
+    "casino",
+    "university",
+    "université",
+    "college",
+    "school",
+    "academy",
+    "airlines",
+    "airways",
+    "airport",
+    "stadium",
+    "arena",
+    "brewery",
+    "restaurant",
+    "restaurants",
+    "foods",
+    "farms",
+    "realty",
+    "church",
+    "football",
+    "racing",
+    "records",
+    "studios",
+    "apparel",
+    "fashion",
+    "cosmetics",
 ];
 
 /// Words that make the run a health organisation after all (`… University Hospital`).
 const HEALTH_HEADS: &[&str] = &[
-    "hospital", "hospitals", "hôpital", "clinic", "clinique", "health", "healthcare", "santé",
-    "medical", "médical", "pharma", "pharmaceuticals", "pharmacy", "pharmacie", "laboratories",
-    "laboratoires", "chu", "ch",
+    "hospital",
+    "hospitals",
+    "hôpital",
+    "clinic",
+    "clinique",
+    "health",
+    "healthcare",
+    "santé",
+    "medical",
+    "médical",
+    "pharma",
+    "pharmaceuticals",
+    "pharmacy",
+    "pharmacie",
+    "laboratories",
+    "laboratoires",
+    "chu",
+    "ch",
 ];
 
 /// Whether the capitalised words right after `end` on the same line (at most six) name an
@@ -163,7 +211,11 @@ fn followed_by_other_organisation(text: &str, end: usize) -> bool {
     let rest = &text[end..];
     let line = rest.split('\n').next().unwrap_or("");
     let mut run: Vec<String> = Vec::new();
-    for word in line.split([' ', '\t', '\u{a0}']).filter(|w| !w.is_empty()).take(6) {
+    for word in line
+        .split([' ', '\t', '\u{a0}'])
+        .filter(|w| !w.is_empty())
+        .take(6)
+    {
         let clean = word.trim_matches(|c: char| !c.is_alphanumeric());
         let capitalised = clean.chars().next().is_some_and(char::is_uppercase);
         if !capitalised || clean.is_empty() {
@@ -246,7 +298,10 @@ impl Builder {
                 sep_mask |= 1 << i;
             }
             // A capital after a small letter is a word boundary too (`MédecinDirect`).
-            let prev_lower = spelling[..b].chars().next_back().is_some_and(char::is_lowercase);
+            let prev_lower = spelling[..b]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_lowercase);
             if b > a && prev_lower && spelling[b..].chars().next().is_some_and(char::is_uppercase) {
                 sep_mask |= 1 << i;
             }

@@ -199,12 +199,8 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
         + 3 * i32::from(countdown)
         + 2 * i32::from(sized)
         + 2 * i32::from(c.file_tree());
-    let anchor = leak > 0
-        || extortion > 0
-        || countdown
-        || signals.groups > 0
-        || (ambiguous_group && (leak + extortion > 0 || countdown))
-        || (ransomware > 0 && sized);
+    let anchor =
+        leak > 0 || extortion > 0 || countdown || signals.groups > 0 || (ransomware > 0 && sized);
     let plain_sale = (sale > 0 || price > 0) && leak == 0 && extortion == 0 && !countdown;
     let claim = anchor && claim_score >= CLAIM_THRESHOLD && !plain_sale;
 

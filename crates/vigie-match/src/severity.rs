@@ -50,10 +50,32 @@ pub const BULK_PHONES: u64 = 100;
 
 /// Column names that say a sample holds health data.
 const HEALTH_COLUMNS: &[&str] = &[
-    "nir", "ins", "num_ss", "numss", "secu", "securite_sociale", "mutuelle", "medecin",
-    "medecin_traitant", "diagnostic", "pathologie", "traitement", "ordonnance", "groupe_sanguin",
-    "allergie", "allergies", "antecedents", "patient", "ipp", "rpps", "finess", "diagnosis",
-    "treatment", "blood_type", "prescription", "mrn",
+    "nir",
+    "ins",
+    "num_ss",
+    "numss",
+    "secu",
+    "securite_sociale",
+    "mutuelle",
+    "medecin",
+    "medecin_traitant",
+    "diagnostic",
+    "pathologie",
+    "traitement",
+    "ordonnance",
+    "groupe_sanguin",
+    "allergie",
+    "allergies",
+    "antecedents",
+    "patient",
+    "ipp",
+    "rpps",
+    "finess",
+    "diagnosis",
+    "treatment",
+    "blood_type",
+    "prescription",
+    "mrn",
 ];
 
 fn is_health_column(name: &str) -> bool {
@@ -174,9 +196,21 @@ pub fn rate(report: &Report, health_words: bool) -> (Severity, Vec<String>) {
             Critical,
             "bulk personal data naming a watched health organisation",
         ),
-        (claim && health_words, High, "ransomware claim on a place of care"),
-        (leak && health_org, High, "leak naming a watched health organisation"),
-        (leak && health && personal, High, "leak of health personal data"),
+        (
+            claim && health_words,
+            High,
+            "ransomware claim on a place of care",
+        ),
+        (
+            leak && health_org,
+            High,
+            "leak naming a watched health organisation",
+        ),
+        (
+            leak && health && personal,
+            High,
+            "leak of health personal data",
+        ),
         (health && bulk, High, "bulk health personal data"),
         (
             health_org && personal,
@@ -230,10 +264,25 @@ mod tests {
 
     #[test]
     fn health_columns_in_french_and_english() {
-        for c in ["nir", "NIR", "num_ss", "n° sécu", "medecin_traitant", "Mutuelle", "diagnosis"] {
+        for c in [
+            "nir",
+            "NIR",
+            "num_ss",
+            "n° sécu",
+            "medecin_traitant",
+            "Mutuelle",
+            "diagnosis",
+        ] {
             assert!(is_health_column(c), "{c}");
         }
-        for c in ["nom", "email", "telephone", "ville", "montant_achat", "insurance"] {
+        for c in [
+            "nom",
+            "email",
+            "telephone",
+            "ville",
+            "montant_achat",
+            "insurance",
+        ] {
             assert!(!is_health_column(c), "{c}");
         }
     }

@@ -11,10 +11,17 @@ fn evaluation_set_meets_the_goals() {
     let dir = score::workspace().join("tests/fixtures/eval");
     let scored = score::run(&dir);
     let s = score::summarise(&scored);
-    let report = format!("{}\n{}", score::table(&s), score::mistakes(&scored).join("\n"));
+    let report = format!(
+        "{}\n{}",
+        score::table(&s),
+        score::mistakes(&scored).join("\n")
+    );
     assert!(s.docs >= 300, "{report}");
     for lang in ["fr", "en", "ru"] {
-        assert!(s.by_lang.get(lang).is_some_and(|&n| n >= 50), "{lang}: {report}");
+        assert!(
+            s.by_lang.get(lang).is_some_and(|&n| n >= 50),
+            "{lang}: {report}"
+        );
     }
     assert!(s.precision() >= 0.97, "{report}");
     assert!(s.recall() >= 0.97, "{report}");

@@ -41,7 +41,11 @@ fn hospital_is_is_not_hospitalis() {
     );
     assert!(!ids(&r).contains(&"hospitalis"), "{r:?}");
     // Still found when written as the name, or obfuscated.
-    for text in ["base Hospitalis volée", "base H o s p i t a l i s", "base Hospi-talis"] {
+    for text in [
+        "base Hospitalis volée",
+        "base H o s p i t a l i s",
+        "base Hospi-talis",
+    ] {
         assert!(ids(&scan(text)).contains(&"hospitalis"), "{text}");
     }
     // And camel-case names still take their spaced spelling.
@@ -68,7 +72,12 @@ fn leak_site_origin_makes_a_claim_by_construction() {
     let from_site = scan_from(text, Origin::LeakSite);
     assert_eq!(from_site.kind, DocumentKind::RansomwareClaim);
     assert!(from_site.leak_offer);
-    assert_eq!(from_site.severity, Severity::Critical, "{:?}", from_site.why);
+    assert_eq!(
+        from_site.severity,
+        Severity::Critical,
+        "{:?}",
+        from_site.why
+    );
     assert_ne!(plain.kind, DocumentKind::RansomwareClaim);
     assert!(plain.severity < Severity::High);
 }
@@ -146,7 +155,10 @@ fn pastes_of_dumps_are_free_dumps() {
     let mut text = String::from("nom;prenom;nir;tel\n");
     for i in 0..12u64 {
         let body = 1_850_575_123_400 + i;
-        text.push_str(&format!("NOM{i};Jean;{body}{:02};06123456{i:02}\n", key(body)));
+        text.push_str(&format!(
+            "NOM{i};Jean;{body}{:02};06123456{i:02}\n",
+            key(body)
+        ));
     }
     let r = scan(&text);
     assert_eq!(r.kind, DocumentKind::FreeDump, "{:?}", r.why);
