@@ -23,16 +23,32 @@ fn goal_98_percent_of_victims_and_nothing_from_non_content_pages() {
     let groups: std::collections::BTreeSet<_> = pages.iter().map(|s| s.group.clone()).collect();
     let expected: usize = pages.iter().map(|s| s.victims_expected).sum();
     let found: usize = pages.iter().map(|s| s.victims_found).sum();
-    let spurious_noncontent: usize = scores.iter().filter(|s| s.noncontent).map(|s| s.spurious).sum();
+    let spurious_noncontent: usize = scores
+        .iter()
+        .filter(|s| s.noncontent)
+        .map(|s| s.spurious)
+        .sum();
     assert!(pages.len() >= 8, "{} pages", pages.len());
     assert!(groups.len() >= 8, "{} groups", groups.len());
     assert!(scores.iter().filter(|s| s.noncontent).count() >= 5);
     assert!(
         found * 100 >= expected * 98,
         "victims {found} / {expected}: {:#?}",
-        pages.iter().filter(|s| !s.missing.is_empty()).map(|s| (&s.file, &s.missing)).collect::<Vec<_>>()
+        pages
+            .iter()
+            .filter(|s| !s.missing.is_empty())
+            .map(|s| (&s.file, &s.missing))
+            .collect::<Vec<_>>()
     );
-    assert_eq!(spurious_noncontent, 0, "{:#?}", scores.iter().filter(|s| s.noncontent && s.spurious > 0).collect::<Vec<_>>());
+    assert_eq!(
+        spurious_noncontent,
+        0,
+        "{:#?}",
+        scores
+            .iter()
+            .filter(|s| s.noncontent && s.spurious > 0)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -44,23 +60,42 @@ fn no_spurious_victims_on_listing_fixtures() {
 
 #[test]
 fn a_victim_is_the_same_bytes_across_crawls_whatever_its_counters_say() {
-    let page = std::fs::read_to_string(leak::fixtures_dir().join("ransomexx-home.html")).expect("fixture");
+    let page =
+        std::fs::read_to_string(leak::fixtures_dir().join("ransomexx-home.html")).expect("fixture");
     // The next crawl: every visit counter has moved on.
-    let later = page.replace("visits: 1534,", "visits: 1999,").replace("visits: 203602,", "visits: 204000,");
+    let later = page
+        .replace("visits: 1534,", "visits: 1999,")
+        .replace("visits: 203602,", "visits: 204000,");
     let (a, b) = (read(&page), read(&later));
     assert_eq!(a.victims.len(), 20);
     assert_eq!(b.victims.len(), 20);
-    let stable = |e: &vigie_pages::Entry| (e.id.clone(), e.title.clone(), e.body.clone(), e.date_text.clone());
+    let stable = |e: &vigie_pages::Entry| {
+        (
+            e.id.clone(),
+            e.title.clone(),
+            e.body.clone(),
+            e.date_text.clone(),
+        )
+    };
     for (x, y) in a.victims.iter().zip(&b.victims) {
         assert!(stable(x) == stable(y), "{} changed between crawls", x.title);
     }
     // The counter itself is kept, as a field.
-    assert_ne!(a.victims[0].fields.get("views"), b.victims[0].fields.get("views"));
+    assert_ne!(
+        a.victims[0].fields.get("views"),
+        b.victims[0].fields.get("views")
+    );
     let jacobs = &a.victims[0];
     assert_eq!(jacobs.title, "Jacobs Farm");
     assert_eq!(jacobs.id, "2877fa648fb0fdfc5dd888d0a11193f5b4ce761a");
     assert!(!jacobs.body.contains("1534"), "{}", jacobs.body);
-    assert!(jacobs.body.starts_with("https://www.jacobsfarm.com\nJacobs Farm was founded in 1980"), "{}", jacobs.body);
+    assert!(
+        jacobs
+            .body
+            .starts_with("https://www.jacobsfarm.com\nJacobs Farm was founded in 1980"),
+        "{}",
+        jacobs.body
+    );
     assert_eq!(jacobs.fields.get("views").map(String::as_str), Some("1534"));
     assert_eq!(jacobs.date_text, "2023-06-24");
 }
@@ -87,20 +122,33 @@ fn a_ticking_countdown_goes_to_fields_not_to_the_body() {
         assert!(!x.body.contains("13h"), "{}", x.body);
         assert_ne!(x.fields.get("countdown"), y.fields.get("countdown"));
     }
-    assert_eq!(a.victims[0].fields.get("countdown").map(String::as_str), Some("2d 13h 05m 10s"));
-    assert_eq!(a.victims[0].fields.get("data_size").map(String::as_str), Some("120 GB"));
+    assert_eq!(
+        a.victims[0].fields.get("countdown").map(String::as_str),
+        Some("2d 13h 05m 10s")
+    );
+    assert_eq!(
+        a.victims[0].fields.get("data_size").map(String::as_str),
+        Some("120 GB")
+    );
 }
 
 #[test]
 fn ids_come_from_the_detail_link_or_the_name_never_the_position() {
-    let a = read(&std::fs::read_to_string(leak::fixtures_dir().join("bianlian-home.html")).expect("fixture"));
+    let a = read(
+        &std::fs::read_to_string(leak::fixtures_dir().join("bianlian-home.html")).expect("fixture"),
+    );
     assert_eq!(a.victims[0].id, "companies/americancranerental.net");
     assert_eq!(
         a.victims[0].detail_link.as_deref(),
         Some("http://leaksite.example.onion/companies/americancranerental.net/")
     );
-    assert_eq!(a.next_page.as_ref().map(|u| u.as_str()), Some("http://leaksite.example.onion/page/2/"));
-    let r = read(&std::fs::read_to_string(leak::fixtures_dir().join("rhysida-home.html")).expect("fixture"));
+    assert_eq!(
+        a.next_page.as_ref().map(|u| u.as_str()),
+        Some("http://leaksite.example.onion/page/2/")
+    );
+    let r = read(
+        &std::fs::read_to_string(leak::fixtures_dir().join("rhysida-home.html")).expect("fixture"),
+    );
     // No victim page is linked (the name links to the victim's own website): the name's slug.
     assert_eq!(r.victims[8].id, "collectivite-territoriale-de-martinique");
     assert_eq!(r.victims[8].detail_link, None);
@@ -116,8 +164,14 @@ fn a_victim_page_reads_as_one_entry() {
     let v = read(page).victims;
     assert_eq!(v.len(), 1, "{v:#?}");
     assert_eq!(v[0].title, "Centre Hospitalier de Test");
-    assert_eq!(v[0].fields.get("website").map(String::as_str), Some("www.ch-test.fr"));
-    assert_eq!(v[0].fields.get("data_size").map(String::as_str), Some("240 GB"));
+    assert_eq!(
+        v[0].fields.get("website").map(String::as_str),
+        Some("www.ch-test.fr")
+    );
+    assert_eq!(
+        v[0].fields.get("data_size").map(String::as_str),
+        Some("240 GB")
+    );
 }
 
 #[test]
@@ -127,10 +181,18 @@ fn shipped_profiles_load_and_each_is_backed_by_a_real_fixture() {
     for p in &profiles {
         assert!(!p.fixtures.is_empty(), "{} names no fixture", p.name);
         for f in &p.fixtures {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(f);
-            let html = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{}: {f} missing", p.name));
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(f);
+            let html = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("{}: {f} missing", p.name));
             let page = read(&html);
-            assert_eq!(page.profile.as_deref(), Some(p.name.as_str()), "{f} is not read by {}", p.name);
+            assert_eq!(
+                page.profile.as_deref(),
+                Some(p.name.as_str()),
+                "{f} is not read by {}",
+                p.name
+            );
             assert!(!page.victims.is_empty());
         }
     }
@@ -146,13 +208,23 @@ fn a_broken_profile_is_refused_with_a_clear_error() {
         }
         other => panic!("{other:?}"),
     }
-    let typo = "name = \"x\"\n[match]\nhosts = [\"a.onion\"]\n[select]\nentry = \"div\"\nnmae = \"h2\"\n";
+    let typo =
+        "name = \"x\"\n[match]\nhosts = [\"a.onion\"]\n[select]\nentry = \"div\"\nnmae = \"h2\"\n";
     let err = load_profiles([("y.toml", typo)]).expect_err("unknown key");
-    assert!(err.to_string().contains("y.toml") && err.to_string().contains("nmae"), "{err}");
+    assert!(
+        err.to_string().contains("y.toml") && err.to_string().contains("nmae"),
+        "{err}"
+    );
     let unmatched = "name = \"x\"\n[match]\n[select]\nentry = \"div\"\n";
-    assert!(matches!(load_profiles([("z.toml", unmatched)]), Err(ProfileError::NoMatch { .. })));
+    assert!(matches!(
+        load_profiles([("z.toml", unmatched)]),
+        Err(ProfileError::NoMatch { .. })
+    ));
     let one = "name = \"x\"\n[match]\nhosts = [\"a.onion\"]\n[select]\nentry = \"div\"\n";
-    assert!(matches!(load_profiles([("a.toml", one), ("b.toml", one)]), Err(ProfileError::Duplicate { .. })));
+    assert!(matches!(
+        load_profiles([("a.toml", one), ("b.toml", one)]),
+        Err(ProfileError::Duplicate { .. })
+    ));
 }
 
 #[test]
@@ -160,8 +232,14 @@ fn deep_and_wide_pages_are_read_without_recursion_in_linear_time() {
     // 200 000 nested divs are refused by the parser's depth bound; a wide page of 20 000 cards
     // is read, and reading it takes time proportional to its size.
     let card = "<div class=card><h5 class=card-title>ACME Santé</h5><p>Leak size: 12 GB</p></div>";
-    let small = format!("<html><body><main>{}</main></body></html>", card.repeat(2_000));
-    let big = format!("<html><body><main>{}</main></body></html>", card.repeat(20_000));
+    let small = format!(
+        "<html><body><main>{}</main></body></html>",
+        card.repeat(2_000)
+    );
+    let big = format!(
+        "<html><body><main>{}</main></body></html>",
+        card.repeat(20_000)
+    );
     let t = std::time::Instant::now();
     assert_eq!(read(&small).victims.len(), 2_000);
     let t_small = t.elapsed();
@@ -169,5 +247,8 @@ fn deep_and_wide_pages_are_read_without_recursion_in_linear_time() {
     assert_eq!(read(&big).victims.len(), 20_000);
     let t_big = t.elapsed();
     // Ten times the page: well under a hundred times the time (quadratic would be ~100x).
-    assert!(t_big < t_small * 40 + std::time::Duration::from_millis(200), "{t_small:?} then {t_big:?}");
+    assert!(
+        t_big < t_small * 40 + std::time::Duration::from_millis(200),
+        "{t_small:?} then {t_big:?}"
+    );
 }

@@ -164,7 +164,12 @@ pub fn score_all() -> Vec<Score> {
         s.victims_found_generic = expected
             .victim
             .iter()
-            .filter(|ev| generic.victims.iter().any(|e| norm(&e.title) == norm(&ev.name)))
+            .filter(|ev| {
+                generic
+                    .victims
+                    .iter()
+                    .any(|e| norm(&e.title) == norm(&ev.name))
+            })
             .count();
         for (i, e) in page.victims.iter().enumerate() {
             if !used[i] {

@@ -217,8 +217,11 @@ fn onclick_key(block: ElementRef<'_>) -> Option<String> {
     let rest = &js[start + 1..];
     let end = rest.find(quote)?;
     let key = &rest[..end];
-    (key.len() >= 4 && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
-        .then(|| key.to_string())
+    (key.len() >= 4
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)))
+    .then(|| key.to_string())
 }
 
 /// Splits "Columbus Regional Healthcare System (US)" into the name and its country codes; an
@@ -449,7 +452,8 @@ fn status_in(text: &str) -> Option<&'static str> {
 fn label_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:^[^\p{L}\d]*|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:\s").expect("static regex")
+        Regex::new(r"(?:^[^\p{L}\d]*|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:\s")
+            .expect("static regex")
     })
 }
 
@@ -550,10 +554,15 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             continue;
         }
         // An icon classed as a location, then the place as text.
-        if matches!(tag, "i" | "span" | "img") && class_has(el, &["location", "country", "geo", "map-marker", "flag"]) {
-            let place = el
-                .next_siblings()
-                .find_map(|n| n.value().as_text().map(|t| one_line(t)).filter(|t| !t.is_empty()));
+        if matches!(tag, "i" | "span" | "img")
+            && class_has(el, &["location", "country", "geo", "map-marker", "flag"])
+        {
+            let place = el.next_siblings().find_map(|n| {
+                n.value()
+                    .as_text()
+                    .map(|t| one_line(t))
+                    .filter(|t| !t.is_empty())
+            });
             if let Some(p) = place {
                 put(&mut c, "country", &p);
                 c.consumed.push(p);
@@ -751,7 +760,7 @@ pub(crate) fn entry_from_block(
                     !l1.is_empty()
                         && l1 != raw_name
                         && !is_chrome(&l1)
-                        && !cues.consumed.iter().any(|c| *c == l1)
+                        && !cues.consumed.contains(&l1)
                 })
                 .collect();
             kept.join("\n")

@@ -37,13 +37,21 @@ fn key_kind(k: &str) -> Option<&'static str> {
     let has = |ws: &[&str]| ws.iter().any(|w| k.contains(w));
     if k == "_id" || k == "id" || k == "slug" {
         Some("id")
-    } else if has(&["title", "name", "company", "victim", "target"]) && !has(&["file", "logo", "image"]) {
+    } else if has(&["title", "name", "company", "victim", "target"])
+        && !has(&["file", "logo", "image"])
+    {
         Some("name")
     } else if has(&["description", "content", "text", "info", "about"]) && !has(&["rss"]) {
         Some("body")
     } else if has(&["url", "website", "site", "domain"]) && !has(&["logo", "image", "img"]) {
         Some("website")
-    } else if has(&["expiration", "deadline", "countdown", "publish_at", "publishat"]) {
+    } else if has(&[
+        "expiration",
+        "deadline",
+        "countdown",
+        "publish_at",
+        "publishat",
+    ]) {
         Some("deadline")
     } else if has(&["date", "published", "created", "time", "added"]) {
         Some("date")
@@ -158,9 +166,14 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Option<Vec<Entry>> {
         let Some(name) = k.get("name").map(|n| one_line(n)) else {
             continue;
         };
-        let body = k.get("body").map(|b| b.replace("\r\n", "\n").trim().to_string()).unwrap_or_default();
+        let body = k
+            .get("body")
+            .map(|b| b.replace("\r\n", "\n").trim().to_string())
+            .unwrap_or_default();
         let mut fields = BTreeMap::new();
-        for key in ["views", "deadline", "country", "sector", "revenue", "status"] {
+        for key in [
+            "views", "deadline", "country", "sector", "revenue", "status",
+        ] {
             if let Some(v) = k.get(key) {
                 fields.insert(key.to_string(), v.clone());
             }
@@ -170,7 +183,10 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Option<Vec<Entry>> {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_else(|| w.clone());
-            fields.insert("website".into(), host.trim_start_matches("www.").to_string());
+            fields.insert(
+                "website".into(),
+                host.trim_start_matches("www.").to_string(),
+            );
         }
         let size = k
             .get("data_size")
@@ -182,7 +198,11 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Option<Vec<Entry>> {
         let date_text = k.get("date").cloned().unwrap_or_default();
         out.push(Entry {
             id: k.get("id").cloned().unwrap_or_else(|| slug(&name)),
-            date: if date_text.is_empty() { None } else { parse_date(&date_text, ctx) },
+            date: if date_text.is_empty() {
+                None
+            } else {
+                parse_date(&date_text, ctx)
+            },
             date_text,
             title: name,
             body,

@@ -159,7 +159,7 @@ impl Profile {
     /// element and its victim blocks are all there.
     pub fn matches(&self, doc: &Html, ctx: &PageContext) -> bool {
         let host = ctx.base.host_str().unwrap_or_default().to_ascii_lowercase();
-        if self.hosts.iter().any(|h| *h == host) {
+        if self.hosts.contains(&host) {
             return true;
         }
         let title_ok = self.title_contains.is_empty() || {
