@@ -51,6 +51,22 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
     (text, WINDOWS_1252.name())
 }
 
+/// Decodes one window of a stream that is not valid UTF-8. The first such window decides,
+/// once, whether the stream is Windows-1252 (it holds no valid multi-byte character) or
+/// damaged UTF-8 (bad bytes replaced).
+pub(crate) fn decode_part<'a>(bytes: &'a [u8], legacy: &mut Option<bool>) -> Cow<'a, str> {
+    let legacy = *legacy.get_or_insert_with(|| {
+        !bytes
+            .utf8_chunks()
+            .any(|chunk| chunk.valid().bytes().any(|b| b >= 0x80))
+    });
+    if legacy {
+        WINDOWS_1252.decode_without_bom_handling(bytes).0
+    } else {
+        String::from_utf8_lossy(bytes)
+    }
+}
+
 /// UTF-16 without a byte-order mark: in the first 1 KiB, NUL on nearly every odd byte
 /// (little-endian ASCII) or every even byte (big-endian).
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
@@ -236,11 +252,7 @@ pub(crate) fn read_window(window: &Window, forced: Option<Forced>) -> Option<Win
     let mut record = csv::ByteRecord::new();
     let mut first = true;
     let mut pending_header: Option<csv::ByteRecord> = None;
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) | Err(_) => break,
-        }
+    while let Ok(true) = csv.read_byte_record(&mut record) {
         let at = start + record.position().map_or(0, |p| p.byte() as usize);
         if at >= window.accept_to {
             break;
@@ -260,7 +272,10 @@ pub(crate) fn read_window(window: &Window, forced: Option<Forced>) -> Option<Win
         }
         if let Some(h) = pending_header.take() {
             let names = || h.iter().map(|c| std::str::from_utf8(c).unwrap_or(""));
-            if forced.is_some() || !looks_like_header(cells()) || names().any(|n| crate::table::header_kind(n).is_some()) {
+            if forced.is_some()
+                || !looks_like_header(cells())
+                || names().any(|n| crate::table::header_kind(n).is_some())
+            {
                 reader.set_header(names());
             } else {
                 reader.row(names());
@@ -294,14 +309,19 @@ mod tests {
         // A quoted field over two lines is one record.
         let s = sniff("a;\"x\ny\";1\nb;\"z\";2\nc;\"\"\"q\"\"\";3\n").unwrap();
         assert_eq!((s.delimiter, s.fields), (b';', 3));
-        assert!(sniff("Bonjour, voici le fichier.\nPrix: 2 BTC, escrow.\nMerci d'avance\n").is_none());
+        assert!(
+            sniff("Bonjour, voici le fichier.\nPrix: 2 BTC, escrow.\nMerci d'avance\n").is_none()
+        );
         assert!(sniff("a,b\nc,d\n").is_none(), "two lines are not a table");
     }
 
     #[test]
     fn encodings_are_decoded() {
         assert_eq!(decode(b"caf\xc3\xa9").0, "café");
-        assert_eq!(decode(b"caf\xe9;n\xb0 s\xe9cu"), (Cow::Borrowed("café;n° sécu"), "windows-1252"));
+        assert_eq!(
+            decode(b"caf\xe9;n\xb0 s\xe9cu"),
+            (Cow::Borrowed("café;n° sécu"), "windows-1252")
+        );
         let utf16le: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
             .chain("nir;é".encode_utf16().flat_map(u16::to_le_bytes))
@@ -312,7 +332,10 @@ mod tests {
             .chain("nir;é".encode_utf16().flat_map(u16::to_be_bytes))
             .collect();
         assert_eq!(decode(&utf16be).0, "nir;é");
-        let no_bom: Vec<u8> = "nom;nir\nDupont;1".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let no_bom: Vec<u8> = "nom;nir\nDupont;1"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         assert_eq!(decode(&no_bom).0, "nom;nir\nDupont;1");
         // Mostly UTF-8 with one bad byte stays UTF-8.
         assert_eq!(decode(b"\xc3\xa9t\xc3\xa9 \xff").0, "été \u{fffd}");

@@ -181,8 +181,7 @@ impl IdentifierFindings {
             finess_context || hint == Some(IdentifierKind::Finess),
             self,
         );
-        let personal =
-            !self.marks.is_empty() || self.events.as_ref().map_or(0, Vec::len) > before;
+        let personal = !self.marks.is_empty() || self.events.as_ref().map_or(0, Vec::len) > before;
         self.marks.clear();
         self.hint = None;
         personal
@@ -703,8 +702,7 @@ fn classify(
         }
         9 => {
             let context = line_context(text, at);
-            if f.hint == Some(K::Siret) || context.contains("siren") || context.contains("siret")
-            {
+            if f.hint == Some(K::Siret) || context.contains("siren") || context.contains("siret") {
                 let valid = validate::siret(chars);
                 record(f, K::Siret, chars.to_string(), valid)
             } else if context.contains("finess") || finess_context {

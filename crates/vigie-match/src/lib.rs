@@ -69,9 +69,9 @@ pub mod normalize;
 pub mod offer;
 mod sample;
 mod scan;
+pub mod severity;
 mod sqldump;
 mod table;
-pub mod severity;
 pub mod translit;
 pub mod validate;
 mod watchlist;
@@ -85,5 +85,7 @@ pub use scan::{
     document_text, Matcher, Partial, ScanOptions, Window, WindowReader, MAX_HTML_BYTES,
     OVERLAP_BYTES, WINDOW_BYTES,
 };
+#[doc(hidden)]
+pub use table::bench as row_bench;
 pub use table::{header_kind, scan_rows, RowScan};
 pub use watchlist::{watchlist_files, Entity, Watchlist};

@@ -453,6 +453,8 @@ pub struct WindowReader<R> {
     finess_context: bool,
     done: bool,
     buf: Vec<u8>,
+    /// Whether the stream is Windows-1252, decided by its first window that is not UTF-8.
+    legacy: Option<bool>,
 }
 
 impl<R: Read> WindowReader<R> {
@@ -467,6 +469,7 @@ impl<R: Read> WindowReader<R> {
             finess_context: false,
             done: false,
             buf: vec![0; WINDOW_BYTES],
+            legacy: None,
         }
     }
 
@@ -494,7 +497,7 @@ impl<R: Read> WindowReader<R> {
         // Validation is much faster than lossy decoding, and input is nearly always valid.
         let new_text = match std::str::from_utf8(&bytes) {
             Ok(valid) => std::borrow::Cow::Borrowed(valid),
-            Err(_) => String::from_utf8_lossy(&bytes),
+            Err(_) => crate::delimited::decode_part(&bytes, &mut self.legacy),
         };
         if !self.finess_context {
             self.finess_context = identifiers::mentions_finess(new_text.as_bytes());

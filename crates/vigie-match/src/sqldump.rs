@@ -31,11 +31,6 @@ fn statement_start() -> Option<&'static Regex> {
     .as_ref()
 }
 
-#[test]
-fn statement_pattern_compiles() {
-    assert!(statement_start().is_some());
-}
-
 /// Column names of a statement's list: unquoted, trimmed.
 fn column_names(list: &str) -> Vec<String> {
     list.split(',')
@@ -290,6 +285,11 @@ fn copy_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statement_pattern_compiles() {
+        assert!(statement_start().is_some());
+    }
 
     #[test]
     fn values_unescape_quotes() {

@@ -78,7 +78,9 @@ pub(crate) fn looks_like_header<'a>(cells: impl IntoIterator<Item = &'a str>) ->
             continue;
         }
         filled += 1;
-        if cell.len() > 64 || cell.contains('@') || cell.bytes().filter(u8::is_ascii_digit).count() > 2
+        if cell.len() > 64
+            || cell.contains('@')
+            || cell.bytes().filter(u8::is_ascii_digit).count() > 2
         {
             return false;
         }
@@ -316,6 +318,10 @@ impl CellReader {
             end -= 1;
         }
         let cell = &cell[..end];
+        if !cell.bytes().any(|c| c.is_ascii_digit()) {
+            // No number to read: only an e-mail makes it personal.
+            return cell.contains('@');
+        }
         let hint = self.hints.get(i).copied().flatten();
         // A column named for another kind does not hold FINESS numbers, whatever the text
         // around says.
@@ -461,10 +467,13 @@ impl crate::Matcher {
                 if i > 0 {
                     text.push('\t');
                 }
-                text.extend(
-                    cell.chars()
-                        .map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }),
-                );
+                text.extend(cell.chars().map(|c| {
+                    if matches!(c, '\t' | '\n' | '\r') {
+                        ' '
+                    } else {
+                        c
+                    }
+                }));
             }
             text.push('\n');
         };
@@ -487,6 +496,39 @@ impl crate::Matcher {
         };
         let partial = self.scan_window_forced(&window, forced);
         self.finish(path, partial, options)
+    }
+}
+
+/// The identifier passes alone, for the benchmark that compares them on the same text. Not
+/// part of the API.
+#[doc(hidden)]
+pub mod bench {
+    use crate::identifiers::{self, IdentifierFindings};
+    use crate::lexicon::Lexicon;
+
+    fn valid(found: &IdentifierFindings) -> u64 {
+        found.kinds.values().map(|v| v.valid_count()).sum()
+    }
+
+    /// The free-text identifier pass over `text` (how delimited rows were read before):
+    /// distinct valid values found.
+    pub fn free_text(text: &str) -> u64 {
+        let Ok(lexicon) = Lexicon::build(&[]) else {
+            return 0;
+        };
+        valid(&identifiers::scan(text, &lexicon, &[], false))
+    }
+
+    /// The row pass over `text` (sniff, parse, read cell by cell): distinct valid values.
+    pub fn rows(text: &str) -> u64 {
+        let window = crate::Window {
+            text: text.to_string(),
+            base: 0,
+            accept_from: 0,
+            accept_to: text.len(),
+            finess_context: false,
+        };
+        crate::delimited::read_window(&window, None).map_or(0, |r| valid(&r.found))
     }
 }
 
@@ -518,7 +560,14 @@ mod tests {
         assert_eq!(header_kind("finess_et"), Some(K::Finess));
         assert_eq!(header_kind("n_rpps"), Some(K::Rpps));
         assert_eq!(header_kind("siret"), Some(K::Siret));
-        for name in ["nom", "prenom", "date_naissance", "ville", "instance", "hotel"] {
+        for name in [
+            "nom",
+            "prenom",
+            "date_naissance",
+            "ville",
+            "instance",
+            "hotel",
+        ] {
             assert_eq!(header_kind(name), None, "{name}");
         }
     }

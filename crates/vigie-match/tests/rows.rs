@@ -61,7 +61,9 @@ fn matcher() -> Matcher {
 }
 
 fn counts(r: &Report, kind: K) -> (u64, u64) {
-    r.identifiers.get(&kind).map_or((0, 0), |c| (c.valid, c.invalid))
+    r.identifiers
+        .get(&kind)
+        .map_or((0, 0), |c| (c.valid, c.invalid))
 }
 
 fn column<'a>(r: &'a Report, name: &str, kind: K) -> Option<&'a ColumnCount> {
@@ -107,7 +109,11 @@ fn issue_lines_each_give_one_nir() {
         assert_eq!(counts(&r, K::Nir), (1, 0), "{line}");
     }
     // Decimals stay decimals; a number of another length after a comma is no NIR.
-    let r = m.scan_text("t", "prix 0,05 BTC; 1962,16204991099933,x", ScanOptions::default());
+    let r = m.scan_text(
+        "t",
+        "prix 0,05 BTC; 1962,16204991099933,x",
+        ScanOptions::default(),
+    );
     assert_eq!(counts(&r, K::Nir), (0, 0));
     assert_eq!(r.identifiers.get(&K::Siret).map_or(0, |c| c.valid), 0);
 }
@@ -170,11 +176,24 @@ fn semicolon_windows_1252_file_with_finess_and_phones_without_zero() {
     assert_eq!(s.delimiter, ";");
     assert_eq!(
         s.columns,
-        ["nom", "prénom", "né le", "n° sécu", "téléphone", "finess établissement"]
+        [
+            "nom",
+            "prénom",
+            "né le",
+            "n° sécu",
+            "téléphone",
+            "finess établissement"
+        ]
     );
     assert_eq!(column_counts(r, "n° sécu", K::Nir), (3, 0));
     assert_eq!(column_counts(r, "téléphone", K::Phone), (3, 0));
     assert_eq!(column_counts(r, "finess établissement", K::Finess), (2, 1));
+    // Streamed, the same file decodes the same way.
+    let streamed = m
+        .scan_reader("export.csv", bytes.as_slice(), ScanOptions::default())
+        .unwrap();
+    assert_eq!(streamed.sample, r.sample);
+    assert_eq!(counts(&streamed, K::Nir), (3, 0));
 }
 
 #[test]
@@ -191,7 +210,9 @@ fn utf16_tab_file_with_a_long_french_header() {
     let mut be = vec![0xFE, 0xFF];
     be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
     for bytes in [le, be] {
-        let r = m.analyze("export.txt", &bytes, ScanOptions::default()).report;
+        let r = m
+            .analyze("export.txt", &bytes, ScanOptions::default())
+            .report;
         assert_eq!(counts(&r, K::Nir), (3, 0));
         let s = r.sample.as_ref().expect("a sample");
         assert_eq!(s.delimiter, "\t");
@@ -290,7 +311,10 @@ fn sql_insert_and_copy() {
     assert_eq!(column_counts(&r, "nir", K::Nir), (2, 1));
     assert_eq!(column_counts(&r, "num_ss", K::Nir), (2, 0));
     assert_eq!(column_counts(&r, "tel", K::Phone), (2, 0));
-    assert_eq!(s.columns, ["id", "nom", "naissance", "nir", "tel", "num_ss"]);
+    assert_eq!(
+        s.columns,
+        ["id", "nom", "naissance", "nir", "tel", "num_ss"]
+    );
 }
 
 #[test]
@@ -369,10 +393,7 @@ fn already_split_rows() {
     assert_eq!(r.sample.as_ref().map(|s| s.rows), Some(3));
     // Cells are never glued: a year cell next to the NIR cell changes nothing, and neither
     // does a tab or a line break inside a cell.
-    let glued = vec![vec![
-        "1962".to_string(),
-        format!("x\t{}\ny", nir(N5)),
-    ]];
+    let glued = vec![vec!["1962".to_string(), format!("x\t{}\ny", nir(N5))]];
     let r = matcher().scan_rows("sheet2", None, &glued, ScanOptions::default());
     assert_eq!(counts(&r, K::Nir), (1, 0));
 }
@@ -424,7 +445,10 @@ fn large_file_in_windows_counts_like_whole() {
         )
         .unwrap();
     for r in [&whole, &streamed] {
-        assert_eq!(counts(r, K::Nir), (valid.len() as u64, invalid.len() as u64));
+        assert_eq!(
+            counts(r, K::Nir),
+            (valid.len() as u64, invalid.len() as u64)
+        );
         let s = r.sample.as_ref().expect("a sample");
         assert_eq!(s.rows, u64::from(rows));
         assert_eq!(
