@@ -52,7 +52,6 @@ pub enum CueKind {
 /// vocabulary the severity rule counts as health data (*V*), stricter than every
 /// [`CueKind::Health`] word (`health insurance` in an HR folder is not a hospital).
 pub const CARE_WORDS: &[&str] = &[
-    "patient",
     "patients",
     "hôpital",
     "hôpitaux",
@@ -199,6 +198,17 @@ pub static CUES: &[Cue] = &[
     cue("кто продаст", Buy),
     cue("у кого есть", Buy),
     cue("приобрету", Buy),
+    cue("anyone selling", Buy),
+    cue("who is selling", Buy),
+    cue("who sells", Buy),
+    cue("i need", Buy),
+    cue("paying", Buy),
+    cue("qui vend", Buy),
+    cue("j'ai besoin", Buy),
+    cue("je paie", Buy),
+    cue("кто продает", Buy),
+    cue("кто продаёт", Buy),
+    cue("оплачу", Buy),
     // Free dumps.
     cue("free download", Free),
     cue("free dump", Free),

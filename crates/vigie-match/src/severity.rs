@@ -25,6 +25,7 @@
 //! | high | claim and V | `ransomware claim on a place of care` |
 //! | high | leak and E | `leak naming a watched health organisation` |
 //! | high | leak and H and P | `leak of health personal data` |
+//! | high | leak and V | `leak of a place of care or its patients` |
 //! | high | H and B | `bulk health personal data` |
 //! | high | E and P | `personal data naming a watched health organisation` |
 //! | high | teaser and E | `leak announced about a watched health organisation` |
@@ -180,7 +181,7 @@ pub fn rate(report: &Report, health_words: bool) -> (Severity, Vec<String>) {
     let counterfeit = report.topics.contains(&Topic::CounterfeitMedicine);
 
     use Severity::*;
-    let rules: [(bool, Severity, &str); 16] = [
+    let rules: [(bool, Severity, &str); 17] = [
         (
             claim && (health_org || health_ids),
             Critical,
@@ -210,6 +211,11 @@ pub fn rate(report: &Report, health_words: bool) -> (Severity, Vec<String>) {
             leak && health && personal,
             High,
             "leak of health personal data",
+        ),
+        (
+            leak && health_words,
+            High,
+            "leak of a place of care or its patients",
         ),
         (health && bulk, High, "bulk health personal data"),
         (
