@@ -31,4 +31,6 @@ mod zipfmt;
 
 pub use error::UnpackError;
 pub use passwords::passwords_from_text;
-pub use unpack::{unpack, FileRead, Format, Limits, Options, Skipped, Table, Unpacked};
+pub use unpack::{
+    unpack, worth_unpacking, FileRead, Format, Limits, Options, Skipped, Table, Unpacked,
+};

@@ -332,6 +332,16 @@ fn detect(name: &str, bytes: &[u8]) -> Format {
     }
 }
 
+/// Whether a file's first bytes (2 KiB are enough) announce something [`unpack`] opens rather
+/// than text: an archive, a compressed stream, a workbook, a PDF. A caller that streams text
+/// reads such a file whole (within its own size cap) and unpacks it instead.
+pub fn worth_unpacking(head: &[u8]) -> bool {
+    !matches!(
+        detect("", head),
+        Format::Text | Format::Binary | Format::Bzip2
+    ) || head.starts_with(b"PK\x03\x04")
+}
+
 pub(crate) fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -311,3 +311,28 @@ fn post_passwords_come_after_configured_ones_once() {
     .with_post_text("pass: x1 / mdp : autre");
     assert_eq!(o.passwords, vec!["conf", "x1", "autre"]);
 }
+
+#[test]
+fn worth_unpacking_knows_containers_from_text() {
+    for file in [
+        "generated/deflate.zip",
+        "generated/patients.7z",
+        "generated/patients.tar.gz",
+        "generated/patients.tar",
+        "generated/patients.xlsx",
+        "generated/text.pdf",
+        "real/issues.xls",
+        "real/version.rar",
+        "generated/zstd.zip",
+    ] {
+        let bytes = fixture(file);
+        assert!(
+            vigie_unpack::worth_unpacking(&bytes[..bytes.len().min(2048)]),
+            "{file}"
+        );
+    }
+    assert!(!vigie_unpack::worth_unpacking(&fixture(
+        "generated/patients.csv"
+    )));
+    assert!(!vigie_unpack::worth_unpacking(b"\x00\x01binary"));
+}
