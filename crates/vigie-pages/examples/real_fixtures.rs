@@ -22,6 +22,7 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some("forum-batch") => forums::batch(&args[1..]),
         Some("forum-dump") => match (args.get(1), args.get(2)) {
             (Some(page), Some(url)) => forums::dump(std::path::Path::new(page), url),
             _ => eprintln!("usage: real_fixtures forum-dump PAGE URL"),

@@ -395,3 +395,32 @@ pub fn dump(page: &Path, url: &str) {
     }
     println!("next {:?}", got.next_page.map(|u| u.to_string()));
 }
+
+/// One line per post (`file`, id, author, date) for every page given: to compare the reader
+/// with an independent reading of pages that are not in the repository.
+pub fn batch(pages: &[String]) {
+    for page in pages {
+        let bytes = std::fs::read(page).unwrap_or_default();
+        let html = String::from_utf8_lossy(&bytes);
+        let Ok(doc) = vigie_html::parse_document(&html, vigie_html::DEFAULT_MAX_DEPTH) else {
+            println!("{page}\trefused");
+            continue;
+        };
+        let Ok(base) = url::Url::parse("http://forum.invalid/") else {
+            return;
+        };
+        let got = read_forum_page(&doc, None, &PageContext::new(base));
+        let engine = got.engine.map(|e| e.name()).unwrap_or("-");
+        if got.posts.is_empty() {
+            println!("{page}\t{engine}\t-\t-\t-");
+        }
+        for p in &got.posts {
+            println!(
+                "{page}\t{engine}\t{}\t{}\t{}",
+                p.id,
+                p.author,
+                p.date.as_deref().unwrap_or("-")
+            );
+        }
+    }
+}

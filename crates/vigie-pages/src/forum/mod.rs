@@ -176,9 +176,11 @@ fn plausible_author(name: &str) -> bool {
     if n.is_empty() || n.chars().count() > 64 {
         return false;
     }
-    let digits = n.trim_start_matches('#');
-    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        return false;
+    // A post number is written "#7"; a user may well be called "13295".
+    if let Some(digits) = n.strip_prefix('#') {
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
     }
     !matches!(
         n.to_lowercase().as_str(),
@@ -683,10 +685,17 @@ mod tests {
 
     #[test]
     fn post_numbers_and_icons_are_not_authors() {
-        for bad in ["#1", "#17", "17", "Post", "", "   "] {
+        for bad in ["#1", "#17", "Post", "", "   "] {
             assert!(!plausible_author(bad), "{bad:?}");
         }
-        for good in ["admin", "Max", "l33t", "#hashtag", "Jean-Michel Dupont"] {
+        for good in [
+            "admin",
+            "Max",
+            "l33t",
+            "#hashtag",
+            "Jean-Michel Dupont",
+            "13295",
+        ] {
             assert!(plausible_author(good), "{good:?}");
         }
     }
