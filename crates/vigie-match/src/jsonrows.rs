@@ -135,6 +135,13 @@ pub(crate) fn read(text: &str, finess_context: bool) -> Option<WindowRows> {
                     .map_or(b.len(), |p| at + p);
                 let token = &text[at..end];
                 if !matches!(token, "true" | "false" | "null") {
+                    // Only JSON numbers: a bare word means this is not JSON (`[VENTE] …`).
+                    let number = token.bytes().all(|x| {
+                        x.is_ascii_digit() || matches!(x, b'-' | b'+' | b'.' | b'e' | b'E')
+                    }) && token.bytes().any(|x| x.is_ascii_digit());
+                    if !number {
+                        return None;
+                    }
                     scalar(token, &path, &mut rows, &mut reader);
                 }
                 at = end;
@@ -259,5 +266,6 @@ mod tests {
         assert!(read(&deep, false).is_none());
         assert!(read("not json", false).is_none());
         assert!(read("[1, 2, 3]", false).is_none(), "no object, no rows");
+        assert!(read("[VENTE] {lot 1} 06 12 34 56 78", false).is_none());
     }
 }

@@ -184,9 +184,10 @@ impl TableStats {
         out
     }
 
-    /// The sample these rows make, if there are enough of them and some carry personal data.
+    /// The sample these rows make, if enough of them carry personal data (an identifier of
+    /// any validity, a date, an e-mail).
     pub fn finding(&self) -> Option<SampleFinding> {
-        (self.rows >= crate::sample::MIN_ROWS && self.personal_rows > 0).then(|| SampleFinding {
+        (self.personal_rows >= crate::sample::MIN_ROWS).then(|| SampleFinding {
             rows: self.rows,
             columns: self.columns(),
             delimiter: self.delimiter.clone(),
@@ -386,7 +387,7 @@ impl RowScan {
     }
 
     /// Column names and per-column counts, when the rows make a sample (at least
-    /// [`crate::sample::MIN_ROWS`] rows, one of them with a personal field).
+    /// [`crate::sample::MIN_ROWS`] rows with a personal field).
     pub fn sample(&self) -> Option<SampleFinding> {
         self.stats.finding()
     }

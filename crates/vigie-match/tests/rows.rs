@@ -284,6 +284,25 @@ fn free_text_post_keeps_grouped_numbers() {
 }
 
 #[test]
+fn bracketed_titles_and_menus_are_not_rows() {
+    let m = matcher();
+    // Starts like JSON, is a post: the phone's digit groups stay one number.
+    let r = m.scan_text(
+        "post",
+        "[VENTE] {lot 1} contact 06 12 34 56 78\n",
+        ScanOptions::default(),
+    );
+    assert_eq!(counts(&r, K::Phone), (1, 0));
+    // A menu split by `|` on every line, one date in it: rows, but no sample.
+    let r = m.scan_text(
+        "page",
+        "Accueil | Forum | Membres\nRègles | Aide | 12/05/2024\nProfil | Messages | Quitter\n",
+        ScanOptions::default(),
+    );
+    assert!(r.sample.is_none());
+}
+
+#[test]
 fn sql_insert_and_copy() {
     let m = matcher();
     let text = format!(
