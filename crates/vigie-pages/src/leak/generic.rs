@@ -45,18 +45,26 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
         })
 }
 
-/// How a block looks as a victim entry; `None` when it has no name.
-fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
+/// How a block looks as a victim entry: (victim cues, has a description); `None` when it
+/// has no name or no cue at all.
+fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)> {
     let name = match find_name(block) {
         Some(el) => el_text(el),
         None => super::fields::lead_text(block)?,
     };
+    // "Why have I been blocked?": a question is page chrome, not a victim.
+    if name.ends_with('?') {
+        return None;
+    }
     let cues = read_cues(block, &name, ctx);
     let text = el_text(block);
     let rest = text.chars().count().saturating_sub(name.chars().count());
-    let described = usize::from(rest >= 40);
-    let score = cues.count() + described;
-    (score > 0).then_some(score)
+    let described = rest >= 40;
+    (cues.count() > 0 || described).then_some((cues.count(), described))
+}
+
+fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
+    block_cues(block, ctx).map(|(c, d)| c + usize::from(d))
 }
 
 struct Group {
@@ -88,15 +96,21 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
             if kids.len() < 2 {
                 continue;
             }
-            let scored: Vec<(ElementRef<'a>, usize)> = kids
+            let scored: Vec<(ElementRef<'a>, (usize, bool))> = kids
                 .iter()
-                .filter_map(|k| block_score(*k, ctx).map(|s| (*k, s)))
+                .filter_map(|k| block_cues(*k, ctx).map(|s| (*k, s)))
                 .collect();
             // Most members must look like victims: a menu or a list of links does not.
             if scored.len() < 2 || scored.len() * 10 < kids.len() * 6 {
                 continue;
             }
-            let cue_sum: usize = scored.iter().map(|(_, s)| *s).sum();
+            // Named paragraphs with no victim cue at all (an error page's two columns) need
+            // numbers to be believed.
+            let real_cues: usize = scored.iter().map(|(_, (c, _))| *c).sum();
+            if real_cues == 0 && scored.len() < 3 {
+                continue;
+            }
+            let cue_sum: usize = scored.iter().map(|(_, (c, d))| c + usize::from(*d)).sum();
             let score = scored.len() + cue_sum;
             if best.as_ref().is_none_or(|b| score > b.score) {
                 best = Some(Group {
@@ -238,8 +252,9 @@ fn detail_page(doc: &Html, ctx: &PageContext) -> Option<Entry> {
         return None;
     }
     let cues = read_cues(block, &name, ctx);
-    // A detail page shows what was taken: a size, a website, a countdown or a status.
-    let strong = ["data_size", "website", "countdown", "status", "deadline"];
+    // A detail page shows what was taken or when: a size, a countdown, a status. A website
+    // alone is not enough (an error page links to its vendor).
+    let strong = ["data_size", "countdown", "status", "deadline"];
     if !strong.iter().any(|k| cues.fields.contains_key(*k)) {
         return None;
     }
