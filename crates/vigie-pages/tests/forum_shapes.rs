@@ -259,3 +259,67 @@ fn forced_engine_and_generator_meta() {
     let page = read_forum_page(&doc, Some(Engine::Smf), &ctx("http://f.onion/"));
     assert_eq!(page.engine, Some(Engine::Smf));
 }
+
+/// phpBB 3.0 subsilver2 (`styles/subsilver2/template/viewtopic_body.html`): one table per
+/// post, the author in `b.postauthor`, the id only in `<a name="p…">`, the date after
+/// "Posted:", quotes as `quotetitle` + `quotecontent`, the signature in a second `postbody`.
+const SUBSILVER2: &str = r##"<html><head><title>Board &bull; View topic - Dump CHU</title></head><body>
+<div id="wrapheader"><h1>Board</h1></div>
+<div id="wrapcentre">
+<div id="pageheader"><h2><a class="titles" href="./viewtopic.php?f=2&amp;t=9&amp;sid=0123456789abcdef0123456789abcdef">Dump CHU</a></h2></div>
+<table class="tablebg" width="100%" cellspacing="1">
+<tr><th>Author</th><th>Message</th></tr>
+<tr class="row1">
+<td align="center" valign="middle"><a name="p31"></a><b class="postauthor" style="color: #AA0000">seller</b></td>
+<td width="100%" height="25"><table width="100%" cellspacing="0"><tr>
+<td class="gensmall" width="100%"><div style="float: left;">&nbsp;<b>Post subject:</b> <a href="#p31">Dump CHU 12/05/2019</a></div><div style="float: right;"><a href="./viewtopic.php?p=31#p31" class="imageset"><img src="./styles/subsilver2/imageset/icon_post_target.gif" alt="Post" /></a><b>Posted:</b> Tue Jan 29, 2013 3:04 pm&nbsp;</div></td>
+</tr></table></td></tr>
+<tr class="row1"><td valign="top" class="profile"><table cellspacing="4" align="center" width="150"><tr><td class="postdetails">Site Admin</td></tr></table>
+<span class="postdetails"><br /><b>Joined:</b> Mon Jan 07, 2013 1:00 pm<br /><b>Posts:</b> 12</span></td>
+<td valign="top"><table width="100%" cellspacing="5"><tr><td>
+<div class="postbody">Lignes :<br /><div class="codetitle"><b>Code:</b></div><div class="codecontent">185057800608436&nbsp;DUPONT<br />269054958815780&nbsp;MARTIN</div></div>
+<div class="postbody"><br />_________________<br />sig of seller</div>
+</td></tr></table></td></tr>
+</table>
+<table class="tablebg" width="100%" cellspacing="1">
+<tr class="row2">
+<td align="center" valign="middle"><a name="p32"></a><b class="postauthor">buyer</b></td>
+<td width="100%" height="25"><table width="100%" cellspacing="0"><tr>
+<td class="gensmall" width="100%"><div style="float: left;">&nbsp;<b>Post subject:</b> <a href="#p32">Re: Dump CHU</a></div><div style="float: right;"><b>Posted:</b> Tue Jan 29, 2013 5:10 pm&nbsp;</div></td>
+</tr></table></td></tr>
+<tr class="row2"><td valign="top" class="profile"></td>
+<td valign="top"><table width="100%" cellspacing="5"><tr><td>
+<div class="postbody"><div class="quotetitle">seller wrote:</div><div class="quotecontent">Lignes : 185057800608436</div>How much?</div>
+</td></tr></table></td></tr>
+</table>
+<table width="100%" cellspacing="1" class="tablebg"><tr align="center"><td class="cat"><form name="viewtopic" method="post" action="./viewtopic.php?f=2&amp;t=9"><span class="gensmall">Display posts from previous:</span></form></td></tr></table>
+</div></body></html>"##;
+
+#[test]
+fn phpbb_subsilver2_tables_anchor_ids_and_posted_dates() {
+    let doc = parse(SUBSILVER2);
+    assert_eq!(detect(&doc), Some(Engine::PhpBb));
+    let page = read_forum_page(&doc, None, &ctx("http://forum.onion/viewtopic.php?t=9"));
+    assert_eq!(page.thread_title, "Dump CHU");
+    // The sort-options table is not a post.
+    assert_eq!(page.posts.len(), 2, "{:#?}", page.posts);
+    let p = &page.posts[0];
+    assert_eq!((p.id.as_str(), p.author.as_str()), ("p31", "seller"));
+    // Not the date-like text of the subject.
+    assert_eq!(p.date.as_deref(), Some("2013-01-29T15:04:00Z"));
+    assert!(
+        p.body
+            .contains("185057800608436 DUPONT\n269054958815780 MARTIN"),
+        "{:?}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("Code:") && !p.body.contains("sig of seller"),
+        "{:?}",
+        p.body
+    );
+    let q = &page.posts[1];
+    assert_eq!((q.id.as_str(), q.author.as_str()), ("p32", "buyer"));
+    assert_eq!(q.body, "How much?");
+    assert_eq!(q.quoted, ["Lignes : 185057800608436"]);
+}

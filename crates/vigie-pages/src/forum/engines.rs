@@ -20,8 +20,9 @@ pub(super) enum DateSrc {
 pub(super) struct Spec {
     /// A post's container.
     pub post: &'static str,
-    /// The post's own text inside the container: a container without one is not a post.
-    pub body: &'static str,
+    /// The post's own text inside the container, in order of preference: a container
+    /// without one is not a post.
+    pub body: &'static [&'static str],
     /// Where the author's name is, in order; `@attr` is an attribute of the container.
     pub author: &'static [&'static str],
     pub date: &'static [DateSrc],
@@ -33,6 +34,9 @@ pub(super) struct Spec {
     pub drop: &'static str,
     /// Where the post's number is (`true`: on the container, `false`: on the text element).
     pub id_attrs: &'static [(bool, &'static str)],
+    /// An anchor inside the post whose `name` carries the number (subsilver2's
+    /// `<a name="p123">`), when the container has none.
+    pub id_anchor: Option<&'static str>,
     /// The engine's own prefix for a post id.
     pub id_prefix: &'static str,
     /// The thread's title on a thread page, in order; then the document title.
@@ -59,22 +63,27 @@ pub(super) struct Spec {
 }
 
 static PHPBB: Spec = Spec {
-    post: "div.post",
-    body: "div.content",
+    // prosilver and its derivatives: `div.post`; subsilver2: one `table.tablebg` per post.
+    post: "div.post, table.tablebg",
+    body: &["div.content", "div.postbody"],
     author: &[
         ".author strong",
         ".postprofile dt a.username-coloured",
         ".postprofile dt a.username",
         ".postprofile dt strong",
+        "b.postauthor",
     ],
     date: &[
         DateSrc::Attr(".author time", "datetime"),
         DateSrc::Text(".author"),
+        // subsilver2: "Post subject: ..." then "Posted: Tue Jan 29, 2013 3:04 pm".
+        DateSrc::Text("td.gensmall > div + div"),
     ],
-    quote: "blockquote",
+    quote: "blockquote, div.quotecontent",
     quote_by_caption: false,
-    drop: "dl.codebox > dt, div.codebox > p, .signature",
+    drop: "dl.codebox > dt, div.codebox > p, .signature, div.quotetitle, div.codetitle",
     id_attrs: &[(true, "id")],
+    id_anchor: Some("a[name^='p']"),
     id_prefix: "p",
     title: &[
         "h2.topic-title",
@@ -100,7 +109,7 @@ static PHPBB: Spec = Spec {
 
 static MYBB: Spec = Spec {
     post: "div.post",
-    body: "div.post_body",
+    body: &["div.post_body"],
     author: &[
         ".post_author .largetext a",
         ".post_author .largetext",
@@ -112,6 +121,7 @@ static MYBB: Spec = Spec {
     quote_by_caption: false,
     drop: ".codeblock > .title, .signature, .post_edit",
     id_attrs: &[(true, "id"), (false, "id")],
+    id_anchor: None,
     id_prefix: "post_",
     title: &[".navigation .active", "li > a.active"],
     title_separators: &[],
@@ -128,7 +138,7 @@ static MYBB: Spec = Spec {
 
 static XENFORO: Spec = Spec {
     post: "article.message--post, li.message[id^='post-']",
-    body: ".bbWrapper, blockquote.messageText",
+    body: &[".bbWrapper", "blockquote.messageText"],
     author: &[
         "@data-author",
         ".message-name .username",
@@ -148,6 +158,7 @@ static XENFORO: Spec = Spec {
     drop: ".bbCodeBlock-title, .bbCodeBlock-expandLink, .bbCodeCode > .type, \
            .bbCodePHP > .type, .bbCodeHtml > .type, .messageTextEndMarker",
     id_attrs: &[(true, "data-content"), (true, "id")],
+    id_anchor: None,
     id_prefix: "post-",
     title: &["h1.p-title-value", ".titleBar h1"],
     title_separators: &[" | "],
@@ -171,7 +182,11 @@ static XENFORO: Spec = Spec {
 static VBULLETIN: Spec = Spec {
     post:
         "li.b-post[data-node-id], li.postcontainer[id^='post_'], div[id^='edit'], table[id^='post']",
-    body: "div[id^='post_message_'], .js-post__content-text, blockquote.postcontent",
+    body: &[
+        "div[id^='post_message_']",
+        ".js-post__content-text",
+        "blockquote.postcontent",
+    ],
     author: &[
         ".b-post__author .author strong",
         ".author strong",
@@ -189,6 +204,7 @@ static VBULLETIN: Spec = Spec {
     quote_by_caption: true,
     drop: ".bbcode_description, .signature, .b-post__signature",
     id_attrs: &[(true, "data-node-id"), (true, "id"), (false, "id")],
+    id_anchor: None,
     id_prefix: "post_",
     title: &["h1.main-title", "span.threadtitle", "td.navbar strong"],
     title_separators: &[" - Page ", " - "],
@@ -210,7 +226,7 @@ static VBULLETIN: Spec = Spec {
 
 static SMF: Spec = Spec {
     post: "div.windowbg, div.windowbg2, div.post_wrapper",
-    body: "div.inner[id^='msg_'], div.post > div.inner",
+    body: &["div.inner[id^='msg_']", "div.post > div.inner"],
     author: &[".poster h4 a", ".poster h4", ".poster a"],
     date: &[
         DateSrc::Text(".keyinfo .smalltext"),
@@ -221,6 +237,7 @@ static SMF: Spec = Spec {
     quote_by_caption: false,
     drop: ".quoteheader, .quotefooter, .codeheader, .signature",
     id_attrs: &[(false, "id"), (true, "id")],
+    id_anchor: None,
     id_prefix: "msg",
     title: &[],
     title_separators: &[],
@@ -237,7 +254,7 @@ static SMF: Spec = Spec {
 
 static INVISION: Spec = Spec {
     post: "article.cPost, article[id^='elComment_']",
-    body: "[data-role='commentContent']",
+    body: &["[data-role='commentContent']"],
     author: &[
         ".cAuthorPane_author strong",
         ".cAuthorPane_author",
@@ -248,6 +265,7 @@ static INVISION: Spec = Spec {
     quote_by_caption: false,
     drop: "[data-excludequote], [data-role='memberSignature']",
     id_attrs: &[(true, "id")],
+    id_anchor: None,
     id_prefix: "comment-",
     title: &["h1.ipsType_pageTitle"],
     title_separators: &[" - "],
@@ -281,6 +299,7 @@ const SIGNS: &[(Engine, &str)] = &[
     (Engine::PhpBb, "a.topictitle"),
     (Engine::PhpBb, "a[href*='viewtopic.php']"),
     (Engine::PhpBb, "a[href*='viewforum.php']"),
+    (Engine::PhpBb, "b.postauthor"),
     (Engine::MyBb, "script[src*='jscripts/general.js']"),
     (Engine::MyBb, "div.post_author"),
     (Engine::MyBb, "div.post_body"),
@@ -423,7 +442,6 @@ mod tests {
             let s = spec(e);
             let mut all: Vec<&str> = vec![
                 s.post,
-                s.body,
                 s.quote,
                 s.drop,
                 s.thread_link,
@@ -431,6 +449,8 @@ mod tests {
                 s.subforum_link,
                 s.pagination,
             ];
+            all.extend(s.body);
+            all.extend(s.id_anchor);
             all.extend(s.author.iter().filter(|a| !a.starts_with('@')));
             all.extend(s.title);
             all.extend(s.last_post);

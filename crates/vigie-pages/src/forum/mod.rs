@@ -235,7 +235,7 @@ fn read_posts(
         }
         // No post text, no post: theme headers, login boxes, ads and announcement boxes
         // have the look of a post but none of its text element.
-        let Some(body) = first(post, spec.body) else {
+        let Some(body) = spec.body.iter().find_map(|b| first(post, b)) else {
             continue;
         };
         accepted.push(post.id());
@@ -359,6 +359,13 @@ fn post_id(post: ElementRef<'_>, body: ElementRef<'_>, spec: &Spec) -> (String, 
             if let Some(n) = trailing_number(v) {
                 let anchor = post.value().attr("id").map(str::to_string);
                 return (format!("{}{}", spec.id_prefix, n), anchor);
+            }
+        }
+    }
+    if let Some(a) = spec.id_anchor.and_then(|s| first(post, s)) {
+        if let Some(name) = a.value().attr("name") {
+            if let Some(n) = trailing_number(name) {
+                return (format!("{}{}", spec.id_prefix, n), Some(name.to_string()));
             }
         }
     }
