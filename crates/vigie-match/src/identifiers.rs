@@ -470,6 +470,9 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
         f.prices += 1;
         return;
     }
+    if is_thousands_grouped(b, run) {
+        return;
+    }
     if is_volume(b, run) {
         f.volumes += 1;
         return;
@@ -510,6 +513,20 @@ fn classify_run(text: &str, run: &Run, finess_context: bool, f: &mut IdentifierF
             from += used.max(1);
         }
     }
+}
+
+/// Whether the run is a number written with dots between thousands (`4.222.835.382.315.940`,
+/// a coordinate or an amount in a European export): one to three digits, then groups of
+/// three, at least three groups. No identifier is written so (a NIR's groups are 1 2 2 2 3 3
+/// 2, a phone's 2), and its digits must not be split into look-alike identifiers.
+fn is_thousands_grouped(b: &[u8], run: &Run) -> bool {
+    let groups = &run.groups;
+    groups.len() >= 3
+        && (1..=3).contains(&(groups[0].1 - groups[0].0))
+        && groups[1..].iter().all(|(s, e)| e - s == 3)
+        && groups[..groups.len() - 1]
+            .iter()
+            .all(|&(_, e)| b.get(e) == Some(&b'.'))
 }
 
 /// Whether `+33 (0)` or `+33(0)` (optionally followed by a space) ends just before `at`.
@@ -1044,6 +1061,28 @@ mod tests {
         // Inside a word or a longer number: not an identifier.
         let f = scan_text(&format!("ref{n} x{n}y 9{n}9"));
         assert_eq!(counts(&f, IdentifierKind::Nir), (0, 0));
+    }
+
+    #[test]
+    fn thousands_grouped_numbers_are_no_identifiers() {
+        // Coordinates and amounts of a European CSV export (from Synthea's patients.csv).
+        let f = scan_text("4.222.835.382.315.940;-7.256.295.055.096.880;13.348.799.999.999.900\n");
+        assert!(f.kinds.is_empty(), "{:?}", f.kinds);
+        // A dotted NIR or phone keeps its own grouping.
+        let n = valid_nir("1850575123456");
+        let dotted = format!(
+            "{}.{}.{}.{}.{}.{}.{}",
+            &n[..1],
+            &n[1..3],
+            &n[3..5],
+            &n[5..7],
+            &n[7..10],
+            &n[10..13],
+            &n[13..]
+        );
+        let f = scan_text(&format!("{dotted} 06.12.34.56.78\n"));
+        assert_eq!(counts(&f, IdentifierKind::Nir), (1, 0));
+        assert_eq!(counts(&f, IdentifierKind::Phone), (1, 0));
     }
 
     #[test]
