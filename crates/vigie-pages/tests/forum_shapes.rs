@@ -323,3 +323,22 @@ fn phpbb_subsilver2_tables_anchor_ids_and_posted_dates() {
     assert_eq!(q.body, "How much?");
     assert_eq!(q.quoted, ["Lignes : 185057800608436"]);
 }
+
+/// Many post-like blocks (each holding a post text element) are all read, nested ones
+/// skipped, within a time bound (a smoke test: 20,000 posts take about 5 s in a debug build).
+#[test]
+fn many_posts_are_read_in_linear_time() {
+    let post = "<div class=\"post\" id=\"p1\"><p class=\"author\">by <strong>x</strong> &raquo; \
+                Tue Jan 29, 2013 3:04 pm</p><div class=\"content\">t<div class=\"post\">\
+                <div class=\"content\">nested</div></div></div></div>";
+    let html = format!(
+        "<html><body id=\"phpbb\">{}</body></html>",
+        post.repeat(20_000)
+    );
+    let doc = parse(&html);
+    let started = std::time::Instant::now();
+    let page = read_forum_page(&doc, Some(Engine::PhpBb), &ctx("http://f.onion/"));
+    assert_eq!(page.posts.len(), 20_000);
+    // Generous bound: a debug build on a shared machine.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}

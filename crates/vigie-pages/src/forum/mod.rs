@@ -226,11 +226,13 @@ fn read_posts(
     let Some(post_sel) = sel(spec.post) else {
         return Vec::new();
     };
-    let mut accepted: Vec<NodeId> = Vec::new();
+    // A set, so that checking a block's ancestors costs the depth of the tree, not the
+    // number of posts: a page of many post-like blocks stays linear.
+    let mut accepted: HashSet<NodeId> = HashSet::new();
     let mut raw: Vec<RawPost> = Vec::new();
     for post in doc.select(&post_sel) {
         // A post inside an accepted post (a quoted post's own markup) is not another post.
-        if accepted.iter().any(|a| is_inside(post, *a)) {
+        if post.ancestors().any(|a| accepted.contains(&a.id())) {
             continue;
         }
         // No post text, no post: theme headers, login boxes, ads and announcement boxes
@@ -238,7 +240,7 @@ fn read_posts(
         let Some(body) = spec.body.iter().find_map(|b| first(post, b)) else {
             continue;
         };
-        accepted.push(post.id());
+        accepted.insert(post.id());
         raw.push(read_one(post, body, spec));
     }
     // One date order for the page: a date that can only be read one way settles it.
