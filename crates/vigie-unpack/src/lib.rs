@@ -32,5 +32,5 @@ mod zipfmt;
 pub use error::UnpackError;
 pub use passwords::passwords_from_text;
 pub use unpack::{
-    unpack, worth_unpacking, FileRead, Format, Limits, Options, Skipped, Table, Unpacked,
+    unpack, worth_unpacking, FileRead, Format, Limits, Options, Section, Skipped, Table, Unpacked,
 };

@@ -137,6 +137,20 @@ pub struct Unpacked {
     pub skipped: Vec<Skipped>,
     /// Files whose content went into `text` (text entries, sheets' workbooks, PDFs).
     pub entries: usize,
+    /// Where each file's (each sheet's) text lies in `text`, without its `---` line: a caller
+    /// that reads rows per document (header first) matches each section on its own.
+    pub sections: Vec<Section>,
+}
+
+/// One file's or one sheet's text within [`Unpacked::text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// [`FileRead::path`], or [`Table::source`] for a sheet.
+    pub path: String,
+    /// What it was read from.
+    pub format: Format,
+    /// Byte range in [`Unpacked::text`].
+    pub range: std::ops::Range<usize>,
 }
 
 /// One file waiting to be looked at.
@@ -385,9 +399,15 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
         let opened = match format {
             Format::Text => {
                 if item.depth == 0 {
+                    let start = out.text.len();
                     out.text.extend_from_slice(&item.bytes);
+                    out.sections.push(Section {
+                        path: item.path.clone(),
+                        format,
+                        range: start..out.text.len(),
+                    });
                 } else {
-                    push_section(&mut out.text, "entry", &item.path, &item.bytes);
+                    push_section(&mut out, "entry", &item.path, format, &item.bytes);
                 }
                 out.entries += 1;
                 out.files.push(read);
@@ -410,7 +430,7 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
             Format::Pdf => {
                 match pdf::read(&item.bytes, &mut budget) {
                     Ok(text) => {
-                        push_section(&mut out.text, "pdf", &item.path, text.as_bytes());
+                        push_section(&mut out, "pdf", &item.path, format, text.as_bytes());
                         out.entries += 1;
                         out.files.push(read);
                     }
@@ -426,7 +446,7 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
                 match result {
                     Ok(read_sheets) => {
                         for t in &read_sheets.tables {
-                            push_table_text(&mut out.text, t);
+                            push_table_text(&mut out, t, format);
                         }
                         out.tables.extend(read_sheets.tables);
                         out.skipped.extend(read_sheets.skipped);
@@ -498,16 +518,42 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
     Ok(out)
 }
 
-fn push_section(text: &mut Vec<u8>, kind: &str, path: &str, body: &[u8]) {
-    text.extend_from_slice(format!("--- {kind} {path} ---\n").as_bytes());
-    text.extend_from_slice(body);
-    text.push(b'\n');
+fn push_section(out: &mut Unpacked, kind: &str, path: &str, format: Format, body: &[u8]) {
+    out.text
+        .extend_from_slice(format!("--- {kind} {path} ---\n").as_bytes());
+    let start = out.text.len();
+    out.text.extend_from_slice(body);
+    out.sections.push(Section {
+        path: path.to_string(),
+        format,
+        range: start..out.text.len(),
+    });
+    out.text.push(b'\n');
 }
 
-fn push_table_text(text: &mut Vec<u8>, table: &Table) {
-    text.extend_from_slice(format!("--- sheet {} ---\n", table.source).as_bytes());
+fn push_table_text(out: &mut Unpacked, table: &Table, format: Format) {
+    out.text
+        .extend_from_slice(format!("--- sheet {} ---\n", table.source).as_bytes());
+    let start = out.text.len();
     for row in table.header.iter().chain(table.rows.iter()) {
-        text.extend_from_slice(row.join("\t").as_bytes());
-        text.push(b'\n');
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                out.text.push(b'\t');
+            }
+            // A tab or line break inside a cell would shift the columns of the text form.
+            out.text.extend(cell.bytes().map(|b| {
+                if matches!(b, b'\t' | b'\n' | b'\r') {
+                    b' '
+                } else {
+                    b
+                }
+            }));
+        }
+        out.text.push(b'\n');
     }
+    out.sections.push(Section {
+        path: table.source.clone(),
+        format,
+        range: start..out.text.len(),
+    });
 }

@@ -336,3 +336,37 @@ fn worth_unpacking_knows_containers_from_text() {
     )));
     assert!(!vigie_unpack::worth_unpacking(b"\x00\x01binary"));
 }
+
+#[test]
+fn sections_point_at_each_file_s_text_without_its_marker() {
+    let x = unpack(
+        "mixed.zip",
+        &fixture("generated/mixed.zip"),
+        &Options::default(),
+    )
+    .unwrap();
+    let paths: Vec<&str> = x.sections.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "mixed.zip/patients.xlsx#Patients",
+            "mixed.zip/patients.xlsx#Notes"
+        ]
+    );
+    let first = &x.text[x.sections[0].range.clone()];
+    assert!(first.starts_with(b"nom\tprenom\tdate_naissance\tnir\ttelephone\n"));
+    assert_eq!(
+        &x.text[x.sections[1].range.clone()],
+        b"Extraction du 12/01/2024\n"
+    );
+    let z = unpack(
+        "deflate.zip",
+        &fixture("generated/deflate.zip"),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        &z.text[z.sections[0].range.clone()],
+        &fixture("generated/patients.csv")[..]
+    );
+}
