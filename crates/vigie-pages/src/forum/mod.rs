@@ -142,9 +142,27 @@ pub fn read_forum_page(doc: &Html, engine: Option<Engine>, ctx: &PageContext) ->
     page
 }
 
+thread_local! {
+    /// Selectors already parsed: the engine tables are a few dozen literals, each used once
+    /// per post; parsing them once keeps a page's cost in reading it.
+    static SELECTORS: std::cell::RefCell<std::collections::HashMap<String, Selector>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// A selector from the engine tables (all literals, checked by the tests).
 fn sel(s: &str) -> Option<Selector> {
-    Selector::parse(s).ok()
+    SELECTORS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(found) = cache.get(s) {
+            return Some(found.clone());
+        }
+        let parsed = Selector::parse(s).ok()?;
+        // The tables are bounded; anything else (never) would not grow the cache much.
+        if cache.len() < 512 {
+            cache.insert(s.to_string(), parsed.clone());
+        }
+        Some(parsed)
+    })
 }
 
 fn first<'a>(scope: ElementRef<'a>, selector: &str) -> Option<ElementRef<'a>> {
