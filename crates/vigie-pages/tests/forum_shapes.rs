@@ -342,3 +342,40 @@ fn many_posts_are_read_in_linear_time() {
     // Generous bound: a debug build on a shared machine.
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
+
+/// SMF 2.1 (`Themes/default/Display.template.php`): a `windowbg` per message, the post
+/// number `#1` next to the date link, `PHPSESSID` on every link for a guest.
+const SMF21: &str = r##"<!DOCTYPE html><html lang="en-US"><head><meta charset="UTF-8">
+<title>Vente comptes ENT</title><script src="https://f.onion/Themes/default/scripts/script.js?smf21"></script></head><body>
+<div id="footerfix"><div id="top_section"><div class="inner_wrap"><ul class="floatleft welcome"><li>Welcome, <strong>Guest</strong>. Please <a href="https://f.onion/index.php?PHPSESSID=abcdef0123;action=login">login</a>.</li></ul></div></div>
+<div id="content_section"><div id="main_content_section">
+<div id="forumposts"><form action="https://f.onion/index.php?action=quickmod2;topic=4.0" method="post" name="quickModForm" id="quickModForm">
+<div class="windowbg" id="msg41"><div class="post_wrapper">
+<div class="poster"><h4><span class="off" title="Offline"></span><a href="https://f.onion/index.php?PHPSESSID=abcdef0123;action=profile;u=2" title="View the profile of vendor">vendor</a></h4>
+<ul class="user_info"><li class="membergroup">Newbie</li><li class="postcount">Posts: 3</li></ul></div>
+<div class="postarea"><div class="keyinfo">
+<div id="subject_41" class="subject_title subject_hidden"><a href="https://f.onion/index.php?PHPSESSID=abcdef0123;msg=41">Vente comptes ENT</a></div>
+<span class="page_number floatright">#1</span>
+<div class="postinfo"><a href="https://f.onion/index.php?PHPSESSID=abcdef0123;msg=41" title="Vente comptes ENT" class="smalltext">March 10, 2024, 09:03:41 PM</a><span class="smalltext modified floatright" id="modified_41"></span></div>
+</div>
+<div class="post"><div class="inner" data-msgid="41" id="msg_41">Comptes ENT du CHU.<br><blockquote class="bbc_standard_quote"><cite><a href="https://f.onion/index.php?topic=3.msg30#msg30">Quote from: admin on March 9, 2024, 10:00:00 AM</a></cite>No sales here.</blockquote>Contact in PM.</div></div>
+</div>
+<div class="moderatorbar"><div class="signature" id="msg_41_signature">vendor's sig</div></div>
+</div></div>
+</form></div>
+</div></div></div></body></html>"##;
+
+#[test]
+fn smf_21_post_number_date_link_and_quotes() {
+    let doc = parse(SMF21);
+    assert_eq!(detect(&doc), Some(Engine::Smf));
+    let page = read_forum_page(&doc, None, &ctx("https://f.onion/index.php?topic=4.0"));
+    assert_eq!(page.thread_title, "Vente comptes ENT");
+    assert_eq!(page.posts.len(), 1, "{:#?}", page.posts);
+    let p = &page.posts[0];
+    assert_eq!((p.id.as_str(), p.author.as_str()), ("msg41", "vendor"));
+    assert_eq!(p.date.as_deref(), Some("2024-03-10T21:03:41Z"));
+    assert_eq!(p.body, "Comptes ENT du CHU.\nContact in PM.");
+    assert_eq!(p.quoted.len(), 1);
+    assert!(p.quoted[0].contains("No sales here."));
+}
