@@ -313,10 +313,13 @@ fn hostile_pages_are_bounded_and_recorded_as_source_errors() {
         by_id("bomb")
     );
     assert!(error_of("gone").contains("HTTP 404"), "{}", by_id("gone"));
-    for id in ["huge", "loop", "slow", "bomb", "gone"] {
+    for id in ["huge", "loop", "slow", "bomb"] {
         assert_eq!(by_id(id)["status"], "unreachable", "{}", by_id(id));
         assert_eq!(by_id(id)["documents"], 0);
     }
+    // A 404 is an answer: the start path moved, not the site down.
+    assert_eq!(by_id("gone")["status"], "not_found", "{}", by_id("gone"));
+    assert_eq!(by_id("gone")["documents"], 0);
     // Once a stack overflow that aborted the whole process (the tree builder ignores `</x>`).
     assert!(
         error_of("ignored-ends").contains("nested deeper than 256"),
@@ -348,7 +351,7 @@ fn a_broken_tor_configuration_is_refused_with_every_problem() {
     let config = dir.path().join("vigie.toml");
     std::fs::write(
         &config,
-        "[store]\npath = \"store\"\n\n[[tor_source]]\nid = \"a\"\nkind = \"forum\"\nmirrors = [\"http://example.com/\"]\nengine = \"vbulletin\"\n\n[[tor_source]]\nid = \"a\"\nkind = \"forum\"\nmirrors = [\"http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion/\"]\ncookie_env = \"VIGIE_TEST_UNSET_COOKIE\"\n[tor_source.selectors]\npost = \"div[[\"\n",
+        "[store]\npath = \"store\"\n\n[[tor_source]]\nid = \"a\"\nkind = \"forum\"\nmirrors = [\"http://example.com/\"]\nengine = \"phpnuke\"\n\n[[tor_source]]\nid = \"a\"\nkind = \"forum\"\nmirrors = [\"http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion/\"]\ncookie_env = \"VIGIE_TEST_UNSET_COOKIE\"\n[tor_source.selectors]\npost = \"div[[\"\n",
     )
     .unwrap();
     let out = vigie_config(&config, &["crawl", "a"], &[]);
@@ -356,7 +359,7 @@ fn a_broken_tor_configuration_is_refused_with_every_problem() {
     let err = String::from_utf8_lossy(&out.stderr);
     for expected in [
         "not an onion address",
-        "unknown engine \"vbulletin\"",
+        "unknown engine \"phpnuke\"",
         "duplicate id",
         "not a valid v3 onion address",
         "VIGIE_TEST_UNSET_COOKIE is not set",

@@ -488,6 +488,11 @@ fn print_health(out: &mut impl Write, h: &HealthRecord) -> Result<()> {
         HealthStatus::Failed => "FAILED",
         HealthStatus::Unreachable => "UNREACHABLE",
         HealthStatus::Crashed => "CRASHED",
+        HealthStatus::LoginWall => "LOGIN WALL",
+        HealthStatus::Captcha => "CAPTCHA",
+        HealthStatus::NotFound => "NOT FOUND",
+        HealthStatus::Maintenance => "MAINTENANCE",
+        HealthStatus::RateLimited => "RATE LIMITED",
     };
     writeln!(
         out,
@@ -501,6 +506,9 @@ fn print_health(out: &mut impl Write, h: &HealthRecord) -> Result<()> {
         h.documents,
         h.elapsed_ms
     )?;
+    if !matches!(h.status, HealthStatus::Ok | HealthStatus::Partial) {
+        writeln!(out, "    why: {}", h.status.explain())?;
+    }
     let counts: Vec<String> = h.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
     if !counts.is_empty() {
         writeln!(out, "    found: {}", counts.join(" "))?;
@@ -527,7 +535,8 @@ const RECENT_CRASH_MS: i64 = 24 * 3600 * 1000;
 /// `vigie sources health`: each configured Tor source's latest run (and, with `--history`,
 /// the earlier ones), then the failures of `vigie run`'s source threads (Tor collector,
 /// Telegram previews and account), restarted by its supervisor. Exit 1 when a source is
-/// blind, unreachable or failed, or a source thread failed in the last 24 hours.
+/// blind, unreachable, failed or kept from its content (login wall, CAPTCHA, not found,
+/// maintenance, rate limit), or a source thread failed in the last 24 hours.
 pub fn health(
     config: &Config,
     store_flag: Option<&Path>,
@@ -563,7 +572,14 @@ pub fn health(
         };
         bad |= matches!(
             last.status,
-            HealthStatus::Blind | HealthStatus::Unreachable | HealthStatus::Failed
+            HealthStatus::Blind
+                | HealthStatus::Unreachable
+                | HealthStatus::Failed
+                | HealthStatus::LoginWall
+                | HealthStatus::Captcha
+                | HealthStatus::NotFound
+                | HealthStatus::Maintenance
+                | HealthStatus::RateLimited
         );
         show(&mut out, &records)?;
     }

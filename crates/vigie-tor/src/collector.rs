@@ -15,10 +15,16 @@ use tokio::sync::{mpsc, watch, Mutex, Semaphore};
 use tracing::{debug, info, warn};
 use url::Url;
 
-use crate::config::{SourceKind, TorSettings, TorSource};
+use vigie_pages::classify::{classify, PageClass};
+use vigie_pages::leak::Profile;
+use vigie_pages::urlkey::without_session;
+use vigie_pages::{Entry, PageContext};
+
+use crate::config::{Reader, SourceKind, TorSettings, TorSource};
 use crate::error::{FetchError, Retry, StartError};
 use crate::http::{Fetched, HttpClient, Session};
-use crate::parse::{parse_page, CompiledSelectors, ParsedPage, Post};
+use crate::onion::{find_onions, OnionAddress};
+use crate::parse::{parse_page, same_site, CompiledSelectors, ParsedPage, Post};
 use crate::transport::Transport;
 
 /// What a collector hands downstream.
@@ -57,6 +63,14 @@ pub struct SourceCheckpoint {
     /// Per thread (path and query of its first page), the last page fetched: a restart or the
     /// next run resumes there instead of re-reading the whole thread.
     pub threads: BTreeMap<String, String>,
+    /// Per thread, the listing's last-post marker when the thread was last read to its end:
+    /// while the listing shows the same marker there is nothing new in it, and the page budget
+    /// goes to other threads.
+    #[serde(default)]
+    pub markers: BTreeMap<String, String>,
+    /// Victim detail pages already read (path and query): each is fetched once.
+    #[serde(default)]
+    pub details: BTreeSet<String>,
     /// Elements each selector found in the last run that reached the site.
     pub last_counts: BTreeMap<String, usize>,
     pub runs: u64,
@@ -78,6 +92,57 @@ pub enum HealthStatus {
     /// Not a run: a source thread of `vigie run` ended unexpectedly (panic, error) and is
     /// restarted; `errors` says why.
     Crashed,
+    /// A login form stood in for the content.
+    LoginWall,
+    /// A CAPTCHA or a DDoS-protection queue stood in for the content.
+    Captcha,
+    /// Pages answered "not found" (404, 410) or were empty.
+    NotFound,
+    /// The site said it is under maintenance (or answered 503).
+    Maintenance,
+    /// The site limited requests (429, "too many requests").
+    RateLimited,
+}
+
+impl HealthStatus {
+    /// What the status means for the analyst, in one sentence.
+    pub fn explain(self) -> &'static str {
+        match self {
+            HealthStatus::Ok => "pages read",
+            HealthStatus::Blind => {
+                "pages that look like content answered but yielded nothing: the site's HTML may have changed"
+            }
+            HealthStatus::Partial => "some pages failed",
+            HealthStatus::Failed => "a mirror answered but no page could be read",
+            HealthStatus::Unreachable => "no mirror answered",
+            HealthStatus::Crashed => "the source thread ended unexpectedly and was restarted",
+            HealthStatus::LoginWall => {
+                "a login form stands in for the content: the session cookie (cookie_env) is missing or expired"
+            }
+            HealthStatus::Captcha => {
+                "a CAPTCHA or DDoS-protection queue stands in for the content: Vigie does not solve CAPTCHAs; a session cookie from a browser past the queue is needed"
+            }
+            HealthStatus::NotFound => {
+                "pages answered not found or were empty: has the start path or the site moved?"
+            }
+            HealthStatus::Maintenance => "the site says it is under maintenance or temporarily unavailable",
+            HealthStatus::RateLimited => {
+                "the site limits requests (HTTP 429 or 'too many requests'): raise interval_secs or lower max_pages"
+            }
+        }
+    }
+
+    /// The status a page class gives a run that read nothing else.
+    fn of_class(class: PageClass) -> HealthStatus {
+        match class {
+            PageClass::Content => HealthStatus::Blind,
+            PageClass::LoginWall => HealthStatus::LoginWall,
+            PageClass::Captcha => HealthStatus::Captcha,
+            PageClass::NotFound => HealthStatus::NotFound,
+            PageClass::Maintenance => HealthStatus::Maintenance,
+            PageClass::RateLimited => HealthStatus::RateLimited,
+        }
+    }
 }
 
 /// One run of one source (kept in the store, read by `vigie sources health`).
@@ -110,9 +175,11 @@ pub fn health_key(source: &str) -> String {
 }
 
 struct SourceRuntime {
-    source: TorSource,
+    source: Arc<TorSource>,
     session: Session,
     selectors: Option<Arc<CompiledSelectors>>,
+    /// The shipped leak-site profiles (leak-site reader only).
+    profiles: Arc<Vec<Profile>>,
     checkpoint: Mutex<SourceCheckpoint>,
 }
 
@@ -153,6 +220,15 @@ impl Collector {
             .filter_map(|m| m.host_str().map(str::to_string))
             .collect();
         let mut runtimes = Vec::new();
+        let profiles = if sources.iter().any(|s| s.reader == Reader::LeakSite) {
+            Arc::new(vigie_pages::leak::shipped_profiles().map_err(|e| {
+                StartError::Config(crate::ConfigError {
+                    problems: vec![format!("shipped leak-site profiles: {e}")],
+                })
+            })?)
+        } else {
+            Arc::new(Vec::new())
+        };
         for s in sources {
             let selectors = match &s.selectors {
                 Some(sel) => Some(Arc::new(CompiledSelectors::new(sel).map_err(|e| {
@@ -169,8 +245,9 @@ impl Collector {
             runtimes.push(Arc::new(SourceRuntime {
                 session: Session::new(&s.id, s.cookie.as_deref()),
                 selectors,
+                profiles: Arc::clone(&profiles),
                 checkpoint: Mutex::new(checkpoint),
-                source: s,
+                source: Arc::new(s),
             }));
         }
         Ok(Arc::new(Collector {
@@ -275,13 +352,14 @@ impl Collector {
             mirrors.rotate_left(pos);
         }
         let mut listing: Option<(Url, Url, Fetched)> = None;
+        let mut refused: Option<PageClass> = None;
         for m in &mirrors {
             let Ok(url) = m.join(&source.start) else {
                 continue;
             };
             match self.fetch(rt, &url).await {
                 Ok(f) => {
-                    listing = Some((m.clone(), url, f));
+                    listing = Some((m.clone(), without_session(&url), f));
                     break;
                 }
                 Err(e) => {
@@ -291,13 +369,22 @@ impl Collector {
                     health.mirrors_failed.push(host);
                     health.pages_failed += 1;
                     if !e.is_unreachable() {
+                        refused = class_of_status(&e);
                         break;
                     }
                 }
             }
         }
         let Some((mirror, start_url, first)) = listing else {
-            health.status = HealthStatus::Unreachable;
+            health.status = match refused {
+                Some(class) => {
+                    health
+                        .errors
+                        .push(HealthStatus::of_class(class).explain().to_string());
+                    HealthStatus::of_class(class)
+                }
+                None => HealthStatus::Unreachable,
+            };
             return self.finish(rt, cp, health, started, out).await;
         };
         let host = mirror_id(&mirror);
@@ -312,11 +399,18 @@ impl Collector {
         let mut budget = source.max_pages;
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut candidates: BTreeSet<String> = BTreeSet::new();
-        // (url, thread key) pairs; listing pages have no thread key.
-        let mut queue: VecDeque<(Url, Option<String>)> = VecDeque::new();
+        // Pages to read in order: new and changed threads of a listing go first, then the
+        // remaining listings; threads whose change cannot be told (no last-post marker on
+        // the listing) wait in `later`, after everything new.
+        let mut queue: VecDeque<(Url, Visit)> = VecDeque::new();
+        let mut later: VecDeque<(Url, Visit)> = VecDeque::new();
         let mut prefetched = Some(first);
-        queue.push_back((start_url, None));
-        while let Some((url, thread)) = queue.pop_front() {
+        // Pages that gave nothing, by what they looked like.
+        let mut empty_pages: BTreeMap<PageClass, usize> = BTreeMap::new();
+        let mut yielded_pages = 0usize;
+        let mut skipped_unchanged = 0usize;
+        queue.push_back((start_url, Visit::Listing));
+        while let Some((url, visit)) = queue.pop_front().or_else(|| later.pop_front()) {
             if *shutdown.borrow() || out.is_closed() {
                 break;
             }
@@ -329,22 +423,41 @@ impl Collector {
                 None => self.fetch(rt, &url).await,
             };
             budget = budget.saturating_sub(1);
+            let key = match &visit {
+                Visit::Thread { key, .. } | Visit::Detail { key } => key.clone(),
+                Visit::Listing => path_of(&url),
+            };
             let page = match fetched {
-                Ok(f) => self.parse(rt, f).await,
+                Ok(f) => self.parse(rt, f, key.clone()).await,
                 Err(e) => Err(e),
             };
-            let (final_url, page) = match page {
+            let page = match page {
                 Ok(p) => p,
                 Err(e) => {
                     warn!(source = %source.id, url = %url.path(), error = %e, "page skipped");
                     health.pages_failed += 1;
-                    health.errors.push(format!("{}: {e}", url.path()));
+                    health.errors.push(format!("{}: {e}", path_of(&url)));
+                    if let Some(class) = class_of_status(&e) {
+                        *empty_pages.entry(class).or_default() += 1;
+                    }
                     continue;
                 }
             };
             health.pages_ok += 1;
             for (k, v) in &page.counts {
                 *health.counts.entry(k.clone()).or_default() += v;
+            }
+            if page.yielded {
+                yielded_pages += 1;
+            } else {
+                *empty_pages.entry(page.class).or_default() += 1;
+                if page.class != PageClass::Content {
+                    let status = HealthStatus::of_class(page.class);
+                    info!(source = %source.id, url = %url.path(), class = page.class.name(), "page holds no content");
+                    health
+                        .errors
+                        .push(format!("{}: {}", path_of(&url), status.explain()));
+                }
             }
             for onion in &page.onions {
                 if !self.known.contains(onion.as_str()) && candidates.insert(onion.to_string()) {
@@ -358,42 +471,85 @@ impl Collector {
                     }
                 }
             }
-            let key = thread.clone().unwrap_or_else(|| path_of(&url));
-            let docs = documents(source, &key, &final_url, &page);
-            health.documents += docs.len();
-            for d in docs {
+            health.documents += page.docs.len();
+            for d in page.docs {
                 if out.send(CollectorEvent::Document(d)).await.is_err() {
                     break;
                 }
             }
-            match &thread {
-                Some(key) => {
-                    cp.threads.insert(key.clone(), path_of(&final_url));
-                    if let Some(next) = page.next_page {
-                        queue.push_front((next, Some(key.clone())));
+            match visit {
+                Visit::Thread { key, marker } => {
+                    cp.threads.insert(key.clone(), path_of(&page.final_url));
+                    match page.next_page {
+                        Some(next) => queue.push_front((next, Visit::Thread { key, marker })),
+                        // Read to its end: until the marker changes, nothing new here.
+                        None if !marker.is_empty() && page.yielded => {
+                            cp.markers.insert(key, marker);
+                        }
+                        None => {}
                     }
                     self.save(rt, &cp, out).await;
                 }
-                None => {
-                    // Threads of this listing page first, then the next listing page.
-                    for t in page.thread_links.iter().rev() {
+                Visit::Detail { key } => {
+                    if page.yielded {
+                        cp.details.insert(key);
+                        self.save(rt, &cp, out).await;
+                    }
+                }
+                Visit::Listing => {
+                    // Victims' detail pages, then threads of this listing page, in page order
+                    // (pushed in reverse to the front), before the next listing page.
+                    let mut fresh = 0usize;
+                    for (t, marker) in page.threads.iter().rev() {
                         let key = path_of(t);
                         let resume = cp
                             .threads
                             .get(&key)
                             .and_then(|p| mirror.join(p).ok())
                             .unwrap_or_else(|| t.clone());
-                        queue.push_front((resume, Some(key)));
+                        let visit = Visit::Thread {
+                            key: key.clone(),
+                            marker: marker.clone(),
+                        };
+                        if !cp.threads.contains_key(&key) {
+                            fresh += 1;
+                            queue.push_front((t.clone(), visit));
+                        } else if marker.is_empty() {
+                            later.push_front((resume, visit));
+                        } else if cp.markers.get(&key) == Some(marker) {
+                            skipped_unchanged += 1;
+                        } else {
+                            fresh += 1;
+                            queue.push_front((resume, visit));
+                        }
                     }
+                    for d in page.details.iter().rev() {
+                        let key = path_of(d);
+                        if !cp.details.contains(&key) {
+                            queue.push_front((d.clone(), Visit::Detail { key }));
+                        }
+                    }
+                    for sub in page.listings {
+                        queue.push_back((sub, Visit::Listing));
+                    }
+                    // Listings are sorted by last activity: past a page where every thread
+                    // is unchanged, the next pages hold older, unchanged threads too.
+                    let all_unchanged =
+                        fresh == 0 && skipped_unchanged > 0 && !page.threads.is_empty();
                     if let Some(next) = page.next_page {
-                        queue.push_back((next, None));
+                        if !all_unchanged {
+                            queue.push_back((next, Visit::Listing));
+                        }
                     }
                 }
             }
         }
+        if skipped_unchanged > 0 {
+            debug!(source = %source.id, threads = skipped_unchanged, "unchanged threads not re-read");
+        }
         // Blind selectors: nothing found on pages that answered, where the last run found
         // something (or, on a first run, the post selector itself finds nothing).
-        if health.pages_ok > 0 {
+        if health.pages_ok > 0 && source.reader == Reader::Selectors {
             if let Some(sel) = &source.selectors {
                 for (name, _) in sel.named() {
                     let now = health.counts.get(name).copied().unwrap_or(0);
@@ -405,7 +561,30 @@ impl Collector {
                 }
             }
         }
-        if !health.blind.is_empty() {
+        // A built-in reader is blind when pages that look like content gave nothing at all.
+        if health.pages_ok > 0
+            && yielded_pages == 0
+            && matches!(source.reader, Reader::Forum(_) | Reader::LeakSite)
+            && empty_pages.get(&PageClass::Content).copied().unwrap_or(0) > 0
+        {
+            health.blind.push(match source.reader {
+                Reader::LeakSite => "victims".to_string(),
+                _ => "posts".to_string(),
+            });
+        }
+        // Pages that stood in for content (login, CAPTCHA, not found...) explain an empty run
+        // better than a changed layout does.
+        let stand_in = empty_pages
+            .iter()
+            .filter(|(c, _)| **c != PageClass::Content)
+            .max_by_key(|(_, n)| **n)
+            .map(|(c, _)| *c);
+        if yielded_pages == 0 && stand_in.is_some() && health.documents == 0 {
+            let class = stand_in.unwrap_or(PageClass::Content);
+            health.status = HealthStatus::of_class(class);
+            health.blind.clear();
+            warn!(source = %source.id, class = class.name(), "{}", health.status.explain());
+        } else if !health.blind.is_empty() {
             warn!(
                 source = %source.id,
                 selectors = ?health.blind,
@@ -415,10 +594,10 @@ impl Collector {
             health.status = HealthStatus::Blind;
         } else if health.pages_ok == 0 {
             health.status = HealthStatus::Failed;
-        } else if health.pages_failed > 0 {
+        } else if health.pages_failed > 0 || stand_in.is_some() {
             health.status = HealthStatus::Partial;
         }
-        if health.pages_ok > 0 && health.blind.is_empty() {
+        if health.pages_ok > 0 && health.blind.is_empty() && yielded_pages > 0 {
             cp.last_counts = health.counts.clone();
         }
         self.finish(rt, cp, health, started, out).await
@@ -491,22 +670,371 @@ impl Collector {
         }
     }
 
-    /// Decodes and parses off the async threads; refuses pathologically nested HTML.
-    async fn parse(&self, rt: &SourceRuntime, f: Fetched) -> Result<(Url, ParsedPage), FetchError> {
+    /// Decodes and reads a page off the async threads; refuses pathologically nested HTML.
+    /// `key` is what its documents are filed under (the thread's first page, or the page).
+    async fn parse(
+        &self,
+        rt: &SourceRuntime,
+        f: Fetched,
+        key: String,
+    ) -> Result<PageRead, FetchError> {
         let limit = self.settings.max_nesting;
-        let source_id = rt.source.id.clone();
+        let source = Arc::clone(&rt.source);
         let compiled = rt.selectors.clone();
+        let profiles = Arc::clone(&rt.profiles);
         tokio::task::spawn_blocking(move || {
-            let text = decode_text(&f, &source_id);
-            let page = parse_page(&text, &f.url, compiled.as_deref(), limit)
-                .map_err(|_| FetchError::TooDeep { limit })?;
-            Ok((f.url.clone(), page))
+            let text = decode_text(&f, &source.id);
+            read_page(
+                &source,
+                compiled.as_deref(),
+                &profiles,
+                &f,
+                &text,
+                &key,
+                limit,
+            )
+            .map_err(|_| FetchError::TooDeep { limit })
         })
         .await
         .map_err(|e| FetchError::Http {
             host: String::new(),
             detail: e.to_string(),
         })?
+    }
+}
+
+/// What the crawl does with a page.
+#[derive(Debug, Clone)]
+enum Visit {
+    /// A forum index, sub-forum or listing page, or a leak site's victim list.
+    Listing,
+    /// A page of a thread: `key` is its first page (path and query), `marker` what the
+    /// listing showed of its last post.
+    Thread { key: String, marker: String },
+    /// A victim's detail page.
+    Detail { key: String },
+}
+
+/// What one page gave, whatever read it.
+struct PageRead {
+    /// The page's URL, session parameters removed.
+    final_url: Url,
+    onions: Vec<OnionAddress>,
+    counts: BTreeMap<String, usize>,
+    docs: Vec<CollectedDocument>,
+    /// Threads listed, with their last-post markers (empty when the listing shows none).
+    threads: Vec<(Url, String)>,
+    /// Sub-forums.
+    listings: Vec<Url>,
+    next_page: Option<Url>,
+    /// Victims' detail pages.
+    details: Vec<Url>,
+    /// Whether the page gave documents or links to follow.
+    yielded: bool,
+    /// What a page that gave nothing looked like (`Content` otherwise).
+    class: PageClass,
+}
+
+/// Reads one decoded page with the source's reader.
+fn read_page(
+    source: &TorSource,
+    compiled: Option<&CompiledSelectors>,
+    profiles: &[Profile],
+    f: &Fetched,
+    text: &str,
+    key: &str,
+    limit: usize,
+) -> Result<PageRead, vigie_html::HtmlRefused> {
+    let base = without_session(&f.url);
+    let clean = |u: &Url| without_session(u);
+    match source.reader {
+        Reader::Selectors | Reader::Page => {
+            let page = parse_page(text, &f.url, compiled, limit)?;
+            let docs = documents(source, key, &base, &page);
+            let yielded = source.reader == Reader::Page
+                || !page.posts.is_empty()
+                || !page.thread_links.is_empty();
+            let class = if yielded {
+                PageClass::Content
+            } else {
+                let doc = vigie_html::parse_document(text, limit)?;
+                classify(f.status, &doc, &page.text)
+            };
+            Ok(PageRead {
+                threads: page
+                    .thread_links
+                    .iter()
+                    .map(|u| (clean(u), String::new()))
+                    .collect(),
+                next_page: page.next_page.as_ref().map(clean),
+                final_url: base,
+                onions: page.onions,
+                counts: page.counts,
+                docs,
+                listings: Vec::new(),
+                details: Vec::new(),
+                yielded,
+                class,
+            })
+        }
+        Reader::Forum(engine) => {
+            let doc = vigie_html::parse_document(text, limit)?;
+            let ctx = PageContext::new(base.clone());
+            let fp = vigie_pages::forum::read_forum_page(&doc, engine, &ctx);
+            let page_text = vigie_html::readable_text(doc.root_element());
+            let mut counts = BTreeMap::new();
+            counts.insert("posts".to_string(), fp.posts.len());
+            counts.insert("threads".to_string(), fp.threads.len());
+            counts.insert("subforums".to_string(), fp.subforums.len());
+            let docs: Vec<CollectedDocument> = fp
+                .posts
+                .iter()
+                .filter(|e| !e.body.is_empty() || !e.title.is_empty())
+                .map(|e| {
+                    let title = if e.title.is_empty() {
+                        fp.thread_title.as_str()
+                    } else {
+                        e.title.as_str()
+                    };
+                    CollectedDocument {
+                        source: source.id.clone(),
+                        kind: source.kind,
+                        url: anchored(&base, &e.id),
+                        document: forum_document(source, key, title, e),
+                        fetched_at_ms: now_ms(),
+                    }
+                })
+                .collect();
+            let same = |u: &Url| same_site(u, &base);
+            let threads: Vec<(Url, String)> = fp
+                .threads
+                .iter()
+                .filter(|t| same(&t.url))
+                .map(|t| (clean(&t.url), t.last_post.clone()))
+                .collect();
+            let listings: Vec<Url> = fp.subforums.iter().filter(|u| same(u)).map(clean).collect();
+            let yielded = !fp.posts.is_empty() || !threads.is_empty() || !listings.is_empty();
+            Ok(PageRead {
+                onions: page_onions(&doc, &base, &page_text),
+                class: if yielded {
+                    PageClass::Content
+                } else {
+                    classify(f.status, &doc, &page_text)
+                },
+                next_page: fp
+                    .next_page
+                    .as_ref()
+                    .filter(|u| same(u))
+                    .map(clean)
+                    .filter(|u| *u != base),
+                final_url: base.clone(),
+                counts,
+                docs,
+                threads,
+                listings,
+                details: Vec::new(),
+                yielded,
+            })
+        }
+        Reader::LeakSite => {
+            let doc = vigie_html::parse_document(text, limit)?;
+            let ctx = PageContext::new(base.clone());
+            let lp = vigie_pages::leak::read_leak_page(&doc, &ctx, profiles);
+            let page_text = vigie_html::readable_text(doc.root_element());
+            let mut counts = BTreeMap::new();
+            counts.insert("victims".to_string(), lp.victims.len());
+            let victims: Vec<&Entry> = lp
+                .victims
+                .iter()
+                .filter(|e| !e.title.is_empty() || !e.body.is_empty())
+                .collect();
+            let detail_of = |e: &Entry| {
+                e.detail_link
+                    .as_deref()
+                    .and_then(|d| base.join(d).ok())
+                    .filter(|u| same_site(u, &base))
+                    .map(|u| clean(&u))
+                    .filter(|u| *u != base)
+            };
+            let docs = victims
+                .iter()
+                .map(|e| CollectedDocument {
+                    source: source.id.clone(),
+                    kind: source.kind,
+                    url: detail_of(e)
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| anchored(&base, &e.id)),
+                    document: victim_document(source, e),
+                    fetched_at_ms: now_ms(),
+                })
+                .collect::<Vec<_>>();
+            let mut details: Vec<Url> = Vec::new();
+            for u in victims.iter().filter_map(|e| detail_of(e)) {
+                if !details.contains(&u) {
+                    details.push(u);
+                }
+            }
+            let yielded = !docs.is_empty();
+            Ok(PageRead {
+                onions: page_onions(&doc, &base, &page_text),
+                class: if yielded {
+                    PageClass::Content
+                } else {
+                    classify(f.status, &doc, &page_text)
+                },
+                next_page: lp
+                    .next_page
+                    .as_ref()
+                    .filter(|u| same_site(u, &base))
+                    .map(clean)
+                    .filter(|u| *u != base),
+                final_url: base.clone(),
+                counts,
+                docs,
+                threads: Vec::new(),
+                listings: Vec::new(),
+                details,
+                yielded,
+            })
+        }
+    }
+}
+
+/// The class of page an HTTP error status stands for, if any.
+fn class_of_status(e: &FetchError) -> Option<PageClass> {
+    match e {
+        FetchError::Status { status, .. } => match status {
+            404 | 410 => Some(PageClass::NotFound),
+            429 => Some(PageClass::RateLimited),
+            401 | 403 => Some(PageClass::LoginWall),
+            503 => Some(PageClass::Maintenance),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Valid v3 onion addresses in a page's text and links.
+fn page_onions(doc: &scraper::Html, base: &Url, text: &str) -> Vec<OnionAddress> {
+    let mut haystack = text.to_string();
+    if let Ok(a) = scraper::Selector::parse("a[href]") {
+        let mut seen = BTreeSet::new();
+        for el in doc.select(&a) {
+            if let Some(u) = el.value().attr("href").and_then(|h| base.join(h).ok()) {
+                if seen.insert(u.to_string()) {
+                    haystack.push('\n');
+                    haystack.push_str(u.as_str());
+                }
+            }
+        }
+    }
+    find_onions(&haystack)
+}
+
+/// `url#anchor`, without the URL's own fragment.
+fn anchored(url: &Url, anchor: &str) -> String {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    if anchor.is_empty() {
+        u.to_string()
+    } else {
+        format!("{u}#{anchor}")
+    }
+}
+
+/// A forum post read by the built-in reader, as deterministic text: the header, the post's
+/// own text, then the posts it quotes under `Quoted:` (each line marked `> `), so the matcher
+/// can tell a quoted sale from a new one, then its links.
+pub fn forum_document(source: &TorSource, thread: &str, title: &str, e: &Entry) -> String {
+    let mut d = format!("Tor forum: {}\nThread: {title}\n", source.id);
+    d.push_str(&format!("Post: {thread}#{}\n", e.id));
+    if !e.author.is_empty() {
+        d.push_str(&format!("Author: {}\n", e.author));
+    }
+    if let Some(date) = e.date.as_deref().filter(|d| !d.is_empty()) {
+        d.push_str(&format!("Date: {date}\n"));
+    } else if !e.date_text.is_empty() {
+        d.push_str(&format!("Date: {}\n", e.date_text));
+    }
+    d.push('\n');
+    d.push_str(e.body.trim_end());
+    d.push('\n');
+    if !e.quoted.is_empty() {
+        d.push_str("\nQuoted:\n");
+        for q in &e.quoted {
+            for line in q.lines() {
+                d.push_str("> ");
+                d.push_str(line);
+                d.push('\n');
+            }
+        }
+    }
+    push_links(&mut d, source, &e.links);
+    d
+}
+
+/// Fields that change on every visit (a running countdown, a view counter): left out, so the
+/// same victim read again is the same bytes — a repeat sighting, not a new document.
+const VOLATILE_FIELDS: &[&str] = &["countdown", "views"];
+
+/// A leak-site victim as deterministic text: name, entry id and date, the description, then
+/// the fields the entry shows (website, country, sector, revenue, data size, deadline,
+/// status, file tree...) after the body. Nothing that depends on where the entry sat in the
+/// listing (its page, its position) is written.
+pub fn victim_document(source: &TorSource, e: &Entry) -> String {
+    let mut d = format!("Ransomware leak site: {}\nVictim: {}\n", source.id, e.title);
+    if !e.id.is_empty() {
+        d.push_str(&format!("Entry: {}\n", e.id));
+    }
+    if let Some(date) = e.date.as_deref().filter(|d| !d.is_empty()) {
+        d.push_str(&format!("Date: {date}\n"));
+    } else if !e.date_text.is_empty() {
+        d.push_str(&format!("Date: {}\n", e.date_text));
+    }
+    d.push('\n');
+    if !e.body.is_empty() {
+        d.push_str(e.body.trim_end());
+        d.push('\n');
+    }
+    let fields: Vec<(&String, &String)> = e
+        .fields
+        .iter()
+        .filter(|(k, v)| !VOLATILE_FIELDS.contains(&k.as_str()) && !v.is_empty())
+        .collect();
+    if !fields.is_empty() {
+        d.push('\n');
+        for (k, v) in fields {
+            if v.contains('\n') {
+                d.push_str(&format!("{}:\n{}\n", field_label(k), v.trim_end()));
+            } else {
+                d.push_str(&format!("{}: {v}\n", field_label(k)));
+            }
+        }
+    }
+    push_links(&mut d, source, &e.links);
+    d
+}
+
+fn field_label(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut c = spaced.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn push_links(d: &mut String, source: &TorSource, links: &[String]) {
+    if links.is_empty() {
+        return;
+    }
+    d.push_str("\nLinks:\n");
+    let mut seen = BTreeSet::new();
+    for l in links {
+        let l = path_or_foreign(l, source);
+        if seen.insert(l.clone()) {
+            d.push_str(&format!("- {l}\n"));
+        }
     }
 }
 
@@ -640,8 +1168,15 @@ fn page_document(source: &TorSource, url: &Url, page: &ParsedPage) -> String {
 /// Links to the source's own mirrors are written as paths, so mirrors give equal documents.
 fn path_or_foreign(link: &str, source: &TorSource) -> String {
     match Url::parse(link) {
-        Ok(u) if source.mirrors.iter().any(|m| mirror_id(m) == mirror_id(&u)) => path_of(&u),
-        _ => link.to_string(),
+        Ok(u) => {
+            let u = without_session(&u);
+            if source.mirrors.iter().any(|m| mirror_id(m) == mirror_id(&u)) {
+                path_of(&u)
+            } else {
+                u.to_string()
+            }
+        }
+        Err(_) => link.to_string(),
     }
 }
 
@@ -658,4 +1193,104 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{validate, TorSourceConfig, TransportMode};
+
+    fn source(kind: SourceKind) -> TorSource {
+        let settings = TorSettings {
+            mode: TransportMode::Loopback,
+            ..TorSettings::default()
+        };
+        let cfg = TorSourceConfig {
+            id: "site".into(),
+            kind,
+            mirrors: vec!["http://127.0.0.1:8080/".into()],
+            start: "/".into(),
+            engine: None,
+            selectors: None,
+            interval_secs: 60,
+            jitter: 0.0,
+            max_pages: 5,
+            cookie_env: None,
+        };
+        validate(&settings, &[cfg], &|_| None).unwrap().remove(0)
+    }
+
+    #[test]
+    fn no_engine_no_selectors_means_the_built_in_readers() {
+        assert_eq!(source(SourceKind::Forum).reader, Reader::Forum(None));
+        assert_eq!(source(SourceKind::LeakSite).reader, Reader::LeakSite);
+        assert_eq!(source(SourceKind::Page).reader, Reader::Page);
+    }
+
+    #[test]
+    fn checkpoints_written_before_markers_still_load() {
+        let old = r#"{"mirror":"127.0.0.1:8080","threads":{"/viewtopic.php?t=1":"/viewtopic.php?t=1&start=10"},"last_counts":{"post":3},"runs":4}"#;
+        let cp: SourceCheckpoint = serde_json::from_str(old).unwrap();
+        assert_eq!(cp.runs, 4);
+        assert_eq!(cp.threads.len(), 1);
+        assert!(cp.markers.is_empty() && cp.details.is_empty());
+    }
+
+    fn victim(countdown: &str, views: &str) -> Entry {
+        let mut fields = BTreeMap::new();
+        fields.insert("website".to_string(), "chu-exemple.fr".to_string());
+        fields.insert("country".to_string(), "France".to_string());
+        fields.insert("data_size".to_string(), "1.2 TB".to_string());
+        fields.insert("countdown".to_string(), countdown.to_string());
+        fields.insert("views".to_string(), views.to_string());
+        fields.insert(
+            "files".to_string(),
+            "patients/\n\tadmissions.csv".to_string(),
+        );
+        Entry {
+            id: "chu-exemple".into(),
+            title: "CHU Exemple".into(),
+            date: Some("2026-11-02T00:00:00Z".into()),
+            date_text: "02 Nov 2026".into(),
+            body: "Dossiers patients et RH.".into(),
+            fields,
+            links: vec![
+                "http://127.0.0.1:8080/leaks/chu-exemple?sid=0123456789abcdef0123456789abcdef"
+                    .into(),
+            ],
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn a_victim_is_the_same_bytes_whatever_its_countdown_or_views() {
+        let s = source(SourceKind::LeakSite);
+        let a = victim_document(&s, &victim("3d 04:12:55", "1203"));
+        let b = victim_document(&s, &victim("2d 23:59:01", "1544"));
+        assert_eq!(a, b);
+        assert_eq!(
+            a,
+            "Ransomware leak site: site\nVictim: CHU Exemple\nEntry: chu-exemple\nDate: 2026-11-02T00:00:00Z\n\n\
+             Dossiers patients et RH.\n\nCountry: France\nData size: 1.2 TB\nFiles:\npatients/\n\tadmissions.csv\n\
+             Website: chu-exemple.fr\n\nLinks:\n- /leaks/chu-exemple\n"
+        );
+    }
+
+    #[test]
+    fn quoted_posts_come_after_the_post_marked_apart() {
+        let s = source(SourceKind::Forum);
+        let e = Entry {
+            id: "p17".into(),
+            author: "acheteur".into(),
+            date: Some("2026-10-05T08:17:00Z".into()),
+            body: "Toujours dispo ?".into(),
+            quoted: vec!["Vends base CHU\nnom\tnir".into()],
+            ..Entry::default()
+        };
+        assert_eq!(
+            forum_document(&s, "/viewtopic.php?t=5", "Vente base", &e),
+            "Tor forum: site\nThread: Vente base\nPost: /viewtopic.php?t=5#p17\nAuthor: acheteur\n\
+             Date: 2026-10-05T08:17:00Z\n\nToujours dispo ?\n\nQuoted:\n> Vends base CHU\n> nom\tnir\n"
+        );
+    }
 }

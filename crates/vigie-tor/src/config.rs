@@ -141,6 +141,23 @@ pub enum SourceKind {
     Page,
 }
 
+/// How a source's pages are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// CSS selectors: a shipped preset (`engine = "phpbb"`, `"xenforo"`, `"mybb"`,
+    /// `"leak-site"`) or the source's own `[tor_source.selectors]`.
+    Selectors,
+    /// [`vigie_pages::forum::read_forum_page`]: posts, threads and sub-forums of the common
+    /// engines, the engine named (`vbulletin`, `smf`, `invision`) or recognised from the page
+    /// (`engine = "auto"`, or a forum with no engine and no selectors).
+    Forum(Option<vigie_pages::forum::Engine>),
+    /// [`vigie_pages::leak::read_leak_page`] with the shipped profiles: a leak site with no
+    /// engine and no selectors (or `engine = "auto"`).
+    LeakSite,
+    /// One document per page.
+    Page,
+}
+
 /// CSS selectors describing a site's markup. Each is optional; a forum needs at least
 /// `post` (or `thread_link` leading to pages that have posts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,8 +284,11 @@ pub struct TorSourceConfig {
     /// Path of the listing page on every mirror.
     #[serde(default = "default_start")]
     pub start: String,
-    /// A shipped selector set (`phpbb`, `xenforo`, `mybb`, `leak-site`); `selectors` override
-    /// its fields.
+    /// `auto` (or absent, with no `selectors`): the built-in reader of the kind (forum engine
+    /// recognised from the page; leak-site victims found without configuration). A forum
+    /// engine name (`vbulletin`, `smf`, `invision`) forces that engine in the forum reader. A
+    /// shipped selector set (`phpbb`, `xenforo`, `mybb`, `leak-site`) reads with CSS selectors,
+    /// as do `selectors`, which override the set's fields.
     #[serde(default)]
     pub engine: Option<String>,
     #[serde(default)]
@@ -308,6 +328,8 @@ pub struct TorSource {
     pub mirrors: Vec<Url>,
     pub start: String,
     pub selectors: Option<Selectors>,
+    /// What reads its pages (from `kind`, `engine` and `selectors`).
+    pub reader: Reader,
     pub interval_secs: u64,
     pub jitter: f64,
     pub max_pages: usize,
@@ -323,6 +345,7 @@ impl std::fmt::Debug for TorSource {
             .field("mirrors", &self.mirrors)
             .field("start", &self.start)
             .field("selectors", &self.selectors)
+            .field("reader", &self.reader)
             .field("interval_secs", &self.interval_secs)
             .field("jitter", &self.jitter)
             .field("max_pages", &self.max_pages)
@@ -413,15 +436,32 @@ pub fn validate(
         if !s.start.starts_with('/') {
             problems.push(format!("{at}: start must be a path beginning with '/'"));
         }
-        let base = match &s.engine {
+        // A preset name keeps its CSS selectors; "auto" and the other engine names use the
+        // built-in readers.
+        let mut forum_engine = None;
+        let base = match s.engine.as_deref() {
             Some(e) => match Selectors::preset(e) {
                 Some(p) => Some(p),
-                None => {
-                    problems.push(format!(
-                        "{at}: unknown engine {e:?} (phpbb, xenforo, mybb, leak-site)"
-                    ));
-                    None
-                }
+                None if e == "auto" => None,
+                None => match vigie_pages::forum::Engine::from_name(e) {
+                    Some(engine) if s.kind == SourceKind::Forum => {
+                        forum_engine = Some(engine);
+                        None
+                    }
+                    Some(_) => {
+                        problems.push(format!(
+                            "{at}: engine {e:?} is a forum engine; a {:?} source takes \"auto\", \"leak-site\" or selectors",
+                            s.kind
+                        ));
+                        None
+                    }
+                    None => {
+                        problems.push(format!(
+                            "{at}: unknown engine {e:?} (auto, phpbb, xenforo, mybb, vbulletin, smf, invision, leak-site)"
+                        ));
+                        None
+                    }
+                },
             },
             None => None,
         };
@@ -439,12 +479,19 @@ pub fn validate(
                 }
             }
         }
-        if s.kind != SourceKind::Page && selectors.as_ref().is_none_or(|x| x.post.is_none()) {
-            problems.push(format!(
-                "{at}: a {:?} source needs an engine or a post selector",
-                s.kind
-            ));
-        }
+        let reader = match (s.kind, &selectors) {
+            (SourceKind::Page, _) => Reader::Page,
+            (_, Some(sel)) => {
+                if sel.post.is_none() {
+                    problems.push(format!(
+                        "{at}: selectors need a post selector (or no selectors, to use the built-in reader)"
+                    ));
+                }
+                Reader::Selectors
+            }
+            (SourceKind::Forum, None) => Reader::Forum(forum_engine),
+            (SourceKind::LeakSite, None) => Reader::LeakSite,
+        };
         if s.interval_secs == 0 {
             problems.push(format!("{at}: interval_secs must be positive"));
         }
@@ -470,6 +517,7 @@ pub fn validate(
             mirrors,
             start: s.start.clone(),
             selectors,
+            reader,
             interval_secs: s.interval_secs,
             jitter: s.jitter,
             max_pages: s.max_pages,

@@ -46,8 +46,8 @@ pub use collector::{
     HealthRecord, HealthStatus, SourceCheckpoint,
 };
 pub use config::{
-    is_loopback_host, validate, Selectors, SourceKind, TorSettings, TorSource, TorSourceConfig,
-    TransportMode, TOR_BROWSER_USER_AGENT,
+    is_loopback_host, validate, Reader, Selectors, SourceKind, TorSettings, TorSource,
+    TorSourceConfig, TransportMode, TOR_BROWSER_USER_AGENT,
 };
 pub use error::{ConfigError, FetchError, Retry, StartError};
 pub use http::{decode, Fetched, HttpClient, Session};
