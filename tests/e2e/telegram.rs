@@ -157,6 +157,55 @@ fn a_zip_bomb_attachment_is_kept_as_evidence_but_not_expanded() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 }
 
+#[test]
+fn real_exports_are_imported_and_an_import_that_records_nothing_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let real = root().join("tests/fixtures/real/telegram/exports");
+    // A 2020-2021 Desktop export (local dates only) and a 2026 one with `unsupported`.
+    let old = import(&store, &real.join("tg2md_2020-2021_result.json"));
+    assert_eq!(
+        (old["messages"].as_u64(), old["service_skipped"].as_u64()),
+        (Some(18), Some(1))
+    );
+    let new = import(&store, &real.join("tkonverter_2026_result.json"));
+    assert_eq!(new["messages"], 25);
+    assert_eq!(new["service_skipped"], 61);
+    assert_eq!(new["unsupported_skipped"], 1);
+    assert_eq!(new["malformed_skipped"], 0);
+
+    // Another tool's export-shaped file: fractional seconds and `Z` are read.
+    let other = dir.path().join("other.json");
+    std::fs::write(
+        &other,
+        r#"{"name": "g", "id": 1, "messages": [
+            {"id": 1, "type": "message", "date": "2024-03-05T06:20:09.248Z", "text": "a"},
+            {"id": 2, "type": "message", "date": "2024-03-05T08:20:09+02:00", "text": "b"}]}"#,
+    )
+    .unwrap();
+    let read = import(&store, &other);
+    assert_eq!(read["messages"], 2);
+
+    // Nothing readable in a non-empty export: exit 2 with the reason, not a silent success.
+    std::fs::write(
+        &other,
+        r#"{"name": "g", "id": 1, "messages": [
+            {"id": 1, "type": "message", "date": "le 5 mars", "text": "a"},
+            {"id": 2, "type": "unsupported"}]}"#,
+    )
+    .unwrap();
+    let out = vigie(
+        &store,
+        &["import", "telegram-export", other.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no message recorded") && err.contains("1 unsupported"),
+        "{err}"
+    );
+}
+
 fn post_line(id: i64, text: &str, fwd: Option<&str>) -> String {
     let mut v = serde_json::json!({"id": id, "date": 1_795_000_000 + id * 60, "text": text, "views": "1.1K"});
     if let Some(f) = fwd {

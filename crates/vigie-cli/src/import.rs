@@ -10,7 +10,7 @@ use serde::Serialize;
 use tracing::warn;
 use vigie_match::Matcher;
 use vigie_store::{SightingOutcome, SnapshotOutcome, Store, Timestamp};
-use vigie_telegram::{extract, parse_export, ArchiveLimits, TelegramMessage};
+use vigie_telegram::{extract_with_post, parse_export, ArchiveLimits, TelegramMessage};
 
 use crate::args::ImportCommand;
 use crate::config::Config;
@@ -22,6 +22,7 @@ use crate::{shipped, Outcome};
 struct Summary {
     messages: u64,
     service_skipped: u64,
+    unsupported_skipped: u64,
     malformed_skipped: u64,
     new_snapshots: u64,
     repeat_sightings: u64,
@@ -46,12 +47,29 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
         .with_context(|| format!("reading {}", file.display()))?
         .with_context(|| format!("{} is larger than --max-bytes {max_bytes}", file.display()))?;
     let export = parse_export(&bytes).with_context(|| format!("reading {}", file.display()))?;
+    // An export with entries of which none is a message we can read is a failed import (a date
+    // form not understood, a file of another shape), never a silent success.
+    let skipped = export
+        .service
+        .saturating_add(export.unsupported)
+        .saturating_add(export.malformed);
+    if export.messages.is_empty() && skipped > 0 {
+        anyhow::bail!(
+            "{}: no message recorded: {} entries without a readable id or date ({} service, {} unsupported; {} in all)",
+            file.display(),
+            export.malformed,
+            export.service,
+            export.unsupported,
+            skipped
+        );
+    }
     let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
     let dir = config.store_dir(store_flag);
     let mut store =
         Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
     let mut summary = Summary {
         service_skipped: export.service,
+        unsupported_skipped: export.unsupported,
         malformed_skipped: export.malformed,
         ..Summary::default()
     };
@@ -96,7 +114,12 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                 .file_name
                 .clone()
                 .unwrap_or_else(|| rel.to_string());
-            let text = match extract(&name, &data, ArchiveLimits::default()) {
+            let text = match extract_with_post(
+                &name,
+                &data,
+                ArchiveLimits::default(),
+                &message.text,
+            ) {
                 Ok(x) => x.text,
                 Err(e) => {
                     // The raw bytes are still evidence; only their contents are not matched.
@@ -125,8 +148,8 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
     } else {
         writeln!(
             out,
-            "{} messages ({} service, {} unreadable skipped): {} new snapshots, {} repeat sightings; attachments: {} recorded, {} not available, {} archives refused; incidents: {}; alerts queued: {}",
-            summary.messages, summary.service_skipped, summary.malformed_skipped, summary.new_snapshots,
+            "{} messages ({} service, {} unsupported, {} unreadable skipped): {} new snapshots, {} repeat sightings; attachments: {} recorded, {} not available, {} archives refused; incidents: {}; alerts queued: {}",
+            summary.messages, summary.service_skipped, summary.unsupported_skipped, summary.malformed_skipped, summary.new_snapshots,
             summary.repeat_sightings, summary.attachments_recorded, summary.attachments_missing,
             summary.archives_refused, summary.incidents.len(), summary.alerts_queued
         )?;

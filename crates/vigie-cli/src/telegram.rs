@@ -1,6 +1,6 @@
 //! The `telegram-preview` sources of `vigie run`: each channel polled on its interval on a
-//! thread of its own, incremental from its checkpoint in the store; forwards from channels
-//! not followed become candidate sources.
+//! thread of its own, incremental from its checkpoint in the store; channels not followed
+//! that posts point at (forwards, `t.me/NAME` links, private invites) become candidate sources.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +29,8 @@ struct PreviewSource {
 
 /// What the previews' thread hands the run loop, in order: a post, then the cursor past it.
 enum PreviewEvent {
-    Post(TelegramMessage),
+    // Boxed: a post with its links and media is far larger than a cursor.
+    Post(Box<TelegramMessage>),
     Cursor { key: String, cursor: PreviewCursor },
 }
 
@@ -228,9 +229,12 @@ fn poll_previews(
                     continue;
                 }
             };
+            if let Some(e) = &polled.failed {
+                warn!(channel = %channel, error = %e, "telegram preview: an older page failed; the pages read are recorded, the next poll resumes there");
+            }
             // Posts already recorded, shown again: their views and forwards now (no cursor).
             for m in polled.seen_again {
-                if out.send(PreviewEvent::Post(m)).is_err() {
+                if out.send(PreviewEvent::Post(Box::new(m))).is_err() {
                     return;
                 }
             }
@@ -243,7 +247,7 @@ fn poll_previews(
             for (post, cursor) in cursors {
                 // The run loop is gone: stop.
                 if let Some(m) = post {
-                    if out.send(PreviewEvent::Post(m)).is_err() {
+                    if out.send(PreviewEvent::Post(Box::new(m))).is_err() {
                         return;
                     }
                 }
@@ -327,11 +331,73 @@ pub fn record_message(
         .record_alerting(content, &sighting, analysis.as_ref(), router)
         .with_context(|| format!("recording {label}"))?;
     if attachment.is_none() {
-        if let Some(from) = &m.forwarded_from {
-            if !how.followed.contains(&from.to_lowercase()) {
-                store.note_candidate("telegram", from, &sighting.source, sighting.fetched_at)?;
+        let seen_in = format!("telegram:{}/{}", m.channel, m.id);
+        for name in candidate_sources(m) {
+            if !how.followed.contains(&name) && !name.eq_ignore_ascii_case(&m.channel) {
+                store.note_candidate("telegram", &name, &seen_in, sighting.fetched_at)?;
             }
         }
     }
     Ok(recorded)
+}
+
+/// The channels a message points at: the one it was forwarded from, and every `t.me/NAME`
+/// or invite (`+HASH`) among its links. Channel names only, never message numbers.
+pub fn candidate_sources(m: &TelegramMessage) -> std::collections::BTreeSet<String> {
+    use vigie_telegram::{tme_reference, TmeRef};
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(from) = &m.forwarded_from {
+        names.insert(from.to_lowercase());
+    }
+    for link in &m.links {
+        match tme_reference(&link.url) {
+            Some(TmeRef::Name { name, .. }) => names.insert(name),
+            Some(TmeRef::Invite(hash)) => names.insert(hash),
+            None => false,
+        };
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate_sources;
+    use vigie_telegram::{Link, LinkKind, TelegramMessage};
+
+    fn link(url: &str) -> Link {
+        Link {
+            url: url.into(),
+            kind: LinkKind::Text,
+            title: None,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn channels_and_invites_a_post_points_at_never_message_numbers() {
+        let m = TelegramMessage {
+            channel: "medleaks".into(),
+            id: 900,
+            forwarded_from: Some("pharma_dark".into()),
+            forwarded_message: Some(1066),
+            links: vec![
+                link("https://t.me/+AbCdEfGh12345678"),
+                link("https://t.me/Nantes_Dumps/12"),
+                link("https://t.me/joinchat/ZyXwVu98765432"),
+                link("https://t.me/c/1234567/89"),
+                link("https://example.org/t.me/other"),
+            ],
+            ..TelegramMessage::default()
+        };
+        let names: Vec<String> = candidate_sources(&m).into_iter().collect();
+        assert_eq!(
+            names,
+            [
+                "+AbCdEfGh12345678",
+                "+ZyXwVu98765432",
+                "nantes_dumps",
+                "pharma_dark"
+            ]
+        );
+    }
 }

@@ -21,7 +21,7 @@ use vigie_telegram::collector::{
 };
 use vigie_telegram::live::LiveSource;
 use vigie_telegram::tl::ChannelUpdate;
-use vigie_telegram::{extract, ArchiveLimits};
+use vigie_telegram::{extract_with_post, ArchiveLimits};
 
 use crate::config::{Config, TelegramConfig};
 use crate::stopping::{reap, Drain, Received, TryReceive};
@@ -103,7 +103,8 @@ pub fn login(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
 enum LiveEvent {
     Message {
         channel: String,
-        collected: Collected,
+        // Boxed: a message with its links and media is far larger than a checkpoint.
+        collected: Box<Collected>,
     },
     Checkpoint {
         key: String,
@@ -336,7 +337,7 @@ impl LiveChannels {
             let file_name = file
                 .and_then(|a| a.file_name.clone())
                 .unwrap_or_else(|| format!("attachment-{}", d.index));
-            let text = match extract(&file_name, &d.bytes, self.limits) {
+            let text = match extract_with_post(&file_name, &d.bytes, self.limits, &c.message.text) {
                 Ok(x) => x.text,
                 Err(e) => {
                     warn!(channel = %c.message.channel, message = c.message.id, error = %e, "archive refused");
@@ -501,7 +502,7 @@ impl<S: TelegramSource> Account<S> {
         for c in collected {
             let event = LiveEvent::Message {
                 channel: name.clone(),
-                collected: c,
+                collected: Box::new(c),
             };
             if self.out.send(event).await.is_err() {
                 return Step::Closed;
@@ -568,6 +569,7 @@ mod tests {
                 forwarded_from: None,
                 reply_to: None,
                 attachments: vec![],
+                ..TelegramMessage::default()
             },
             documents: vec![],
         }

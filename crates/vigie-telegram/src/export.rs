@@ -83,9 +83,7 @@ pub fn parse_export(bytes: &[u8]) -> Result<Export, TelegramError> {
                     None => export.malformed = export.malformed.saturating_add(1),
                 },
                 Some("service") => export.service = export.service.saturating_add(1),
-                Some("unsupported") => {
-                    export.unsupported = export.unsupported.saturating_add(1)
-                }
+                Some("unsupported") => export.unsupported = export.unsupported.saturating_add(1),
                 _ => export.malformed = export.malformed.saturating_add(1),
             }
         }
@@ -198,13 +196,18 @@ fn parse_offset(s: &str) -> Option<i64> {
     }
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i64>().ok()?, 0),
-        4 => (digits.get(..2)?.parse::<i64>().ok()?, digits.get(2..)?.parse::<i64>().ok()?),
+        4 => (
+            digits.get(..2)?.parse::<i64>().ok()?,
+            digits.get(2..)?.parse::<i64>().ok()?,
+        ),
         _ => return None,
     };
     if !(0..=23).contains(&h) || !(0..=59).contains(&m) {
         return None;
     }
-    h.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?.checked_mul(sign)
+    h.checked_mul(3600)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_mul(sign)
 }
 
 // The range check below bounds every operand (|y| <= 9999): no operation can overflow.
@@ -301,7 +304,12 @@ fn links(m: &Value) -> Vec<Link> {
         .map(text_links)
         .unwrap_or_default();
     let rows = m.get("inline_bot_buttons").and_then(Value::as_array);
-    for button in rows.into_iter().flatten().filter_map(Value::as_array).flatten() {
+    for button in rows
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+    {
         if button.get("type").and_then(Value::as_str) != Some("url") {
             continue;
         }
@@ -309,7 +317,10 @@ fn links(m: &Value) -> Vec<Link> {
             links.push(Link {
                 url: url.to_string(),
                 kind: LinkKind::Button,
-                title: button.get("text").and_then(Value::as_str).map(str::to_string),
+                title: button
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 description: None,
             });
         }
@@ -441,8 +452,12 @@ mod tests {
             dates,
             [(1, 1_709_619_609), (2, 1_709_619_609), (5, 1_709_619_609)]
         );
-        assert_eq!((export.unsupported, export.service, export.malformed), (1, 1, 1));
-        let links: Vec<(&str, LinkKind, Option<&str>)> = export.messages[2]
+        assert_eq!(
+            (export.unsupported, export.service, export.malformed),
+            (1, 1, 1)
+        );
+        let with_links = export.messages.iter().find(|m| m.id == 5).unwrap();
+        let links: Vec<(&str, LinkKind, Option<&str>)> = with_links
             .links
             .iter()
             .map(|l| (l.url.as_str(), l.kind, l.title.as_deref()))
@@ -450,7 +465,11 @@ mod tests {
         assert_eq!(
             links,
             [
-                ("https://t.me/+AbCdEfGh12345678", LinkKind::Text, Some("ici")),
+                (
+                    "https://t.me/+AbCdEfGh12345678",
+                    LinkKind::Text,
+                    Some("ici")
+                ),
                 ("https://example.org", LinkKind::Button, Some("Open")),
             ]
         );

@@ -13,6 +13,9 @@
 //! - [`parse_preview`] and [`PreviewClient`]: a public channel's web preview (`t.me/s/NAME`),
 //!   paged with `?before=`, incremental by message id (the `telegram-preview` source of
 //!   `vigie run`), fetched directly or through any [`PageFetcher`] (Tor, in `vigie run`).
+//!   Each post keeps its own words, reply target, forward origin, signature, [`Link`]s,
+//!   [`Poll`], documents (size as shown) and [`Media`]; service messages are counted apart.
+//! - [`tme_reference`]: the channel or private invite a `t.me` link names (candidate sources).
 //!
 //! - [`collector`]: the live collector's logic over a [`collector::TelegramSource`]: request
 //!   budget, FLOOD_WAIT honoured in full (long ones pause the account), channel references

@@ -19,9 +19,32 @@ pub enum TmeRef {
 
 /// Path words of `t.me` that are not usernames.
 const RESERVED: &[&str] = &[
-    "s", "c", "addstickers", "addemoji", "addtheme", "addlist", "share", "proxy", "socks", "iv",
-    "login", "setlanguage", "bg", "confirmphone", "boost", "invoice", "contact", "m", "k", "a",
-    "z", "dl", "apps", "blog", "faq", "privacy",
+    "s",
+    "c",
+    "addstickers",
+    "addemoji",
+    "addtheme",
+    "addlist",
+    "share",
+    "proxy",
+    "socks",
+    "iv",
+    "login",
+    "setlanguage",
+    "bg",
+    "confirmphone",
+    "boost",
+    "invoice",
+    "contact",
+    "m",
+    "k",
+    "a",
+    "z",
+    "dl",
+    "apps",
+    "blog",
+    "faq",
+    "privacy",
 ];
 
 /// The channel or invite `url` names, when it is a `t.me` (or `telegram.me`, `telegram.dog`)
@@ -93,10 +116,22 @@ mod tests {
 
     #[test]
     fn channel_names_and_invites_never_message_numbers() {
-        assert_eq!(tme_reference("https://t.me/Pharma_Dark/1066"), name("pharma_dark", Some(1066)));
-        assert_eq!(tme_reference("https://t.me/pharma_dark"), name("pharma_dark", None));
-        assert_eq!(tme_reference("https://t.me/s/pharma_dark?before=12"), name("pharma_dark", None));
-        assert_eq!(tme_reference("http://telegram.me/pharma_dark/"), name("pharma_dark", None));
+        assert_eq!(
+            tme_reference("https://t.me/Pharma_Dark/1066"),
+            name("pharma_dark", Some(1066))
+        );
+        assert_eq!(
+            tme_reference("https://t.me/pharma_dark"),
+            name("pharma_dark", None)
+        );
+        assert_eq!(
+            tme_reference("https://t.me/s/pharma_dark?before=12"),
+            name("pharma_dark", None)
+        );
+        assert_eq!(
+            tme_reference("http://telegram.me/pharma_dark/"),
+            name("pharma_dark", None)
+        );
         assert_eq!(
             tme_reference("https://t.me/+AbCdEfGh12345678"),
             Some(TmeRef::Invite("+AbCdEfGh12345678".into()))

@@ -114,7 +114,10 @@ fn own_words_reply_forward_signature_links_poll_document_album() {
 
     let reply = &page.messages[0];
     // The reply's own words, never the quoted parent's (same text class, placed first).
-    assert_eq!(reply.text, "Toujours dispo, écrire ici ou @nantes_dumps #CHU");
+    assert_eq!(
+        reply.text,
+        "Toujours dispo, écrire ici ou @nantes_dumps #CHU"
+    );
     assert_eq!(reply.reply_to, Some(812));
     assert_eq!(reply.reply_channel.as_deref(), Some("medleaks"));
     // The signature, not the channel title.
@@ -127,7 +130,11 @@ fn own_words_reply_forward_signature_links_poll_document_album() {
     assert_eq!(
         links,
         [
-            (LinkKind::Text, "https://t.me/+AbCdEfGh12345678", Some("ici")),
+            (
+                LinkKind::Text,
+                "https://t.me/+AbCdEfGh12345678",
+                Some("ici")
+            ),
             (
                 LinkKind::Text,
                 "https://t.me/nantes_dumps",
