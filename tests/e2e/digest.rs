@@ -117,7 +117,9 @@ fn the_markdown_digest_has_the_weeks_figures_and_no_raw_identifier() {
     let table = md.split("## Incidents critiques").next().unwrap();
     assert!(!table.contains("CHU de Nantes"), "{table}");
     assert!(md.contains("site de fuite rançongiciel") || md.contains("fichier importé"));
-    assert!(md.contains("| 2026-W43 | 1 | 1 | 0 |"), "{md}");
+    // W43: the Pharmagest sale and the SQL dump of a watched clinic with NIRs, both critical
+    // (a dump posted as it is is a leak, issue 16).
+    assert!(md.contains("| 2026-W43 | 2 | 0 | 0 |"), "{md}");
     // tg-chan was active in W45 and silent since: reported as quiet.
     assert!(md.contains("- tg-chan"), "{md}");
     assert!(

@@ -577,3 +577,22 @@ fn bad_input_gives_clear_errors() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(entity_ids(&r), ["chu-rennes"]);
 }
+
+#[test]
+fn source_kind_leak_site_makes_a_victim_entry_a_claim() {
+    // A victim entry as a leak site shows it: a name and a date, no leak vocabulary.
+    let entry = b"Victim: Centre Hospitalier de Dax\nUploaded: 2026-03-02\n";
+    let out = vigie_stdin(&["scan", "--json", "--source-kind", "leak-site", "-"], entry);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["kind"], "ransomware_claim", "{r}");
+    assert_eq!(r["leak_offer"], true);
+    assert_eq!(r["severity"], "critical", "{r}");
+    let out = vigie_stdin(&["scan", "--json", "-"], entry);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(r["kind"], "ransomware_claim", "{r}");
+    let out = vigie_stdin(&["scan", "--source-kind", "leak-site", "-"], entry);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("-: critical  ransomware_claim  [leak offer]"), "{text}");
+    let out = vigie_stdin(&["scan", "--source-kind", "bogus", "-"], entry);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

@@ -3,7 +3,7 @@
 //! row or post text is ever put in a payload.
 
 use serde::Serialize;
-use vigie_core::{IdentifierKind, Severity, Topic};
+use vigie_core::{DocumentKind, IdentifierKind, Severity, Topic};
 use vigie_store::{AlertRecord, Locator, SourceKind};
 
 use crate::{Format, Language, RecipientConfig};
@@ -145,6 +145,7 @@ struct IdentifierPart {
 #[derive(Serialize)]
 struct OfferPart<'a> {
     leak_offer: bool,
+    kind: vigie_core::DocumentKind,
     cues: &'a [String],
 }
 
@@ -238,6 +239,7 @@ fn json_payload<'a>(alert: &'a AlertRecord, recipient: &RecipientConfig) -> Payl
         sample_rows: i.sample_rows,
         offer: OfferPart {
             leak_offer: i.leak_offer,
+            kind: i.kind,
             cues: &i.cues,
         },
         topics: &i.topics,
@@ -287,11 +289,19 @@ pub fn summary(alert: &AlertRecord, lang: Language) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let what = match (i.leak_offer, lang) {
-        (true, Language::Fr) => "données proposées à la vente",
-        (false, Language::Fr) => "données exposées",
-        (true, Language::En) => "data offered for sale",
-        (false, Language::En) => "data exposed",
+    let what = match (i.kind, i.leak_offer, lang) {
+        (DocumentKind::RansomwareClaim, _, Language::Fr) => "revendication de rançongiciel",
+        (DocumentKind::RansomwareClaim, _, Language::En) => "ransomware claim",
+        (DocumentKind::FreeDump, _, Language::Fr) => "données diffusées gratuitement",
+        (DocumentKind::FreeDump, _, Language::En) => "data dumped for free",
+        (DocumentKind::Teaser, _, Language::Fr) => "fuite annoncée",
+        (DocumentKind::Teaser, _, Language::En) => "leak announced",
+        (DocumentKind::Request, _, Language::Fr) => "acheteur cherchant des données",
+        (DocumentKind::Request, _, Language::En) => "buyer asking for data",
+        (_, true, Language::Fr) => "données proposées à la vente",
+        (_, false, Language::Fr) => "données exposées",
+        (_, true, Language::En) => "data offered for sale",
+        (_, false, Language::En) => "data exposed",
     };
     let mut counts: Vec<String> = i
         .identifiers
@@ -399,6 +409,7 @@ mod tests {
                 identifiers: Default::default(),
                 sample_rows: 0,
                 leak_offer: true,
+                kind: vigie_core::DocumentKind::Sale,
                 cues: vec![],
                 topics: vec![],
                 snapshots: vec!["ab".repeat(32)],

@@ -328,6 +328,10 @@ pub struct ScanArgs {
     /// Worker threads (default: the number of cores).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Where the files were collected: unknown, leak-site, forum, telegram, paste, news. A
+    /// leak-site file (a victim entry) is a ransomware claim by construction.
+    #[arg(long = "source-kind", value_name = "KIND", default_value = "unknown")]
+    pub source_kind: vigie_core::Origin,
 }
 
 #[derive(Debug, Subcommand)]

@@ -40,6 +40,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     let matcher = Arc::new(Matcher::new(&watchlist).context("compiling the watchlists")?);
     let options = ScanOptions {
         reveal: args.reveal,
+        origin: args.source_kind,
         ..ScanOptions::default()
     };
     let mut had_error = false;
@@ -348,7 +349,7 @@ fn scan_parallel(
 /// ripgrep-like human output: the file and severity, then one line per finding.
 fn write_human(out: &mut impl Write, r: &Report) -> io::Result<()> {
     let offer = if r.leak_offer { "  [leak offer]" } else { "" };
-    writeln!(out, "{}: {}{offer}", r.path, r.severity)?;
+    writeln!(out, "{}: {}  {}{offer}", r.path, r.severity, r.kind)?;
     for e in &r.entities {
         let shown: Vec<String> = e
             .matches

@@ -334,7 +334,17 @@ pub fn record_event(
             let analysis = if store.contains(&content_hash(bytes))? {
                 None
             } else {
-                Some(matcher.analyze(&d.url, bytes, ScanOptions::default()))
+                // A leak-site entry is a ransomware claim by construction (issue 16).
+                let origin = match d.kind {
+                    vigie_tor::SourceKind::LeakSite => vigie_core::Origin::LeakSite,
+                    vigie_tor::SourceKind::Forum => vigie_core::Origin::Forum,
+                    _ => vigie_core::Origin::Unknown,
+                };
+                let options = ScanOptions {
+                    origin,
+                    ..ScanOptions::default()
+                };
+                Some(matcher.analyze(&d.url, bytes, options))
             };
             let sighting = Sighting {
                 source: d.source.clone(),

@@ -50,6 +50,8 @@ pub struct IncidentRow {
     pub cues: Vec<String>,
     /// Whether it is an offer.
     pub leak_offer: bool,
+    /// What it is (sale, free dump, ransomware claim...).
+    pub kind: vigie_core::DocumentKind,
     /// Largest sample, in rows.
     pub sample_rows: u64,
     /// Valid identifiers by kind (counts only).
@@ -282,6 +284,7 @@ fn row(store: &Store, i: &Incident) -> Result<IncidentRow, DigestError> {
         why: i.why.clone(),
         cues: i.cues.clone(),
         leak_offer: i.leak_offer,
+        kind: i.kind,
         sample_rows: i.sample_rows,
         identifiers: i
             .identifiers

@@ -262,9 +262,10 @@ pub fn html(d: &Digest, lang: Language) -> String {
         let ids = identifiers(r, lang);
         let _ = write!(
             h,
-            "<li><b>{}</b>: {}{}</li>",
+            "<li><b>{}</b>: {} ({}){}</li>",
             w.offered,
             offered,
+            text::document_kind(r.kind, lang),
             if ids.is_empty() {
                 String::new()
             } else {
@@ -533,13 +534,14 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         let ids = identifiers(r, lang);
         let _ = writeln!(
             m,
-            "- **{}**: {}{}",
+            "- **{}**: {} ({}){}",
             w.offered,
             if r.leak_offer {
                 w.offer_yes
             } else {
                 w.offer_no
             },
+            text::document_kind(r.kind, lang),
             if ids.is_empty() {
                 String::new()
             } else {

@@ -227,3 +227,24 @@ pub fn words(lang: Language) -> Words {
         },
     }
 }
+
+/// What an incident is, in the digest's language.
+pub fn document_kind(kind: vigie_core::DocumentKind, lang: Language) -> &'static str {
+    use vigie_core::DocumentKind as K;
+    match (kind, lang) {
+        (K::Sale, Language::Fr) => "vente",
+        (K::Sale, Language::En) => "sale",
+        (K::FreeDump, Language::Fr) => "diffusion gratuite",
+        (K::FreeDump, Language::En) => "free dump",
+        (K::RansomwareClaim, Language::Fr) => "revendication de rançongiciel",
+        (K::RansomwareClaim, Language::En) => "ransomware claim",
+        (K::Request, Language::Fr) => "demande d'achat",
+        (K::Request, Language::En) => "buyer's request",
+        (K::Teaser, Language::Fr) => "fuite annoncée",
+        (K::Teaser, Language::En) => "leak announced",
+        (K::News, Language::Fr) => "article de presse",
+        (K::News, Language::En) => "news report",
+        (K::Discussion, Language::Fr) => "discussion",
+        (K::Discussion, Language::En) => "discussion",
+    }
+}

@@ -18,7 +18,7 @@
 //! let incident = Incident {
 //!     id: 7, opened_at: Timestamp(0), first_seen: Timestamp(0), last_seen: Timestamp(0),
 //!     severity: vigie_core::Severity::High, why: vec!["leak offer".into()], entities: vec![],
-//!     identifiers: Default::default(), sample_rows: 0, leak_offer: true, cues: vec![],
+//!     identifiers: Default::default(), sample_rows: 0, leak_offer: true, kind: vigie_core::DocumentKind::Sale, cues: vec![],
 //!     topics: vec![], snapshots: vec![], sightings: 0, sources: vec![],
 //! };
 //! let event = misp_event(&ExportedIncident { incident, sightings: vec![], sizes: vec![] });
@@ -97,10 +97,11 @@ pub(crate) fn title(incident: &Incident) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let what = if incident.leak_offer {
-        "data offered for sale"
-    } else {
-        "data exposed"
+    let what = match incident.kind {
+        vigie_core::DocumentKind::RansomwareClaim => "ransomware claim",
+        vigie_core::DocumentKind::FreeDump => "data dumped for free",
+        _ if incident.leak_offer => "data offered for sale",
+        _ => "data exposed",
     };
     format!("Vigie incident {}: {orgs}: {what}", incident.id)
 }

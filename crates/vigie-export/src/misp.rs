@@ -179,6 +179,7 @@ pub fn misp_event(e: &ExportedIncident) -> Value {
                 {"name": "tlp:amber"},
                 {"name": "misp-galaxy:sector=\"Health\""},
                 {"name": format!("vigie:severity=\"{}\"", i.severity.as_str())},
+                {"name": format!("vigie:kind=\"{}\"", i.kind.as_str())},
             ],
             "Attribute": attributes,
             "Object": objects,

@@ -106,7 +106,11 @@ pub fn stix_bundle(incidents: &[ExportedIncident], now: Timestamp) -> Value {
                 i.severity.as_str(), i.first_seen, i.last_seen, i.sightings),
             "report_types": ["threat-report"],
             "published": i.first_seen.to_string(),
-            "labels": [format!("severity:{}", i.severity.as_str()), "sector:health".to_string()],
+            "labels": [
+                format!("severity:{}", i.severity.as_str()),
+                "sector:health".to_string(),
+                format!("kind:{}", i.kind.as_str()),
+            ],
             "object_refs": refs,
             "object_marking_refs": [TLP_AMBER],
         }));

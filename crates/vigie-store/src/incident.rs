@@ -140,11 +140,26 @@ pub(crate) fn new_incident(id: u64, record: &SnapshotRecord) -> Incident {
         identifiers: Default::default(),
         sample_rows: 0,
         leak_offer: false,
+        kind: Default::default(),
         cues: Vec::new(),
         topics: Vec::new(),
         snapshots: Vec::new(),
         sightings: 0,
         sources: Vec::new(),
+    }
+}
+
+/// How grave a document kind is, for the incident's kind.
+fn kind_rank(kind: vigie_core::DocumentKind) -> u8 {
+    use vigie_core::DocumentKind as K;
+    match kind {
+        K::Discussion => 0,
+        K::News => 1,
+        K::Request => 2,
+        K::Teaser => 3,
+        K::FreeDump => 4,
+        K::Sale => 5,
+        K::RansomwareClaim => 6,
     }
 }
 
@@ -174,6 +189,9 @@ pub(crate) fn absorb_snapshot(incident: &mut Incident, record: &SnapshotRecord, 
         incident.sample_rows = incident.sample_rows.max(sample.rows);
     }
     incident.leak_offer |= report.leak_offer;
+    if incident.snapshots.is_empty() || kind_rank(report.kind) > kind_rank(incident.kind) {
+        incident.kind = report.kind;
+    }
     union(&mut incident.cues, report.cues.iter().cloned());
     union(&mut incident.topics, report.topics.iter().copied());
     incident.snapshots.push(record.hash.clone());

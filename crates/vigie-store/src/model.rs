@@ -322,6 +322,11 @@ pub struct Incident {
     pub sample_rows: u64,
     /// Whether any snapshot is an offer.
     pub leak_offer: bool,
+    /// What the incident is: the gravest document kind of its snapshots (a ransomware claim,
+    /// then a sale, a free dump, a teaser, a request, news, discussion). Incidents stored
+    /// before kinds existed read as `discussion`.
+    #[serde(default)]
+    pub kind: vigie_core::DocumentKind,
     /// Cues seen, over all snapshots.
     pub cues: Vec<String>,
     /// Topics, over all snapshots.
