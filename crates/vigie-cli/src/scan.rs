@@ -104,10 +104,18 @@ fn collect(path: &Path, inputs: &mut Vec<Input>) -> io::Result<()> {
     Ok(())
 }
 
+/// Largest archive, workbook or PDF read whole to be unpacked (vigie-unpack's caps then apply).
+const MAX_UNPACK_BYTES: u64 = 256 * 1024 * 1024;
+
 /// The windows of one input, produced one at a time.
 enum Source {
-    /// A NUL byte in the first 2 KiB: a binary file, not scanned (as ripgrep does).
-    Binary,
+    /// A NUL byte in the first 2 KiB: a binary file, not scanned (as ripgrep does). Notes say
+    /// why an archive among them was not unpacked.
+    Binary(Vec<String>),
+    /// An archive, workbook or PDF unpacked by vigie-unpack: each file's (each sheet's) text
+    /// read as a document of its own, so a sheet's header is the first row its windows see;
+    /// notes say what was left out.
+    Unpacked(Unpacked),
     /// HTML parsed whole (bounded by [`MAX_HTML_BYTES`]), as one window.
     Whole(Option<Window>),
     Stream(WindowReader<Box<dyn Read + Send>>),
@@ -131,9 +139,12 @@ impl Source {
             }
         }
         head.truncate(filled);
+        if vigie_unpack::worth_unpacking(&head) {
+            return unpack_whole(input, head, reader);
+        }
         if head.contains(&0) {
             tracing::info!(input = %input.label(), "binary file, not scanned");
-            return Ok(Source::Binary);
+            return Ok(Source::Binary(Vec::new()));
         }
         let is_html_name = matches!(input, Input::File(p) if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("html") || x.eq_ignore_ascii_case("htm")));
         let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(reader));
@@ -166,9 +177,92 @@ impl Source {
 
     fn next_window(&mut self) -> io::Result<Option<Window>> {
         match self {
-            Source::Binary => Ok(None),
+            Source::Binary(_) => Ok(None),
+            Source::Unpacked(u) => u.next_window(),
             Source::Whole(w) => Ok(w.take()),
             Source::Stream(r) => r.next_window(),
+        }
+    }
+
+    /// Notes for the report's `why` (taken once).
+    fn take_notes(&mut self) -> Vec<String> {
+        match self {
+            Source::Binary(n) => std::mem::take(n),
+            Source::Unpacked(u) => std::mem::take(&mut u.notes),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The sections of an unpacked sample, one window reader at a time.
+struct Unpacked {
+    sections: std::vec::IntoIter<Vec<u8>>,
+    current: Option<WindowReader<Box<dyn Read + Send>>>,
+    notes: Vec<String>,
+}
+
+impl Unpacked {
+    fn next_window(&mut self) -> io::Result<Option<Window>> {
+        loop {
+            if let Some(reader) = self.current.as_mut() {
+                if let Some(window) = reader.next_window()? {
+                    return Ok(Some(window));
+                }
+            }
+            let Some(body) = self.sections.next() else {
+                return Ok(None);
+            };
+            self.current = Some(WindowReader::new(Box::new(io::Cursor::new(body))));
+        }
+    }
+}
+
+/// Reads an archive, workbook or PDF whole and scans what vigie-unpack finds in it. Entry
+/// names stay out of the notes (they can carry identifiers); reasons and counts go in.
+fn unpack_whole(input: &Input, head: Vec<u8>, rest: Box<dyn Read + Send>) -> io::Result<Source> {
+    let mut bytes = Vec::new();
+    io::Cursor::new(head)
+        .chain(rest)
+        .take(MAX_UNPACK_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_UNPACK_BYTES {
+        return Ok(Source::Binary(vec![format!(
+            "not unpacked: over {MAX_UNPACK_BYTES} bytes"
+        )]));
+    }
+    let name = match input {
+        Input::File(p) => p
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        Input::Stdin => String::new(),
+    };
+    match vigie_unpack::unpack(&name, &bytes, &vigie_unpack::Options::default()) {
+        Ok(x) => {
+            let mut notes = vec![format!(
+                "unpacked: {} files read, {} skipped",
+                x.entries,
+                x.skipped.len()
+            )];
+            let mut reasons: Vec<&str> = x.skipped.iter().map(|s| s.reason.as_str()).collect();
+            reasons.dedup();
+            notes.extend(reasons.into_iter().take(8).map(|r| format!("skipped: {r}")));
+            if x.entries == 0 {
+                return Ok(Source::Binary(notes));
+            }
+            let sections: Vec<Vec<u8>> = x
+                .sections
+                .iter()
+                .filter_map(|s| x.text.get(s.range.clone()).map(<[u8]>::to_vec))
+                .collect();
+            Ok(Source::Unpacked(Unpacked {
+                sections: sections.into_iter(),
+                current: None,
+                notes,
+            }))
+        }
+        Err(e) => {
+            tracing::info!(input = %input.label(), error = %e, "archive not unpacked");
+            Ok(Source::Binary(vec![format!("not unpacked: {e}")]))
         }
     }
 }
@@ -181,12 +275,13 @@ fn scan_one(
     let label = input.label();
     let fail = |e| (label.clone(), e);
     let mut source = Source::open(input).map_err(fail)?;
-    let binary = matches!(source, Source::Binary);
+    let binary = matches!(source, Source::Binary(_));
+    let notes = source.take_notes();
     let mut partial = Partial::default();
     while let Some(window) = source.next_window().map_err(fail)? {
         partial.merge(matcher.scan_window(&window));
     }
-    Ok(finish(matcher, &label, partial, options, binary))
+    Ok(finish(matcher, &label, partial, options, binary, notes))
 }
 
 fn finish(
@@ -195,11 +290,13 @@ fn finish(
     partial: Partial,
     options: ScanOptions,
     binary: bool,
+    notes: Vec<String>,
 ) -> Report {
     let mut report = matcher.finish(label, partial, options);
     if binary {
         report.why.push("binary file, not scanned".into());
     }
+    report.why.extend(notes);
     report
 }
 
@@ -213,6 +310,7 @@ enum Event {
         doc: usize,
         windows: usize,
         binary: bool,
+        notes: Vec<String>,
         error: Option<io::Error>,
     },
 }
@@ -228,6 +326,7 @@ struct DocState {
     parts: BTreeMap<usize, Partial>,
     windows: Option<usize>,
     binary: bool,
+    notes: Vec<String>,
     error: Option<io::Error>,
 }
 
@@ -267,10 +366,12 @@ fn scan_parallel(
             for (doc, input) in inputs.iter().enumerate() {
                 let mut windows = 0;
                 let mut binary = false;
+                let mut notes = Vec::new();
                 let error = match Source::open(input) {
                     Err(e) => Some(e),
                     Ok(mut source) => loop {
-                        binary |= matches!(source, Source::Binary);
+                        binary |= matches!(source, Source::Binary(_));
+                        notes.extend(source.take_notes());
                         match source.next_window() {
                             Ok(Some(window)) => {
                                 let job = Job {
@@ -292,6 +393,7 @@ fn scan_parallel(
                     doc,
                     windows,
                     binary,
+                    notes,
                     error,
                 };
                 if reader_events.send(end).is_err() {
@@ -311,11 +413,13 @@ fn scan_parallel(
                     doc,
                     windows,
                     binary,
+                    notes,
                     error,
                 } => {
                     let state = docs.entry(doc).or_default();
                     state.windows = Some(windows);
                     state.binary = binary;
+                    state.notes = notes;
                     state.error = error;
                 }
             }
@@ -335,7 +439,15 @@ fn scan_parallel(
                         for (_, part) in std::mem::take(&mut state.parts) {
                             merged.merge(part);
                         }
-                        Ok(finish(matcher, &label, merged, options, state.binary))
+                        let notes = std::mem::take(&mut state.notes);
+                        Ok(finish(
+                            matcher,
+                            &label,
+                            merged,
+                            options,
+                            state.binary,
+                            notes,
+                        ))
                     }
                 };
                 print(result)?;
