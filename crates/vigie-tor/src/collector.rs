@@ -427,8 +427,9 @@ impl Collector {
                 Visit::Thread { key, .. } | Visit::Detail { key } => key.clone(),
                 Visit::Listing => path_of(&url),
             };
+            let detail = matches!(visit, Visit::Detail { .. });
             let page = match fetched {
-                Ok(f) => self.parse(rt, f, key.clone()).await,
+                Ok(f) => self.parse(rt, f, key.clone(), detail).await,
                 Err(e) => Err(e),
             };
             let page = match page {
@@ -677,6 +678,7 @@ impl Collector {
         rt: &SourceRuntime,
         f: Fetched,
         key: String,
+        detail: bool,
     ) -> Result<PageRead, FetchError> {
         let limit = self.settings.max_nesting;
         let source = Arc::clone(&rt.source);
@@ -684,16 +686,15 @@ impl Collector {
         let profiles = Arc::clone(&rt.profiles);
         tokio::task::spawn_blocking(move || {
             let text = decode_text(&f, &source.id);
-            read_page(
-                &source,
-                compiled.as_deref(),
-                &profiles,
-                &f,
-                &text,
-                &key,
+            let read = Read {
+                source: &source,
+                compiled: compiled.as_deref(),
+                profiles: &profiles,
+                key: &key,
+                detail,
                 limit,
-            )
-            .map_err(|_| FetchError::TooDeep { limit })
+            };
+            read_page(&read, &f, &text).map_err(|_| FetchError::TooDeep { limit })
         })
         .await
         .map_err(|e| FetchError::Http {
@@ -735,16 +736,22 @@ struct PageRead {
     class: PageClass,
 }
 
-/// Reads one decoded page with the source's reader.
-fn read_page(
-    source: &TorSource,
-    compiled: Option<&CompiledSelectors>,
-    profiles: &[Profile],
-    f: &Fetched,
-    text: &str,
-    key: &str,
+/// How to read a page.
+struct Read<'a> {
+    source: &'a TorSource,
+    compiled: Option<&'a CompiledSelectors>,
+    profiles: &'a [Profile],
+    /// What its documents are filed under.
+    key: &'a str,
+    /// A victim's detail page (leak sites).
+    detail: bool,
     limit: usize,
-) -> Result<PageRead, vigie_html::HtmlRefused> {
+}
+
+/// Reads one decoded page with the source's reader.
+fn read_page(r: &Read<'_>, f: &Fetched, text: &str) -> Result<PageRead, vigie_html::HtmlRefused> {
+    let (source, compiled, profiles, key, limit) =
+        (r.source, r.compiled, r.profiles, r.key, r.limit);
     let base = without_session(&f.url);
     let clean = |u: &Url| without_session(u);
     match source.reader {
@@ -856,7 +863,7 @@ fn read_page(
                     .map(|u| clean(&u))
                     .filter(|u| *u != base)
             };
-            let docs = victims
+            let mut docs = victims
                 .iter()
                 .map(|e| CollectedDocument {
                     source: source.id.clone(),
@@ -868,6 +875,19 @@ fn read_page(
                     fetched_at_ms: now_ms(),
                 })
                 .collect::<Vec<_>>();
+            // A victim's own page that is not a list: its text is the evidence (description,
+            // file tree, sample rows), read from its main content.
+            if r.detail && docs.is_empty() {
+                if let Some(d) = detail_document(source, key, &doc) {
+                    docs.push(CollectedDocument {
+                        source: source.id.clone(),
+                        kind: source.kind,
+                        url: base.to_string(),
+                        document: d,
+                        fetched_at_ms: now_ms(),
+                    });
+                }
+            }
             let mut details: Vec<Url> = Vec::new();
             for u in victims.iter().filter_map(|e| detail_of(e)) {
                 if !details.contains(&u) {
@@ -875,6 +895,7 @@ fn read_page(
                 }
             }
             let yielded = !docs.is_empty();
+            let details = if r.detail { Vec::new() } else { details };
             Ok(PageRead {
                 onions: page_onions(&doc, &base, &page_text),
                 class: if yielded {
@@ -898,6 +919,36 @@ fn read_page(
             })
         }
     }
+}
+
+/// A victim's detail page as one document: its title and the readable text of its main
+/// content (`main`, `article`, else the body), structure kept.
+fn detail_document(source: &TorSource, key: &str, doc: &scraper::Html) -> Option<String> {
+    let pick = |css: &str| {
+        scraper::Selector::parse(css)
+            .ok()
+            .and_then(|s| doc.select(&s).next())
+    };
+    let main = pick("main")
+        .or_else(|| pick("article"))
+        .or_else(|| pick("body"))?;
+    let text = vigie_html::readable_text(main);
+    if text.trim().is_empty() {
+        return None;
+    }
+    let title = pick("title")
+        .map(|t| {
+            t.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "Ransomware leak site: {}\nVictim page: {key}\nTitle: {title}\n\n{text}\n",
+        source.id
+    ))
 }
 
 /// The class of page an HTTP error status stands for, if any.

@@ -433,3 +433,84 @@ async fn pages_standing_in_for_content_are_named_not_blind() {
         }
     }
 }
+
+fn leak_listing() -> String {
+    let cards: String = [
+        ("chu-exemple", "CHU Exemple", "chu-exemple.fr", "1.2 TB"),
+        ("clinique-sud", "Clinique du Sud", "clinique-sud.fr", "340 GB"),
+        ("labo-analyses", "Labo Analyses", "labo-analyses.fr", "85 GB"),
+        ("ehpad-les-pins", "EHPAD Les Pins", "ehpad-pins.fr", "12 GB"),
+    ]
+    .iter()
+    .map(|(slug, name, site, size)| {
+        format!(
+            "<div class=\"card\"><h3 class=\"card-title\"><a href=\"/victim/{slug}?sid={s}\">{name}</a></h3>\
+             <p class=\"site\">{site}</p><p class=\"size\">Data: {size}</p>\
+             <p class=\"timer\">Publication in {t}</p><p class=\"status\">Published</p></div>",
+            s = sid(),
+            t = sid().len() + sid().chars().filter(char::is_ascii_digit).count(),
+        )
+    })
+    .collect();
+    format!(
+        "<html><head><title>Leaks</title></head><body><header><a href=\"/\">Home</a> <a href=\"/contact\">Contact</a></header>\
+         <main><div class=\"grid\">{cards}</div></main></body></html>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leak_site_detail_pages_are_read_once_and_victims_stay_the_same_bytes() {
+    let site = serve(Arc::new(|p: &str| {
+        if p.starts_with("/victim/") {
+            let slug = p
+                .trim_start_matches("/victim/")
+                .split('?')
+                .next()
+                .unwrap_or("");
+            (
+                200,
+                format!(
+                    "<html><head><title>{slug}</title></head><body><main><article class=\"post\">\
+                     <h1>{slug}</h1><p>Stolen: patient records, HR, finance.</p>\
+                     <pre>nom\tprenom\tnir\nDUPONT\tJean\t1 85 05 75 123 456 44</pre></article></main></body></html>"
+                ),
+            )
+        } else {
+            (200, leak_listing())
+        }
+    }));
+    let c = collector(
+        site.port,
+        "id = \"leaks\"\nkind = \"leak-site\"\nstart = \"/\"\nmax_pages = 10\n",
+    );
+    let (first, health) = run(&c, "leaks").await;
+    assert_eq!(health.status, HealthStatus::Ok, "{health:?}");
+    let hits = site.hits.lock().unwrap().clone();
+    let details: Vec<&String> = hits.iter().filter(|h| h.starts_with("/victim/")).collect();
+    assert_eq!(details.len(), 4, "{hits:?}");
+    assert!(first
+        .iter()
+        .all(|d| !d.document.contains("sid=") && !d.url.contains("sid=")));
+    // The sample rows of a detail page stay rows.
+    assert!(
+        first
+            .iter()
+            .any(|d| d.document.contains("DUPONT\tJean\t1 85 05 75 123 456 44")),
+        "{first:#?}"
+    );
+
+    site.hits.lock().unwrap().clear();
+    let (second, _) = run(&c, "leaks").await;
+    let hits = site.hits.lock().unwrap().clone();
+    assert!(hits.iter().all(|h| !h.starts_with("/victim/")), "{hits:?}");
+    // The listing's countdown moved, the victims did not: same bytes.
+    let before: BTreeSet<&String> = first.iter().map(|d| &d.document).collect();
+    for d in &second {
+        assert!(
+            before.contains(&d.document),
+            "new bytes for a known victim:\n{}",
+            d.document
+        );
+    }
+    assert!(!second.is_empty());
+}
