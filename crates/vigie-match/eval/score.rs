@@ -205,11 +205,15 @@ pub fn table(s: &Summary) -> String {
     out
 }
 
-/// Documents whose kind or alert decision differ from their label.
+/// Documents whose kind, alert decision or severity differ from their label.
 pub fn mistakes(scored: &[Scored]) -> Vec<String> {
     scored
         .iter()
-        .filter(|d| d.label.kind != d.report.kind || d.label.alert != alerted(&d.report))
+        .filter(|d| {
+            d.label.kind != d.report.kind
+                || d.label.alert != alerted(&d.report)
+                || d.label.severity != d.report.severity
+        })
         .map(|d| {
             format!(
                 "{}: expected {} {} alert={}, found {} {} ({})",
