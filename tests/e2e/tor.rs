@@ -377,3 +377,173 @@ fn a_broken_tor_configuration_is_refused_with_every_problem() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bogus"));
 }
+
+/// A phpBB 3.3 forum in prosilver's markup, served from this test: every link carries a new
+/// `sid` (phpBB's session id for a client without its cookie).
+fn prosilver_forum(path: &str) -> (u16, String) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(7);
+    let sid = || {
+        format!(
+            "{:032x}",
+            N.fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        )
+    };
+    let page = |title: &str, body: &str| {
+        format!(
+            "<!DOCTYPE html><html dir=\"ltr\" lang=\"fr\"><head><meta charset=\"utf-8\" /><title>{title} - Forum santé</title></head>\
+             <body id=\"phpbb\" class=\"nojs notouch section-index ltr\"><div id=\"wrap\" class=\"wrap\">\
+             <div class=\"headerbar\"><h1>Forum santé</h1></div><div class=\"navbar\"><ul class=\"nav-main linklist\">\
+             <li><a href=\"./ucp.php?mode=login&amp;sid={s}\" title=\"Login\">Login</a></li></ul></div>\
+             <div id=\"page-body\" class=\"page-body\">{body}</div><div id=\"page-footer\">Powered by phpBB</div></div></body></html>",
+            s = sid()
+        )
+    };
+    let post = |id: u32, author: &str, body: &str| {
+        format!(
+            "<div id=\"p{id}\" class=\"post has-profile bg2\"><div class=\"inner\"><dl class=\"postprofile\" id=\"profile{id}\">\
+             <dt class=\"has-profile-rank no-avatar\"><a href=\"./memberlist.php?mode=viewprofile&amp;u=2&amp;sid={s}\" class=\"username-coloured\" style=\"color: #AA0000;\">{author}</a></dt>\
+             <dd class=\"profile-rank\">Modérateur</dd></dl><div class=\"postbody\"><div id=\"post_content{id}\">\
+             <h3 class=\"first\"><a href=\"./viewtopic.php?p={id}&amp;sid={s}#p{id}\">Vente base</a></h3>\
+             <p class=\"author\"><a class=\"unread\" href=\"./viewtopic.php?p={id}&amp;sid={s}#p{id}\" title=\"Post\"><span class=\"sr-only\">Post</span></a>\
+             <span class=\"responsive-hide\">by <strong><a href=\"./memberlist.php?mode=viewprofile&amp;u=2&amp;sid={s}\" class=\"username-coloured\">{author}</a></strong> &raquo; </span>\
+             <time datetime=\"2026-11-0{d}T21:0{d}:00+00:00\">Mon Nov 0{d}, 2026 9:0{d} pm</time></p>\
+             <div class=\"content\">{body}</div></div></div></div></div>",
+            s = sid(),
+            d = id % 9 + 1
+        )
+    };
+    let thread_row = |t: u32, title: &str, last: u32| {
+        format!(
+            "<li class=\"row bg1\"><dl class=\"row-item topic_read\"><dt><div class=\"list-inner\">\
+             <a href=\"./viewtopic.php?t={t}&amp;sid={s}\" class=\"topictitle\">{title}</a></div></dt>\
+             <dd class=\"posts\">1 <dfn>Replies</dfn></dd><dd class=\"lastpost\"><span><dfn>Last post </dfn>\
+             <a href=\"./viewtopic.php?p={last}&amp;sid={s}#p{last}\">&rarr;</a><br /><time datetime=\"2026-11-02T10:00:00+00:00\">Mon Nov 02</time></span></dd></dl></li>",
+            s = sid()
+        )
+    };
+    let q = path.split_once('?').map(|x| x.1).unwrap_or("");
+    let has = |kv: &str| q.split('&').any(|p| p == kv);
+    if path.starts_with("/index.php") {
+        let body = format!(
+            "<div class=\"forabg\"><div class=\"inner\"><ul class=\"topiclist forums\"><li class=\"row\"><dl class=\"row-item forum_read\"><dt><div class=\"list-inner\">\
+             <a href=\"./viewforum.php?f=2&amp;sid={}\" class=\"forumtitle\">Bases de données</a></div></dt></dl></li></ul></div></div>",
+            sid()
+        );
+        (200, page("Index", &body))
+    } else if path.starts_with("/viewforum.php") && has("f=2") {
+        let body = format!(
+            "<h2 class=\"forum-title\">Bases de données</h2><div class=\"forumbg\"><div class=\"inner\"><ul class=\"topiclist topics\">{}{}</ul></div></div>",
+            thread_row(1, "Vente base CHU", 12),
+            thread_row(2, "Question", 21)
+        );
+        (200, page("Bases de données", &body))
+    } else if path.starts_with("/viewtopic.php") && has("t=1") {
+        let dump = "<div class=\"codebox\"><p>Code: <a href=\"#\">Select all</a></p><pre><code>nom\tprenom\tville\nDUPONT\tJean\tNantes\nMARTIN\tLea\tRennes</code></pre></div>";
+        let body = format!(
+            "<h2 class=\"topic-title\"><a href=\"./viewtopic.php?t=1&amp;sid={}\">Vente base CHU</a></h2>{}{}",
+            sid(),
+            post(11, "darkmed", &format!("Base patients CHU, échantillon :<br />{dump}")),
+            post(12, "darkmed", "Prix 2000 $")
+        );
+        (200, page("Vente base CHU", &body))
+    } else if path.starts_with("/viewtopic.php") && has("t=2") {
+        let body = format!(
+            "<h2 class=\"topic-title\"><a href=\"./viewtopic.php?t=2&amp;sid={}\">Question</a></h2>{}",
+            sid(),
+            post(21, "acheteur", "<blockquote><div><cite>darkmed wrote:</cite>Prix 2000 $</div></blockquote>Toujours dispo ?")
+        );
+        (200, page("Question", &body))
+    } else if path.starts_with("/login.php") {
+        let real =
+            root().join("tests/fixtures/real/leak-sites/_noncontent/bluesky-decryptor-login.html");
+        (
+            200,
+            String::from_utf8_lossy(&std::fs::read(real).unwrap()).into_owned(),
+        )
+    } else {
+        (404, page("404", "<p>Not found</p>"))
+    }
+}
+
+fn serve_forever(port: u16, handler: fn(&str) -> (u16, String)) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&buf).into_owned();
+            let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (status, body) = handler(&path);
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} X\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+}
+
+#[test]
+fn a_real_shaped_forum_is_read_without_configuration_and_a_login_page_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    serve_forever(port, prosilver_forum);
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[tor_source]]\nid = \"sante\"\nkind = \"forum\"\nmirrors = [\"http://127.0.0.1:{port}/\"]\nstart = \"/index.php\"\n\n\
+             [[tor_source]]\nid = \"walled\"\nkind = \"forum\"\nengine = \"auto\"\nmirrors = [\"http://127.0.0.1:{port}/\"]\nstart = \"/login.php\"\n"
+        ),
+    );
+    let store = dir.path().join("store");
+    let out = vigie_config(&config, &["crawl", "sante", "walled", "--json"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_id = |id: &str| records.iter().find(|r| r["source"] == id).unwrap().clone();
+    assert_eq!(by_id("sante")["status"], "ok", "{}", by_id("sante"));
+    assert_eq!(by_id("sante")["documents"], 3, "{}", by_id("sante"));
+    assert_eq!(
+        by_id("walled")["status"],
+        "login_wall",
+        "{}",
+        by_id("walled")
+    );
+    assert_eq!(evidence(&store)["snapshots"], 3);
+
+    // A second crawl: new sids on every link, the same three posts, nothing stored anew.
+    let out = vigie_config(&config, &["crawl", "sante", "--json"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(evidence(&store)["snapshots"], 3);
+
+    let out = vigie_config(&config, &["sources", "health"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("LOGIN WALL") && text.contains("why: a login form"),
+        "{text}"
+    );
+    assert!(!text.contains("BLIND"), "{text}");
+}
