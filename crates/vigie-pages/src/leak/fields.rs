@@ -39,6 +39,8 @@ const CHROME: &[&str] = &[
     "more info",
     "show more",
     "view all",
+    "browse",
+    "go to post",
 ];
 
 /// Status words leak sites show, as stored in `fields["status"]`.
@@ -103,7 +105,7 @@ fn views_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*)\s*$|^\s*(\d[\d ,.]*)\s+views?\s*$",
+            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*[km]?)\s*$|^\s*(\d[\d ,.]*[km]?)\s+(?:views?|visibility)\s*$",
         )
         .expect("static regex")
     })
@@ -162,6 +164,10 @@ fn class_has(el: ElementRef<'_>, words: &[&str]) -> bool {
     v.classes().any(hit) || v.id().is_some_and(hit)
 }
 
+pub(crate) fn is_heading_el(el: ElementRef<'_>) -> bool {
+    is_heading(el.value().name())
+}
+
 fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
@@ -171,22 +177,111 @@ pub(crate) fn elements(root: ElementRef<'_>) -> impl Iterator<Item = ElementRef<
     root.descendants().filter_map(ElementRef::wrap)
 }
 
+/// The own text of an element (its direct text children), on one line.
+fn own_text(el: ElementRef<'_>) -> String {
+    let mut s = String::new();
+    for t in el
+        .children()
+        .filter_map(|c| c.value().as_text().map(|t| one_line(t)))
+    {
+        if !t.is_empty() {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(&t);
+        }
+    }
+    s
+}
+
+/// The name an element holds. Name elements often carry more than the name: a view counter
+/// (`<h3>Name <span><i class="fa-eye"></i> 178720</span></h3>`), a description in a
+/// `<small>`, the website after a `<br>`, the countdown beside the title. So: the element's
+/// own text when it has one and its children are only numbers or longer than it (a
+/// description); else, with several children holding text, the first; else all its text.
+pub(crate) fn name_text(el: ElementRef<'_>) -> String {
+    let mut cur = el;
+    // Bounded walk down the first children (no recursion).
+    for _ in 0..8 {
+        let full = el_text(cur);
+        let own = own_text(cur);
+        let kids: Vec<ElementRef<'_>> = cur
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|k| !matches!(k.value().name(), "script" | "style"))
+            .filter(|k| !el_text(*k).is_empty())
+            .collect();
+        if kids.is_empty() {
+            return full;
+        }
+        if !own.is_empty() {
+            let rest: String = kids
+                .iter()
+                .map(|k| el_text(*k))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let numeric = rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | ',' | '.' | 'k' | 'K'));
+            let long = rest.chars().count() > 2 * own.chars().count() + 20;
+            let broken = cur
+                .children()
+                .filter_map(ElementRef::wrap)
+                .any(|k| k.value().name() == "br");
+            return if numeric || long || broken { own } else { full };
+        }
+        if kids.len() == 1 {
+            cur = kids[0];
+            continue;
+        }
+        // Several children and no own text: the first one is the name when the others are
+        // set apart (block elements, a line break, links, counters).
+        let inline_words = kids.iter().all(|k| {
+            matches!(
+                k.value().name(),
+                "span" | "em" | "i" | "b" | "strong" | "font"
+            )
+        });
+        let first = el_text(kids[0]);
+        let rest_label = kids[1..].iter().any(|k| {
+            let t = el_text(*k);
+            t.contains(':') || t.chars().any(|c| c.is_ascii_digit())
+        });
+        if inline_words && !rest_label {
+            return full;
+        }
+        if first.is_empty() {
+            return full;
+        }
+        cur = kids[0];
+    }
+    el_text(cur)
+}
+
+/// A URL written out is a link, not a name ("http://….onion/Midea/").
+fn is_url_text(t: &str) -> bool {
+    let l = t.trim().to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
 /// Where a block's name is written: a heading, an element whose class says title or name, a
-/// `strong`, a link, a first table cell — the first that holds a plausible name.
+/// card header, a `strong`, a link, a first table cell — the first that holds a plausible
+/// name.
 pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
     let plausible = |el: ElementRef<'_>| {
-        let t = el_text(el);
+        let t = name_text(el);
         !t.is_empty() && t.chars().count() <= MAX_NAME_CHARS && !is_chrome(&t)
     };
     let all: Vec<ElementRef<'_>> = elements(block).collect();
-    let rules: [&dyn Fn(ElementRef<'_>) -> bool; 5] = [
+    let rules: [&dyn Fn(ElementRef<'_>) -> bool; 6] = [
         &|e| is_heading(e.value().name()),
         &|e| {
             class_has(e, &["title", "name", "company", "victim", "target"])
                 && !class_has(e, &["subtitle", "sub-title", "username"])
         },
+        &|e| class_has(e, &["card-header", "panel-heading", "card-head"]),
         &|e| matches!(e.value().name(), "strong" | "b"),
-        &|e| e.value().name() == "a",
+        &|e| e.value().name() == "a" && !is_url_text(&el_text(e)),
         &|e| matches!(e.value().name(), "td" | "th") && e.id() != block.id(),
     ];
     for rule in rules {
@@ -238,6 +333,27 @@ pub(crate) fn split_country(name: &str) -> (String, Option<String>) {
         }
         _ => (name.to_string(), None),
     }
+}
+
+/// Splits "[CHINA] TCL China Star…" into the name and the place written before it in
+/// brackets.
+pub(crate) fn split_bracket_place(name: &str) -> (String, Option<String>) {
+    let t = name.trim_start();
+    if let Some(rest) = t.strip_prefix('[') {
+        if let Some((place, tail)) = rest.split_once(']') {
+            let place = place.trim();
+            let tail = tail.trim();
+            let placeish = !place.is_empty()
+                && place.chars().count() <= 30
+                && place
+                    .chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '.'));
+            if placeish && !tail.is_empty() {
+                return (tail.to_string(), Some(place.to_string()));
+            }
+        }
+    }
+    (name.to_string(), None)
 }
 
 /// Splits "TrueLogic (truelogiccompany.com)" into the name and its domain.
@@ -369,6 +485,8 @@ pub(crate) struct Cues {
     pub date_text: String,
     /// Lines taken whole as a field or as volatile text: not part of the description.
     pub consumed: Vec<String>,
+    /// Texts the page hides (`d-none`, `display:none`): neither cues nor description.
+    pub hidden: Vec<String>,
 }
 
 impl Cues {
@@ -481,6 +599,59 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Hidden by a utility class or an inline style.
+fn is_hidden(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    v.classes()
+        .any(|c| matches!(c, "d-none" | "hidden" | "hide" | "is-hidden" | "invisible"))
+        || v.attr("style").is_some_and(|st| {
+            let st: String = st.chars().filter(|c| !c.is_whitespace()).collect();
+            st.to_ascii_lowercase().contains("display:none")
+        })
+        || v.attr("hidden").is_some()
+}
+
+/// An eye icon: `fa-eye`, `bi-eye`, `eye.svg`.
+fn is_eye_icon(el: ElementRef<'_>) -> bool {
+    let v = el.value();
+    v.classes().any(|c| {
+        let c = c.to_ascii_lowercase();
+        c == "eye" || c.ends_with("-eye")
+    }) || v.attr("src").is_some_and(|s| {
+        let f = s
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        f.starts_with("eye.") || f.starts_with("eye-") || f.starts_with("eye_")
+    })
+}
+
+/// The text right after an element: its next sibling text, or its next sibling element's.
+fn text_after(el: ElementRef<'_>) -> Option<String> {
+    for n in el.next_siblings() {
+        if let Some(t) = n.value().as_text() {
+            let t = one_line(t);
+            if !t.is_empty() {
+                return Some(t);
+            }
+        } else if let Some(e) = ElementRef::wrap(n) {
+            let t = el_text(e);
+            return (!t.is_empty()).then_some(t);
+        }
+    }
+    None
+}
+
+/// A counter: digits with separators, maybe "k"/"m" ("21.5k").
+fn is_count(t: &str) -> bool {
+    let t = t.trim().trim_end_matches(['k', 'K', 'm', 'M']);
+    !t.is_empty()
+        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ' '))
+}
+
 /// Reads the cues of a block: labelled fields, dates, sizes, countdowns, statuses, website.
 pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) -> Cues {
     let mut c = Cues::default();
@@ -523,6 +694,100 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
     // Marked-up cues first: a countdown widget, a <time>, an element classed as a date.
     for el in elements(block) {
         let tag = el.value().name();
+        // Hidden by the page's own classes or style (a "published files" banner kept for
+        // when the countdown ends): not what the entry shows now.
+        if is_hidden(el) {
+            let t = el_text(el);
+            if !t.is_empty() {
+                c.hidden.push(t);
+            }
+            continue;
+        }
+        if el
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .take_while(|a| a.id() != block.id())
+            .any(is_hidden)
+        {
+            continue;
+        }
+        // A tooltip naming the value: `<span title="Company Revenue"><i …></i> 39M</span>`.
+        if let Some(key) = el.value().attr("title").and_then(label_key) {
+            let t = el_text(el);
+            if !t.is_empty() && t.chars().count() <= 40 && !matches!(t.as_str(), "-" | "?") {
+                match key {
+                    "data_size" => {
+                        if let Some(m) = size_re().find(&t) {
+                            put(&mut c, key, m.as_str());
+                        }
+                    }
+                    "date" => {
+                        if c.date_text.is_empty() {
+                            c.date_text = t.clone();
+                        }
+                    }
+                    _ => put(&mut c, key, &t),
+                }
+                c.consumed.push(t);
+            }
+        }
+        // An eye icon, then the view count; a Material "visibility" icon after it.
+        if matches!(tag, "i" | "span" | "img") && is_eye_icon(el) {
+            if let Some(v) = text_after(el).filter(|t| is_count(t)) {
+                put(&mut c, "views", &v);
+                c.consumed.push(v);
+            }
+            continue;
+        }
+        if matches!(tag, "i" | "span")
+            && class_has(el, &["material"])
+            && matches!(el_text(el).as_str(), "visibility" | "remove_red_eye")
+        {
+            let before = el.prev_siblings().find_map(|n| {
+                n.value()
+                    .as_text()
+                    .map(|t| one_line(t))
+                    .filter(|t| !t.is_empty())
+            });
+            if let Some(v) = before.filter(|t| is_count(t)) {
+                put(&mut c, "views", &v);
+                c.consumed.push(format!("{v} visibility"));
+            }
+            continue;
+        }
+        // A label/value row inside the block (`<tr><td>URL</td><td>https://…</td></tr>`).
+        if tag == "tr" && el.id() != block.id() {
+            let cells: Vec<ElementRef<'_>> = el
+                .children()
+                .filter_map(ElementRef::wrap)
+                .filter(|x| matches!(x.value().name(), "td" | "th"))
+                .collect();
+            if let [l, v] = cells.as_slice() {
+                let (label, value) = (el_text(*l), el_text(*v));
+                match label_key(&label) {
+                    Some("data_size") => {
+                        if let Some(m) = size_re().find(&value) {
+                            put(&mut c, "data_size", m.as_str());
+                        }
+                    }
+                    Some("date") if c.date_text.is_empty() && !value.is_empty() => {
+                        c.date_text = value.clone();
+                    }
+                    Some("website") => {
+                        if let Some(m) = domain_re().captures(&value) {
+                            put(&mut c, "website", &m[1].to_lowercase());
+                        } else if let Some(h) = Url::parse(&value)
+                            .ok()
+                            .and_then(|u| u.host_str().map(str::to_string))
+                        {
+                            put(&mut c, "website", h.trim_start_matches("www."));
+                        }
+                    }
+                    Some("date") | None => {}
+                    Some(k) => put(&mut c, k, &value),
+                }
+            }
+        }
         if tag == "script" {
             let src: String = el.text().collect();
             if let Some(m) = script_date_re().captures(&src) {
@@ -542,10 +807,18 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                 "time-left",
             ],
         ) {
+            // The deadline the script counts down to (`data-timer="Jun 29, 2022 21:32:00"`).
+            for (k, v) in el.value().attrs() {
+                if k.starts_with("data-") && date_re().is_match(v) {
+                    put(&mut c, "deadline", v);
+                }
+            }
             let t = el_text(el);
             if !t.is_empty() {
-                if status_in(&t).is_some() && !t.chars().any(|ch| ch.is_ascii_digit()) {
-                    put(&mut c, "status", &t.to_lowercase());
+                if let Some(word) =
+                    status_in(&t).filter(|_| !t.chars().any(|ch| ch.is_ascii_digit()))
+                {
+                    put(&mut c, "status", word);
                 } else {
                     put(&mut c, "countdown", &t);
                 }
@@ -596,7 +869,7 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
     let mut date_labelled = false;
     let text = vigie_html::readable_text(block);
     for line in text.lines().map(one_line) {
-        if line.is_empty() || line == name {
+        if line.is_empty() || line == name || c.hidden.contains(&line) {
             continue;
         }
         if let Some(m) = views_re().captures(&line) {
@@ -716,13 +989,15 @@ pub(crate) fn entry_from_block(
 ) -> Option<Entry> {
     let name_el = name_el.or_else(|| find_name(block));
     let raw_name = match name_el {
-        Some(el) => el_text(el),
+        Some(el) => name_text(el),
         None => lead_text(block)?,
     };
     if raw_name.is_empty() || raw_name.chars().count() > MAX_NAME_CHARS {
         return None;
     }
     let (name, country) = split_country(&raw_name);
+    let (name, place) = split_bracket_place(&name);
+    let country = country.or(place);
     let (name, domain) = split_domain(&name);
     let mut cues = read_cues(block, &raw_name, ctx);
     if let Some(d) = domain {

@@ -16,12 +16,22 @@ use scraper::{ElementRef, Html};
 use super::fields::{el_text, elements, entry_from_block, find_name, read_cues, split_country};
 use crate::{Entry, PageContext};
 
-/// The shape of an element: its tag and its classes (sorted, numbered ones dropped).
+/// Classes that name one item, not the template: numbered ones (`post-1691`), and the
+/// per-post taxonomy classes blog engines add (`category-tegut`, `tag-mcpsrvsllc`).
+fn per_item_class(c: &str) -> bool {
+    let l = c.to_ascii_lowercase();
+    l.chars().filter(char::is_ascii_digit).count() >= 2
+        || ["tag-", "category-", "author-", "post_tag-"]
+            .iter()
+            .any(|p| l.starts_with(p))
+}
+
+/// The shape of an element: its tag and its classes (sorted, per-item ones dropped).
 fn shape(el: ElementRef<'_>) -> String {
     let mut classes: Vec<&str> = el
         .value()
         .classes()
-        .filter(|c| c.chars().filter(char::is_ascii_digit).count() < 3)
+        .filter(|c| !per_item_class(c))
         .collect();
     classes.sort_unstable();
     let mut s = el.value().name().to_string();
@@ -32,7 +42,8 @@ fn shape(el: ElementRef<'_>) -> String {
     s
 }
 
-/// Inside site chrome: never victims.
+/// Inside site chrome: never victims. A sidebar ("Recent Posts", a side list of the same
+/// names) repeats entries of the page: it is navigation too.
 fn in_chrome(el: ElementRef<'_>) -> bool {
     el.ancestors()
         .filter_map(ElementRef::wrap)
@@ -40,8 +51,11 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
         .any(|a| {
             matches!(
                 a.value().name(),
-                "nav" | "header" | "footer" | "form" | "select" | "head"
-            )
+                "nav" | "header" | "footer" | "form" | "select" | "head" | "aside"
+            ) || a.value().classes().any(|c| {
+                let c = c.to_ascii_lowercase();
+                c == "sidebar" || c.starts_with("widget") || c.ends_with("-sidebar")
+            })
         })
 }
 
@@ -49,18 +63,58 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
 /// has no name or no cue at all.
 fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)> {
     let name = match find_name(block) {
-        Some(el) => el_text(el),
+        Some(el) => super::fields::name_text(el),
         None => super::fields::lead_text(block)?,
     };
-    // "Why have I been blocked?": a question is page chrome, not a victim.
-    if name.ends_with('?') {
+    // "Why have I been blocked?": a question is page chrome, not a victim; so are the
+    // group's own posts ("News", "Our first post", a sentence about its next leak).
+    if name.ends_with('?') || is_notice(&name) {
         return None;
+    }
+    // A block holding several entries of one template (a row of two cards) is a container.
+    if let Some(el) = find_name(block) {
+        if super::fields::is_heading_el(el) {
+            let s = shape(el);
+            if elements(block).filter(|e| shape(*e) == s).count() >= 2 {
+                return None;
+            }
+        }
     }
     let cues = read_cues(block, &name, ctx);
     let text = el_text(block);
     let rest = text.chars().count().saturating_sub(name.chars().count());
     let described = rest >= 40;
     (cues.count() > 0 || described).then_some((cues.count(), described))
+}
+
+/// Titles of a group's own posts, not victims: a bare section word, a greeting, or a
+/// sentence (ends with a period, eight words or more, mostly lowercase words).
+fn is_notice(name: &str) -> bool {
+    let l = name.trim().to_lowercase();
+    let l = l.trim_matches(|c: char| !c.is_alphanumeric());
+    if matches!(
+        l,
+        "news"
+            | "announcement"
+            | "announcements"
+            | "update"
+            | "updates"
+            | "our first post"
+            | "hello world"
+            | "data breach summary"
+            | "rules"
+            | "faq"
+            | "about us"
+    ) || l.starts_with("welcome to")
+    {
+        return true;
+    }
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let lower = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
+        .count();
+    name.trim_end().ends_with('.') && words.len() >= 8 && lower * 10 >= words.len() * 6
 }
 
 fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
@@ -125,10 +179,65 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
     let Some(best) = best else {
         return single_blocks(doc, ctx);
     };
-    // Same template elsewhere on the page (other sections, other columns).
+    // Same template elsewhere on the page (other sections, other columns), and its variants
+    // beside it: `div.post-block.good` (published) next to `div.post-block.bad` (countdown
+    // running) share a tag, a parent and a class.
     let mut chosen: HashSet<NodeId> = best.members.iter().copied().collect();
+    let member_parents: HashSet<NodeId> = best
+        .members
+        .iter()
+        .filter_map(|id| doc.tree.get(*id).and_then(|n| n.parent()).map(|p| p.id()))
+        .collect();
+    let (best_tag, best_classes) = match best.member_shape.split_once('.') {
+        Some((t, c)) => (t.to_string(), c.split('.').map(str::to_string).collect()),
+        None => (best.member_shape.clone(), Vec::new()),
+    };
+    // The card inside a wrapper: the members' single child, when they all have one of
+    // one classed shape.
+    let cores: HashSet<String> = best
+        .members
+        .iter()
+        .filter_map(|id| doc.tree.get(*id).and_then(ElementRef::wrap))
+        .map(|m| shape(core_of(m)))
+        .collect();
+    let best_core = match cores.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] if one.contains('.') && *one != best.member_shape => one.clone(),
+        _ => String::new(),
+    };
+    // What the cards are made of: a side list in a box of the same class is not a card.
+    let core_kinds: HashSet<String> = best
+        .members
+        .iter()
+        .filter_map(|id| doc.tree.get(*id).and_then(ElementRef::wrap))
+        .map(|m| kids_signature(core_of(m)))
+        .collect();
     for el in elements(root) {
-        if chosen.contains(&el.id()) || shape(el) != best.member_shape || in_chrome(el) {
+        if chosen.contains(&el.id()) || in_chrome(el) {
+            continue;
+        }
+        let variant = el.value().name() == best_tag
+            && el
+                .parent()
+                .is_some_and(|p| member_parents.contains(&p.id()))
+            && el
+                .value()
+                .classes()
+                .any(|c| best_classes.iter().any(|b| b == c));
+        if variant && block_score(el, ctx).is_some() {
+            chosen.insert(el.id());
+            continue;
+        }
+        // The same card inside another wrapper (`div.col-lg-6 > div.blog-one__single` in
+        // one section, `div.col-lg-12 > div.blog-one__single` in the next).
+        if !best_core.is_empty()
+            && shape(el) == best_core
+            && core_kinds.contains(&kids_signature(el))
+            && block_score(el, ctx).is_some()
+        {
+            chosen.insert(el.id());
+            continue;
+        }
+        if shape(el) != best.member_shape {
             continue;
         }
         let parent_ok = el
@@ -140,6 +249,34 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
         }
     }
     innermost(root, &chosen)
+}
+
+/// The shapes of an element's children, each once, sorted.
+fn kids_signature(el: ElementRef<'_>) -> String {
+    let mut v: Vec<String> = el
+        .children()
+        .filter_map(ElementRef::wrap)
+        .map(shape)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v.join(" ")
+}
+
+/// The element inside `el` that holds all of it: down through single element children.
+fn core_of(el: ElementRef<'_>) -> ElementRef<'_> {
+    let mut cur = el;
+    for _ in 0..4 {
+        let mut kids = cur
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|k| !matches!(k.value().name(), "script" | "style" | "br" | "hr"));
+        match (kids.next(), kids.next()) {
+            (Some(only), None) => cur = only,
+            _ => break,
+        }
+    }
+    cur
 }
 
 /// The chosen blocks that hold no other chosen block, in document order.

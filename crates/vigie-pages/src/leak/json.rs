@@ -138,10 +138,15 @@ fn victim_array(root: &Value) -> Option<&Vec<Value>> {
     while let Some(v) = stack.pop() {
         match v {
             Value::Array(items) => {
+                // A victim carries a name and something else a victim has (a website, a
+                // description, a date…); an attachment list has names ("redacted") only.
                 let named = items
                     .iter()
                     .filter_map(Value::as_object)
-                    .filter(|o| kinds(o).contains_key("name"))
+                    .filter(|o| {
+                        let k = kinds(o);
+                        k.contains_key("name") && k.keys().any(|x| !matches!(*x, "name" | "id"))
+                    })
                     .count();
                 if named > 0 && named * 2 >= items.len() && best.is_none_or(|(_, n)| named > n) {
                     best = Some((items, named));
