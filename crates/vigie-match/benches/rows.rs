@@ -8,7 +8,13 @@
 //! - `rows/scan_text`: the whole matcher on the file (names, cues, rows), shipped watchlists.
 //!
 //! The file is `;`-separated so that both passes find every NIR (the free-text pass misses
-//! the comma-separated layouts this work fixes); both counts are checked equal.
+//! the comma-separated layouts this work fixes); both counts are checked equal. It is also
+//! written to `$TMPDIR/vigie-rows-bench.csv` for a baseline run the same way, e.g. Python's
+//! `csv` module:
+//!
+//! ```text
+//! python3 -c "import csv,time,tempfile,os; p=os.path.join(tempfile.gettempdir(),'vigie-rows-bench.csv'); t=time.perf_counter(); n=sum(1 for _ in csv.reader(open(p,newline='',encoding='utf-8'),delimiter=';')); print(n, time.perf_counter()-t)"
+//! ```
 
 use std::path::Path;
 
@@ -47,6 +53,11 @@ fn patient_file(bytes: usize) -> (String, u64) {
 
 fn bench(c: &mut Criterion) {
     let (file, rows) = patient_file(10 << 20);
+    let copy = std::env::temp_dir().join("vigie-rows-bench.csv");
+    if let Err(e) = std::fs::write(&copy, &file) {
+        eprintln!("{}: {e}", copy.display());
+    }
+    eprintln!("{rows} rows, {} bytes, in {}", file.len(), copy.display());
     let free = row_bench::free_text(&file);
     let cells = row_bench::rows(&file);
     assert_eq!(free, cells, "both passes find the same values");
