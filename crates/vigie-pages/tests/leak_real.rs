@@ -433,3 +433,44 @@ fn a_country_in_brackets_before_the_name_and_label_rows_inside_a_card() {
     );
     assert_eq!(e.fields.get("data_size").map(String::as_str), Some("200gb"));
 }
+
+#[test]
+fn labels_on_their_own_line_deadlines_in_prose_and_short_sizes() {
+    // RansomHouse: "Status:" then "EVIDENCE" on the next line; the field lines leave the body.
+    let page = fixture("ransomhouse-main.html");
+    let e = victim(&page, "Ipca Laboratories");
+    assert_eq!(e.fields.get("status").map(String::as_str), Some("EVIDENCE"));
+    assert!(!e.body.contains("EVIDENCE"), "{}", e.body);
+    // Red Alert: "The data will be published 2022-09-24 00:00" is a deadline, not a date.
+    let page = fixture("redalert-board.html");
+    let e = victim(&page, "groupg4.com");
+    assert_eq!(
+        e.fields.get("deadline").map(String::as_str),
+        Some("2022-09-24 00:00")
+    );
+    assert_eq!(e.date_text, "");
+    // Stormous: "Size : (161G)" after a size label.
+    let page = fixture("stormous-shop.html");
+    assert_eq!(
+        victim(&page, "Coca-Cola")
+            .fields
+            .get("data_size")
+            .map(String::as_str),
+        Some("161G")
+    );
+    // REvil: "Revenue:$24 Million" without a space; "… Views: 144558" after a long name.
+    let page = fixture("revil-blog.html");
+    let e = victim(&page, "Visotec Group www.visotec.com");
+    assert_eq!(
+        e.fields.get("revenue").map(String::as_str),
+        Some("$24 Million")
+    );
+    assert_eq!(e.fields.get("views").map(String::as_str), Some("426529"));
+    // LockData: "[USA] OrthoCare, …" — the bracketed place wins over the address line.
+    let page = fixture("lockdata-auction.html");
+    let e = victim(
+        &page,
+        "OrthoCare, 700 Lake Ave, Ste 6, Manchester, New Hampshire, 03103",
+    );
+    assert_eq!(e.fields.get("country").map(String::as_str), Some("USA"));
+}

@@ -105,7 +105,7 @@ fn views_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*[km]?)\s*$|^\s*(\d[\d ,.]*[km]?)\s+(?:views?|visibility)\s*$",
+            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*[km]?)\s*$|^\s*(\d[\d ,.]*[km]?)\s+(?:views?|visibility)\s*$|\bviews\s*:\s*(\d[\d ,.]*[km]?)\s*$",
         )
         .expect("static regex")
     })
@@ -570,7 +570,8 @@ fn status_in(text: &str) -> Option<&'static str> {
 fn label_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?:^[^\p{L}\d]*|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:\s")
+        // "Revenue:$24 Million" (no space) too; "https://" is skipped by its "//".
+        Regex::new(r"(?:^[^\p{L}\d]*|[,;|•]\s*)(\p{L}[\p{L} ._-]{0,28}?)\s*:(?:\s|[$€£\d])")
             .expect("static regex")
     })
 }
@@ -583,11 +584,9 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
         .filter_map(|c| {
             let whole = c.get(0)?;
             let label = c.get(1)?;
-            Some((
-                whole.start(),
-                whole.end(),
-                label.as_str().trim().to_string(),
-            ))
+            // The value starts right after the colon (the match may hold its first char).
+            let colon = whole.start() + whole.as_str().rfind(':')? + 1;
+            Some((whole.start(), colon, label.as_str().trim().to_string()))
         })
         .collect();
     let mut out = Vec::new();
@@ -595,6 +594,47 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
         let stop = marks.get(i + 1).map_or(line_sp.len(), |m| m.0);
         let value = line_sp.get(*end..stop).unwrap_or_default().trim();
         out.push((label.clone(), value.to_string()));
+    }
+    out
+}
+
+/// "161G", "(2G)": a size with a one-letter unit, believed only after a size label.
+fn short_size_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^\(?\s*(\d{1,6}(?:[.,]\d{1,3})?\s?[gtm])\s*\)?$").expect("static regex")
+    })
+}
+
+/// The block's text lines, a label alone on its line ("Status:") joined with the value on
+/// the next ("EVIDENCE"); both lines are then field text, not description.
+fn joined_label_lines(text: &str, consumed: &mut Vec<String>) -> Vec<String> {
+    let lines: Vec<String> = text
+        .lines()
+        .map(one_line)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let l = &lines[i];
+        let label = l.strip_suffix(':').map(str::trim);
+        match (label, lines.get(i + 1)) {
+            (Some(lab), Some(next))
+                if lab.chars().count() <= 30
+                    && label_key(lab).is_some()
+                    && !next.ends_with(':') =>
+            {
+                consumed.push(l.clone());
+                consumed.push(next.clone());
+                out.push(format!("{lab}: {next}"));
+                i += 2;
+            }
+            _ => {
+                out.push(l.clone());
+                i += 1;
+            }
+        }
     }
     out
 }
@@ -868,14 +908,24 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
     // Then the text, line by line.
     let mut date_labelled = false;
     let text = vigie_html::readable_text(block);
-    for line in text.lines().map(one_line) {
+    for line in joined_label_lines(&text, &mut c.consumed) {
         if line.is_empty() || line == name || c.hidden.contains(&line) {
             continue;
+        }
+        // "The data will be published 2022-09-24 00:00": the deadline, not the post's date.
+        let lower = line.to_lowercase();
+        if lower.contains("will be published") || lower.contains("publication date") {
+            if let Some(m) = date_re().find(&line) {
+                put(&mut c, "deadline", m.as_str());
+                c.consumed.push(line.clone());
+                continue;
+            }
         }
         if let Some(m) = views_re().captures(&line) {
             let v = m
                 .get(1)
                 .or(m.get(2))
+                .or(m.get(3))
                 .map(|m| m.as_str())
                 .unwrap_or_default();
             put(&mut c, "views", v);
@@ -901,6 +951,9 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                 "data_size" => {
                     if let Some(m) = size_re().find(value) {
                         put(&mut c, key, m.as_str());
+                    } else if let Some(m) = short_size_re().captures(value) {
+                        // Labelled, a bare unit letter is a size too: "Size : (161G)".
+                        put(&mut c, key, &m[1]);
                     }
                 }
                 // A labelled date wins over a date met in prose.
@@ -997,7 +1050,6 @@ pub(crate) fn entry_from_block(
     }
     let (name, country) = split_country(&raw_name);
     let (name, place) = split_bracket_place(&name);
-    let country = country.or(place);
     let (name, domain) = split_domain(&name);
     let mut cues = read_cues(block, &raw_name, ctx);
     if let Some(d) = domain {
@@ -1023,6 +1075,10 @@ pub(crate) fn entry_from_block(
     let mut fields = cues.fields;
     if let Some(cc) = country {
         fields.entry("country".into()).or_insert(cc);
+    }
+    // "[USA] OrthoCare": the place the site writes with the name wins over an address line.
+    if let Some(p) = place {
+        fields.insert("country".into(), p);
     }
     let body = match body_el {
         Some(b) => vigie_html::readable_text(b),
