@@ -281,7 +281,14 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
             25 => "VENTE base patients CHU de Nantes, 480 000 lignes, NIR et téléphones.\nnom;prenom;nir\nROBERT;Jean;176024439046178\nDUPONT;Nadia;146084431278175\nSIMON;Jean;286044401602373\nPrix 8000 USD BTC".to_string(),
             _ => format!("post {id}: discussion du jour, rien à signaler"),
         };
-        lines.push_str(&post_line(id, &text, (id == 28).then_some("pharma_dark")));
+        let mut line = post_line(id, &text, (id == 28).then_some("pharma_dark"));
+        if id == 27 {
+            // A private invite behind words, as analysts see them in sale posts.
+            let mut v: Value = serde_json::from_str(&line).unwrap();
+            v["link"] = "https://t.me/+AbCdEfGh12345678".into();
+            line = format!("{v}\n");
+        }
+        lines.push_str(&line);
     }
     std::fs::write(&posts, lines).unwrap();
     let port = free_port();
@@ -348,10 +355,17 @@ fn vigie_run_follows_a_channel_preview_incrementally() {
     assert_eq!(sightings(&store), 26);
     let candidates = vigie(&store, &["sources", "candidates", "--json"]);
     let text = String::from_utf8_lossy(&candidates.stdout);
+    // The forward links `t.me/pharma_dark/1066` as real pages do: the channel is the
+    // candidate, never the message number; the invite too, each with the post it was seen in.
     assert!(
-        text.contains("\"name\":\"pharma_dark\"") && text.contains("telegram:medleaks"),
+        text.contains("\"name\":\"pharma_dark\"") && text.contains("telegram:medleaks/28"),
         "{text}"
     );
+    assert!(
+        text.contains("\"name\":\"+AbCdEfGh12345678\"") && text.contains("telegram:medleaks/27"),
+        "{text}"
+    );
+    assert!(!text.contains("\"name\":\"1066\""), "{text}");
     // The preview goes down: the run keeps going; SIGTERM stops it cleanly.
     drop(server);
     std::thread::sleep(std::time::Duration::from_millis(1500));
