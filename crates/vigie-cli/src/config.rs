@@ -404,7 +404,7 @@ mod tests {
         let tor = config.tor.clone().unwrap();
         let sources = vigie_tor::validate(&tor, &config.tor_source, &|_| None).unwrap();
         assert_eq!(sources.len(), 1);
-        assert!(sources[0].selectors.as_ref().unwrap().post.is_some());
+        assert_eq!(sources[0].reader, vigie_tor::Reader::Forum(None));
 
         let dir = tempfile::tempdir().unwrap();
         let typo = dir.path().join("typo.toml");
