@@ -1328,6 +1328,27 @@ mod tests {
     }
 
     #[test]
+    fn a_status_change_stays_a_near_duplicate_of_the_same_victim() {
+        let s = source(SourceKind::LeakSite);
+        let mut upcoming = victim("3d 04:12:55", "10");
+        upcoming
+            .fields
+            .insert("status".into(), "Upcoming publication".into());
+        let mut published = victim("0d 00:00:00", "990");
+        published.fields.insert("status".into(), "Published".into());
+        let (a, b) = (
+            victim_document(&s, &upcoming),
+            victim_document(&s, &published),
+        );
+        assert_ne!(a, b, "a new status is a new snapshot");
+        let sim =
+            vigie_match::near_dup::signature(&a).similarity(&vigie_match::near_dup::signature(&b));
+        // The store's NEAR_DUP_THRESHOLD: at or above it, the snapshot joins the victim's
+        // incident instead of opening one.
+        assert!(sim >= 0.68, "similarity {sim}");
+    }
+
+    #[test]
     fn quoted_posts_come_after_the_post_marked_apart() {
         let s = source(SourceKind::Forum);
         let e = Entry {
