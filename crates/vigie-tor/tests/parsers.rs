@@ -86,7 +86,9 @@ fn leak_site_victims_and_the_generic_reader() {
     assert_eq!(p.posts[0].date, "2026-11-10");
     assert!(!p.text.contains("alert(1)"), "scripts are not text");
     assert!(
-        p.text.lines().any(|l| l == "DUPONT\tJean\t1850575123456 44"),
+        p.text
+            .lines()
+            .any(|l| l == "DUPONT\tJean\t1850575123456 44"),
         "table rows stay delimited: {}",
         p.text
     );
