@@ -476,3 +476,59 @@ fn large_file_in_windows_counts_like_whole() {
         );
     }
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text made of the bytes the row readers treat specially, digits, and a NIR now and then.
+    fn tricky() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just(",".to_string()),
+            Just(";".to_string()),
+            Just("|".to_string()),
+            Just("\t".to_string()),
+            Just("\n".to_string()),
+            Just("\r\n".to_string()),
+            Just("\"".to_string()),
+            Just("'".to_string()),
+            Just("\\".to_string()),
+            Just("(".to_string()),
+            Just(")".to_string()),
+            Just("{".to_string()),
+            Just("}".to_string()),
+            Just("[".to_string()),
+            Just("]".to_string()),
+            Just(":".to_string()),
+            Just("é".to_string()),
+            Just("\\u00e9".to_string()),
+            Just("\\ud83d".to_string()),
+            Just("INSERT INTO t (a, nir) VALUES ".to_string()),
+            Just("COPY t (a, nir) FROM stdin;\n".to_string()),
+            Just("\\.\n".to_string()),
+            Just("nir".to_string()),
+            Just("NULL".to_string()),
+            Just(nir(N1)),
+            Just("25/04/1962".to_string()),
+            "[0-9]{1,16}",
+            "[a-z]{1,6}",
+        ];
+        prop::collection::vec(piece, 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// No input makes a reader (delimited, SQL, JSON, cells) panic, and every byte is
+        /// accounted for.
+        #[test]
+        fn readers_never_panic(text in tricky()) {
+            let m = matcher();
+            let r = m.scan_text("t", &text, ScanOptions::default());
+            prop_assert_eq!(r.bytes as usize, text.len());
+            let _ = m.analyze("t", text.as_bytes(), ScanOptions::default());
+            let rows: Vec<Vec<String>> = text.lines().map(|l| l.split(';').map(String::from).collect()).collect();
+            let _ = scan_rows(None, &rows);
+        }
+    }
+}
