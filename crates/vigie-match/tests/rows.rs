@@ -477,6 +477,87 @@ fn large_file_in_windows_counts_like_whole() {
     }
 }
 
+#[test]
+fn nir_counts_exact_whatever_the_column_order() {
+    let m = matcher();
+    let names = ["nom", "date_naissance", "nir", "telephone", "annee"];
+    let people = [
+        [
+            "Dupont".to_string(),
+            "25/04/1962".to_string(),
+            nir(N1),
+            "0612345678".into(),
+            "1962".into(),
+        ],
+        [
+            "Martin".to_string(),
+            "12/05/1985".to_string(),
+            nir(N2),
+            "0698765432".into(),
+            "1985".into(),
+        ],
+        [
+            "Durand".to_string(),
+            "01/01/1975".to_string(),
+            nir(N3),
+            "0611223344".into(),
+            "1975".into(),
+        ],
+        [
+            "Petit".to_string(),
+            "30/11/1985".to_string(),
+            decoy(N5),
+            "0655443322".into(),
+            "1985".into(),
+        ],
+    ];
+    // Every rotation and its reverse: the NIR after a date, a year, a phone, a name, or first.
+    for shift in 0..names.len() {
+        for reverse in [false, true] {
+            let mut order: Vec<usize> = (0..names.len())
+                .map(|i| (i + shift) % names.len())
+                .collect();
+            if reverse {
+                order.reverse();
+            }
+            for (delim, header) in [
+                (",", true),
+                (",", false),
+                (";", true),
+                ("|", false),
+                ("\t", true),
+            ] {
+                let mut text = String::new();
+                if header {
+                    text += &order
+                        .iter()
+                        .map(|&i| names[i])
+                        .collect::<Vec<_>>()
+                        .join(delim);
+                    text += "\n";
+                }
+                for p in &people {
+                    text += &order
+                        .iter()
+                        .map(|&i| p[i].to_string())
+                        .collect::<Vec<_>>()
+                        .join(delim);
+                    text += "\n";
+                }
+                let r = m.scan_text("t", &text, ScanOptions::default());
+                assert_eq!(counts(&r, K::Nir), (3, 1), "{text}");
+                assert_eq!(counts(&r, K::Phone), (4, 0), "{text}");
+                // The same rows after a teaser (free text: too few lines are rows).
+                let post = format!(
+                    "Vends base patients, échantillon ci-dessous.\nPrix en MP, paiement BTC.\nContact: tox.\n\n{text}"
+                );
+                let r = m.scan_text("post", &post, ScanOptions::default());
+                assert_eq!(counts(&r, K::Nir), (3, 1), "{post}");
+            }
+        }
+    }
+}
+
 mod hostile {
     use super::*;
     use proptest::prelude::*;
