@@ -65,6 +65,8 @@ const RATE_LIMITED: &[&str] = &[
 const CAPTCHA: &[&str] = &[
     "captcha",
     "checking your browser",
+    "attention required",
+    "you have been blocked",
     "check your browser",
     "browser verification",
     "ddos protection",
@@ -131,15 +133,21 @@ const LOGIN_TITLE: &[&str] = &[
     "авторизация",
 ];
 
+/// Not the bare word: a victim's sector reads "maintenance" too.
 const MAINTENANCE: &[&str] = &[
-    "maintenance",
+    "under maintenance",
+    "maintenance mode",
+    "down for maintenance",
+    "in maintenance",
+    "scheduled maintenance",
+    "maintenance in progress",
+    "en maintenance",
+    "maintenance en cours",
     "be right back",
     "temporarily unavailable",
     "temporarily down",
     "currently disabled",
     "currently closed",
-    "technical work",
-    "en travaux",
     "технические работы",
     "техническое обслуживание",
 ];
@@ -218,7 +226,8 @@ pub fn classify(status: u16, doc: &Html, text: &str) -> PageClass {
     if short && said(NOT_FOUND) {
         return PageClass::NotFound;
     }
-    if words < 3 {
+    // Nothing to read: an empty page, or a shell whose content only JavaScript would load.
+    if words < 8 {
         return PageClass::NotFound;
     }
     PageClass::Content
@@ -229,9 +238,10 @@ const CAPTCHA_MARKUP: &str = "img[src*=captcha i], img[alt*=captcha i], input[na
      form[action*=captcha i], [id*=captcha i], [class*=captcha i], .g-recaptcha, .h-captcha, \
      .cf-turnstile, #challenge-form, [class*=queue i], [id*=queue i]";
 
-/// A form field a visitor fills in (hidden fields do not count).
-const GATE_FORM: &str = "form input:not([type=hidden]):not([type=submit]):not([type=button]), \
-     form textarea";
+/// A form field a visitor fills in (hidden fields and search boxes do not count).
+const GATE_FORM: &str = "form input:not([type=hidden]):not([type=submit]):not([type=button])\
+     :not([type=search]):not([name=q]):not([name=s]):not([name=search]):not([name=query])\
+     :not([name=keywords]), form textarea";
 
 fn has(doc: &Html, css: &str) -> bool {
     Selector::parse(css).is_ok_and(|s| doc.select(&s).next().is_some())
