@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use grammers_tl_types as tl;
 
-use crate::{Attachment, TelegramMessage};
+use crate::{Attachment, Link, LinkKind, Poll, TelegramMessage};
 
 /// What is needed to download a document later (`upload.getFile`).
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +115,53 @@ pub fn convert_message(
         }),
         _ => {}
     }
+    let mut links = message_links(m);
+    let mut poll = None;
+    match &m.media {
+        Some(tl::enums::MessageMedia::WebPage(w)) => {
+            if let tl::enums::WebPage::Page(p) = &w.webpage {
+                links.push(Link {
+                    url: p.url.clone(),
+                    kind: LinkKind::Preview,
+                    title: p.title.clone().or_else(|| p.site_name.clone()),
+                    description: p.description.clone(),
+                });
+            }
+        }
+        Some(tl::enums::MessageMedia::Poll(media)) => {
+            let tl::enums::Poll::Poll(p) = &media.poll;
+            let tl::enums::TextWithEntities::Entities(q) = &p.question;
+            poll = Some(Poll {
+                question: q.text.clone(),
+                options: p
+                    .answers
+                    .iter()
+                    .filter_map(|a| match a {
+                        tl::enums::PollAnswer::Answer(a) => {
+                            let tl::enums::TextWithEntities::Entities(t) = &a.text;
+                            Some(t.text.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            });
+        }
+        _ => {}
+    }
+    let mut text = m.message.clone();
+    if let Some(p) = &poll {
+        // As on previews: the poll's words are the text the matcher reads.
+        for line in std::iter::once(&p.question).chain(&p.options) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(line);
+        }
+    }
+    let forwarded_message = m
+        .fwd_from
+        .as_ref()
+        .and_then(|tl::enums::MessageFwdHeader::Header(h)| h.channel_post.map(i64::from));
     let forwarded_from = m
         .fwd_from
         .as_ref()
@@ -125,9 +172,13 @@ pub fn convert_message(
                 .or_else(|| h.from_name.clone())
                 .unwrap_or_else(|| "hidden sender".into())
         });
-    let reply_to = match &m.reply_to {
-        Some(tl::enums::MessageReplyHeader::Header(h)) => h.reply_to_msg_id.map(i64::from),
-        _ => None,
+    let (reply_to, reply_channel) = match &m.reply_to {
+        Some(tl::enums::MessageReplyHeader::Header(h)) => (
+            h.reply_to_msg_id.map(i64::from),
+            // Set only when the parent is in another chat.
+            h.reply_to_peer_id.as_ref().map(|p| peer_name(p, names)),
+        ),
+        _ => (None, None),
     };
     Some(Converted {
         message: TelegramMessage {
@@ -138,14 +189,67 @@ pub fn convert_message(
             author: m.post_author.clone(),
             views: m.views.and_then(|v| u64::try_from(v).ok()),
             forwards: m.forwards.and_then(|v| u64::try_from(v).ok()),
-            text: m.message.clone(),
+            text,
             forwarded_from,
+            forwarded_message,
             reply_to,
+            reply_channel,
             attachments,
+            links,
+            poll,
             ..TelegramMessage::default()
         },
         documents,
     })
+}
+
+/// A raw message's link targets: URLs behind words (`messageEntityTextUrl`, the words as the
+/// title), URLs in the text, and `url` buttons under it.
+fn message_links(m: &tl::types::Message) -> Vec<Link> {
+    // Entity offsets count UTF-16 code units.
+    let units: Vec<u16> = m.message.encode_utf16().collect();
+    let slice = |offset: i32, length: i32| -> Option<String> {
+        let start = usize::try_from(offset).ok()?;
+        let end = start.checked_add(usize::try_from(length).ok()?)?;
+        String::from_utf16(units.get(start..end)?).ok()
+    };
+    let mut links = Vec::new();
+    for e in m.entities.iter().flatten() {
+        match e {
+            tl::enums::MessageEntity::TextUrl(t) => links.push(Link {
+                url: t.url.clone(),
+                kind: LinkKind::Text,
+                title: slice(t.offset, t.length),
+                description: None,
+            }),
+            tl::enums::MessageEntity::Url(u) => {
+                if let Some(url) = slice(u.offset, u.length) {
+                    links.push(Link {
+                        url,
+                        kind: LinkKind::Text,
+                        title: None,
+                        description: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(tl::enums::ReplyMarkup::ReplyInlineMarkup(markup)) = &m.reply_markup {
+        for tl::enums::KeyboardInlineButtonRow::Row(row) in &markup.rows {
+            for tl::enums::KeyboardInlineButton::Button(b) in &row.buttons {
+                if let tl::enums::InlineButtonType::Url(u) = &b.r#type {
+                    links.push(Link {
+                        url: u.url.clone(),
+                        kind: LinkKind::Button,
+                        title: Some(b.text.clone()),
+                        description: None,
+                    });
+                }
+            }
+        }
+    }
+    links
 }
 
 /// The messages and chats of a `messages.getHistory` answer (none when not modified).

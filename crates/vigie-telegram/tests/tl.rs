@@ -150,6 +150,8 @@ fn a_channel_post_with_a_document_and_a_forward() {
     assert_eq!((msg.views, msg.forwards), (Some(4300), Some(12)));
     assert_eq!(msg.author.as_deref(), Some("admin"));
     assert_eq!(msg.forwarded_from.as_deref(), Some("pharma_dark"));
+    // The forwarded post's id, apart from the channel.
+    assert_eq!(msg.forwarded_message, Some(9));
     assert_eq!(msg.reply_to, Some(800));
     assert_eq!(msg.attachments.len(), 1);
     assert_eq!(
@@ -280,4 +282,63 @@ fn channel_updates_become_new_edited_or_gap_events_and_the_rest_is_ignored() {
         },
     );
     assert_eq!(convert_update(&typing, &HashMap::new()), None);
+}
+
+#[test]
+fn links_behind_words_in_the_text_and_under_buttons_are_kept() {
+    use vigie_telegram::LinkKind;
+    // "écrire ici" then a URL; offsets count UTF-16 units (the emoji is two).
+    let text = "🔥 écrire ici https://t.me/+AbCdEfGh12345678";
+    let mut m = message(900, text);
+    m.entities = Some(vec![
+        tl::enums::MessageEntity::TextUrl(tl::types::MessageEntityTextUrl {
+            offset: 10,
+            length: 3,
+            url: "https://t.me/nantes_dumps".into(),
+        }),
+        tl::enums::MessageEntity::Url(tl::types::MessageEntityUrl {
+            offset: 14,
+            length: 30,
+        }),
+        // Out of the text: ignored, not a panic.
+        tl::enums::MessageEntity::Url(tl::types::MessageEntityUrl {
+            offset: 40,
+            length: 900,
+        }),
+    ]);
+    m.reply_markup = Some(tl::enums::ReplyMarkup::ReplyInlineMarkup(
+        tl::types::ReplyInlineMarkup {
+            force_reply: false,
+            rows: vec![tl::enums::KeyboardInlineButtonRow::Row(
+                tl::types::KeyboardInlineButtonRow {
+                    buttons: vec![tl::enums::KeyboardInlineButton::Button(
+                        tl::types::KeyboardInlineButton {
+                            style: None,
+                            text: "Acheter".into(),
+                            r#type: tl::enums::InlineButtonType::Url(
+                                tl::types::InlineButtonTypeUrl {
+                                    url: "https://example.org/buy".into(),
+                                },
+                            ),
+                        },
+                    )],
+                },
+            )],
+        },
+    ));
+    let c = convert_message("medleaks", &tl::enums::Message::Message(m), &HashMap::new()).unwrap();
+    let links: Vec<(LinkKind, &str, Option<&str>)> = c
+        .message
+        .links
+        .iter()
+        .map(|l| (l.kind, l.url.as_str(), l.title.as_deref()))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (LinkKind::Text, "https://t.me/nantes_dumps", Some("ici")),
+            (LinkKind::Text, "https://t.me/+AbCdEfGh12345678", None),
+            (LinkKind::Button, "https://example.org/buy", Some("Acheter")),
+        ]
+    );
 }
