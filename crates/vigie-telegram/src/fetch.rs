@@ -215,7 +215,26 @@ impl PreviewClient {
         seen_again.sort_by_key(|m| m.id);
         seen_again.dedup_by_key(|m| m.id);
         let newest = out.last().map(|m| m.id);
+        // A first poll cut short by a failed older page: the rest of the backfill, down to
+        // `newest - backfill` (ids are sequential in a channel), is a gap the next poll reads.
+        let unread_backfill = match (cursor, &failed, newest, oldest_read) {
+            (None, Some(_), Some(n), Some(at)) if out.len() < backfill => {
+                let floor = n
+                    .saturating_sub(i64::try_from(backfill).unwrap_or(i64::MAX))
+                    .max(0);
+                (floor.saturating_add(1) < at).then_some((floor, at, n))
+            }
+            _ => None,
+        };
         let (new, cursor) = match (cursor, gap) {
+            (None, _) if unread_backfill.is_some() => {
+                let (floor, at, n) = unread_backfill.unwrap_or_default();
+                let gap_to = |newest| PreviewCursor {
+                    last_id: floor,
+                    gap: Some(Gap { before: at, newest }),
+                };
+                (with_cursors(out, gap_to), Some(gap_to(n)))
+            }
             // First poll: each post read moves the cursor past it.
             (None, _) => {
                 let end = newest.map(|n| PreviewCursor {
@@ -371,6 +390,37 @@ mod tests {
             requests,
             failing,
         )
+    }
+
+    #[test]
+    fn a_first_poll_cut_short_resumes_its_backfill_and_no_further() {
+        let (client, newest, requests, failing) = failing_client(5);
+        *newest.lock().unwrap() = 50;
+        failing.lock().unwrap().push(31);
+        // Backfill 30: the latest page (31..=50) is read, the next one fails.
+        let first = client.poll("medleaks", None, 30).unwrap();
+        assert_eq!(ids(&first), (31..=50).collect::<Vec<_>>());
+        assert!(first.failed.is_some());
+        let gap = PreviewCursor {
+            last_id: 20,
+            gap: Some(Gap {
+                before: 31,
+                newest: 50,
+            }),
+        };
+        assert_eq!(first.cursor, Some(gap));
+        // The next poll reads the rest of the backfill (21..=30), not the whole channel.
+        failing.lock().unwrap().clear();
+        let second = client.poll("medleaks", first.cursor, 30).unwrap();
+        assert_eq!(ids(&second), (21..=30).collect::<Vec<_>>());
+        assert_eq!(
+            second.cursor,
+            Some(PreviewCursor {
+                last_id: 50,
+                gap: None
+            })
+        );
+        assert_eq!(*requests.lock().unwrap(), [None, Some(31), Some(31)]);
     }
 
     #[test]
