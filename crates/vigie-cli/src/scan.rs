@@ -304,7 +304,8 @@ enum Event {
     Window {
         doc: usize,
         seq: usize,
-        partial: Partial,
+        // Boxed: a window's findings are much larger than the end-of-document event.
+        partial: Box<Partial>,
     },
     DocEnd {
         doc: usize,
@@ -351,7 +352,7 @@ fn scan_parallel(
                     let event = Event::Window {
                         doc: job.doc,
                         seq: job.seq,
-                        partial,
+                        partial: Box::new(partial),
                     };
                     if event_tx.send(event).is_err() {
                         break;
@@ -407,7 +408,7 @@ fn scan_parallel(
         for event in event_rx {
             match event {
                 Event::Window { doc, seq, partial } => {
-                    docs.entry(doc).or_default().parts.insert(seq, partial);
+                    docs.entry(doc).or_default().parts.insert(seq, *partial);
                 }
                 Event::DocEnd {
                     doc,
