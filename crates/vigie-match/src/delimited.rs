@@ -216,10 +216,6 @@ fn line_start_from(b: &[u8], from: usize) -> Option<usize> {
 pub(crate) fn read_window(window: &Window, forced: Option<Forced>) -> Option<WindowRows> {
     let text = window.text.as_str();
     let b = text.as_bytes();
-    let start = line_start_from(b, window.accept_from)?;
-    if start >= window.accept_to {
-        return None;
-    }
     let finess_context = window.finess_context || crate::identifiers::mentions_finess(b);
     let doc_start = window.base == 0 && window.accept_from == 0;
     if forced.is_none() {
@@ -229,9 +225,14 @@ pub(crate) fn read_window(window: &Window, forced: Option<Forced>) -> Option<Win
                 return Some(rows);
             }
         }
+        // Before the line test: a dump's INSERT line can be longer than a window.
         if let Some(rows) = crate::sqldump::read(window, finess_context) {
             return Some(rows);
         }
+    }
+    let start = line_start_from(b, window.accept_from)?;
+    if start >= window.accept_to {
+        return None;
     }
     let (delimiter, quoting) = match forced {
         Some(_) => (b'\t', false),

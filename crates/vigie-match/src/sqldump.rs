@@ -73,13 +73,39 @@ pub(crate) fn read(window: &Window, finess_context: bool) -> Option<WindowRows> 
             at
         }
     };
-    let first = re.find_at(text, from)?;
-    if first.start() >= window.accept_to {
-        return None;
-    }
-    let mut reader = CellReader::new(window.base + first.start() as u64, "sql", finess_context);
+    let first = re
+        .find_at(text, from)
+        .map(|m| m.start())
+        .filter(|&s| s < window.accept_to);
+    // The tuples of a statement begun in an earlier window (a dump's INSERT lines run to
+    // megabytes): rows whose column names that window saw.
+    let tail = if doc_start {
+        None
+    } else {
+        tail_start(text, from, window.accept_to).filter(|&t| first.is_none_or(|f| t < f))
+    };
+    let start = tail.or(first)?;
+    let mut reader = CellReader::new(window.base + start as u64, "sql", finess_context);
     let mut p = from;
     let mut search = from;
+    if let Some(t) = tail {
+        if t > p {
+            reader.free_text(&text[p..t]);
+        }
+        // Positions, not names: cells are read and rows counted, but not tallied by column.
+        let unnamed: Vec<Option<usize>> = (0..MAX_STATEMENT_COLUMNS)
+            .map(|i| Some(crate::table::MAX_COLUMNS + i))
+            .collect();
+        let (end, cut) = values_rows(text, t, window.accept_to, &unnamed, &mut reader);
+        if cut {
+            return Some(WindowRows {
+                found: reader.found,
+                stats: reader.stats,
+            });
+        }
+        p = end;
+        search = end;
+    }
     while let Some(caps) = re.captures_at(text, search) {
         let Some(whole) = caps.get(0) else { break };
         if whole.start() >= window.accept_to || reader.stats.rows() >= MAX_ROWS_PER_WINDOW {
@@ -121,6 +147,21 @@ pub(crate) fn read(window: &Window, finess_context: bool) -> Option<WindowRows> 
         found: reader.found,
         stats: reader.stats,
     })
+}
+
+/// Where the first whole tuple of a statement begun before `from` starts: the `(` after a
+/// `),(` at or after `from`, on the line `from` is in, with two more `),(` within 64 KiB
+/// (the middle of an extended INSERT, not a parenthesis in prose).
+fn tail_start(text: &str, from: usize, accept_to: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let look = &b[from.saturating_sub(2)..b.len().min(from + 64 * 1024)];
+    let base = from.saturating_sub(2);
+    let mut hits = memchr::memmem::find_iter(look, b"),(").map(|p| base + p + 2);
+    let first = hits.find(|&t| t >= from)?;
+    if first >= accept_to || memchr::memchr(b'\n', &b[from..first]).is_some() {
+        return None;
+    }
+    (hits.take(2).count() == 2).then_some(first)
 }
 
 /// The column a cell at position `i` of a tuple falls in: the statement's list names it, or
@@ -168,8 +209,10 @@ fn values_rows(
             }
             let (value, next) = read_value(text, at);
             at = next;
-            if let Some(col) = column(columns, i) {
-                cells.push((col, value));
+            match column(columns, i) {
+                Some(col) => cells.push((col, value)),
+                // Past the named columns: still read, as free text.
+                None => reader.free_text(&value),
             }
             i += 1;
             match b.get(at) {
@@ -272,11 +315,19 @@ fn copy_rows(
         if at >= accept_to {
             return (at, true);
         }
-        let cells = line.split('\t').enumerate().filter_map(|(i, v)| {
+        let mut unnamed = Vec::new();
+        let mut cells = Vec::new();
+        for (i, v) in line.split('\t').enumerate() {
             let v = if v == "\\N" { "" } else { v };
-            column(columns, i).map(|c| (c, v))
-        });
+            match column(columns, i) {
+                Some(c) => cells.push((c, v)),
+                None => unnamed.push(v),
+            }
+        }
         reader.indexed_row(cells);
+        for v in unnamed {
+            reader.free_text(v);
+        }
         at = end + 1;
     }
     (b.len(), false)

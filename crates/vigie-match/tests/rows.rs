@@ -337,6 +337,43 @@ fn sql_insert_and_copy() {
 }
 
 #[test]
+fn extended_insert_of_megabytes_in_windows() {
+    let m = matcher();
+    let n = 40_000u32;
+    let mut text = String::from(
+        "-- dump\nINSERT INTO `patients` (`id`,`nom`,`naissance`,`nir`,`tel`) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            "({i},'NOM{i}','19{:02}-{:02}-{:02}',{},'06{:08}')",
+            40 + i % 60,
+            1 + i % 12,
+            1 + i % 28,
+            nir(&body(i)),
+            i
+        ));
+    }
+    text.push_str(";\n");
+    assert!(text.len() > 2 * vigie_match::WINDOW_BYTES);
+    let streamed = m
+        .scan_reader("dump.sql", text.as_bytes(), ScanOptions::default())
+        .unwrap();
+    let whole = m.scan_text("dump.sql", &text, ScanOptions::default());
+    for r in [&streamed, &whole] {
+        assert_eq!(counts(r, K::Nir), (u64::from(n), 0));
+        assert_eq!(counts(r, K::Phone), (u64::from(n), 0));
+        let s = r.sample.as_ref().expect("a sample");
+        assert_eq!(s.rows, u64::from(n));
+        assert_eq!(s.columns, ["id", "nom", "naissance", "nir", "tel"]);
+    }
+    // Read whole, every tuple is named by the statement's list.
+    assert_eq!(column_counts(&whole, "nir", K::Nir), (u64::from(n), 0));
+}
+
+#[test]
 fn insert_without_column_list() {
     let m = matcher();
     let text = format!(
