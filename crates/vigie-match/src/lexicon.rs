@@ -238,6 +238,28 @@ fn followed_by_other_organisation(text: &str, end: usize) -> bool {
     })
 }
 
+/// Whether `start..end` lies inside one of `phrases` (ASCII lower case) in `text`.
+fn inside_excluded_phrase(text: &str, start: usize, end: usize, phrases: &[String]) -> bool {
+    if phrases.is_empty() {
+        return false;
+    }
+    let longest = phrases.iter().map(String::len).max().unwrap_or(0);
+    let mut from = start.saturating_sub(longest);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let mut to = (end + longest).min(text.len());
+    while !text.is_char_boundary(to) {
+        to += 1;
+    }
+    let around = text[from..to].to_ascii_lowercase();
+    phrases.iter().any(|p| {
+        around
+            .match_indices(p.as_str())
+            .any(|(at, _)| from + at <= start && from + at + p.len() >= end)
+    })
+}
+
 /// A verified hit, in original-text offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -266,6 +288,8 @@ pub struct Lexicon {
     domains: HashMap<String, u32>,
     /// Entities that match only as written (`strict`): never through a masked letter.
     strict_entities: Vec<bool>,
+    /// Per entity, phrases (ASCII lower case) in which its names name something else.
+    exclusions: Vec<Vec<String>>,
 }
 
 /// Bytes around a masked letter (`D*ctolib`) searched again with each letter in its place.
@@ -342,6 +366,22 @@ impl Builder {
 impl Lexicon {
     /// Compiles the automaton for a set of entities plus the built-in cues.
     pub fn build(entities: &[Entity]) -> Result<Lexicon, MatchError> {
+        Lexicon::build_with_exclusions(entities, &[])
+    }
+
+    /// Same, with each entity's excluded phrases (see [`crate::watchlist::Exclusion`]).
+    pub fn build_with_exclusions(
+        entities: &[Entity],
+        exclusions: &[Vec<String>],
+    ) -> Result<Lexicon, MatchError> {
+        let exclusions: Vec<Vec<String>> = (0..entities.len())
+            .map(|i| {
+                exclusions
+                    .get(i)
+                    .map(|p| p.iter().map(|x| x.to_ascii_lowercase()).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
         let mut b = Builder {
             by_bytes: HashMap::new(),
             patterns: Vec::new(),
@@ -418,6 +458,7 @@ impl Lexicon {
             heads,
             domains,
             strict_entities,
+            exclusions,
         })
     }
 
@@ -687,6 +728,15 @@ impl Lexicon {
                 && followed_by_other_organisation(text, end)
             {
                 continue;
+            }
+            if let Target::Entity(e) = owner.target {
+                if self
+                    .exclusions
+                    .get(e as usize)
+                    .is_some_and(|p| inside_excluded_phrase(text, start, end, p))
+                {
+                    continue;
+                }
             }
             // A domain is written without spaces ("Cerballiance Fr" is not cerballiance.fr).
             if owner.form == Form::Domain && found.contains(char::is_whitespace) {

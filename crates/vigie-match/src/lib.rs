@@ -88,4 +88,4 @@ pub use scan::{
 #[doc(hidden)]
 pub use table::bench as row_bench;
 pub use table::{header_kind, scan_rows, RowScan};
-pub use watchlist::{watchlist_files, Entity, Watchlist};
+pub use watchlist::{watchlist_files, Entity, Exclusion, Watchlist};

@@ -121,7 +121,9 @@ impl Matcher {
     /// Compiles the watchlist's names, aliases, domains and the built-in cues.
     pub fn new(watchlist: &Watchlist) -> Result<Matcher, MatchError> {
         watchlist.check_unique_ids()?;
-        Matcher::from_entities(watchlist.entities().to_vec())
+        let entities = watchlist.entities().to_vec();
+        let lexicon = Lexicon::build_with_exclusions(&entities, &watchlist.exclusions()?)?;
+        Ok(Matcher { entities, lexicon })
     }
 
     /// Compiles a list of entities.

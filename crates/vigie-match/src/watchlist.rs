@@ -65,6 +65,20 @@ impl Entity {
 struct WatchlistFile {
     #[serde(default)]
     entity: Vec<Entity>,
+    #[serde(default)]
+    exclusion: Vec<Exclusion>,
+}
+
+/// Phrases in which a watched name names something else (`Bayer Leverkusen`, the football
+/// club; `Gordon Ramsay`, the cook): a hit inside one of them does not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// The entity id the phrases are about.
+    pub entity: String,
+    /// The phrases, matched without regard to ASCII case; each must contain a name of the
+    /// entity.
+    pub phrases: Vec<String>,
 }
 
 /// A set of entities loaded from one or more watchlist files.
@@ -73,6 +87,7 @@ pub struct Watchlist {
     entities: Vec<Entity>,
     entity_sources: Vec<usize>,
     sources: Vec<PathBuf>,
+    exclusions: Vec<(Exclusion, usize)>,
 }
 
 impl Watchlist {
@@ -142,7 +157,31 @@ impl Watchlist {
         for entity in parsed.entity {
             self.add(entity, source)?;
         }
+        for exclusion in parsed.exclusion {
+            self.exclusions.push((exclusion, source));
+        }
         Ok(())
+    }
+
+    /// The excluded phrases of each entity, in entity order. Fails on an exclusion about an
+    /// entity that is not in the list, or with an empty phrase.
+    pub fn exclusions(&self) -> Result<Vec<Vec<String>>, MatchError> {
+        let mut out = vec![Vec::new(); self.entities.len()];
+        for (x, source) in &self.exclusions {
+            let invalid = |message: &str| MatchError::WatchlistInvalid {
+                path: self.sources[*source].clone(),
+                id: x.entity.clone(),
+                message: message.to_string(),
+            };
+            let Some(i) = self.entities.iter().position(|e| e.id == x.entity) else {
+                return Err(invalid("exclusion about an unknown entity"));
+            };
+            if x.phrases.iter().any(|p| p.trim().is_empty()) {
+                return Err(invalid("empty exclusion phrase"));
+            }
+            out[i].extend(x.phrases.iter().cloned());
+        }
+        Ok(out)
     }
 
     fn add(&mut self, entity: Entity, source: usize) -> Result<(), MatchError> {

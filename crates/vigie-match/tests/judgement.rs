@@ -197,3 +197,28 @@ fn group_names_from_the_shipped_list_count_as_claim_signals() {
     let r = scan("Play the new version of the game, 2 GB download, Cerballiance sponsor.");
     assert_ne!(r.kind, DocumentKind::RansomwareClaim);
 }
+
+#[test]
+fn watchlist_exclusions_name_something_else() {
+    // Declared in watchlists/pharma.toml and clinic_groups.toml.
+    let without = Matcher::from_entities(matcher().entities().to_vec()).unwrap();
+    for (text, id) in [
+        ("Bayer Leverkusen won 3-0 at home", "bayer"),
+        ("Gordon Ramsay opens a restaurant in Lyon", "ramsay-sante"),
+    ] {
+        assert!(!ids(&scan(text)).contains(&id), "{text}");
+        let r = without.scan_text("t", text, ScanOptions::default());
+        assert!(ids(&r).contains(&id), "without exclusions: {text}");
+    }
+    assert!(ids(&scan("Vente base patients Ramsay Santé, prix 2 BTC")).contains(&"ramsay-sante"));
+    assert!(ids(&scan("Bayer leak: 40 GB of trial data")).contains(&"bayer"));
+    // An exclusion about an unknown entity is an error.
+    let mut list = Watchlist::default();
+    list.add_toml(
+        Path::new("x.toml"),
+        "[[entity]]\nid = \"a\"\nname = \"Alpha Santé\"\ncategory = \"lab\"\n\
+         [[exclusion]]\nentity = \"b\"\nphrases = [\"Alpha Beta\"]\n",
+    )
+    .unwrap();
+    assert!(Matcher::new(&list).is_err());
+}
