@@ -355,6 +355,13 @@ mod tests {
         assert!(html_to_text(&deep).contains("CHU de Lyon"));
     }
 
+    #[test]
+    fn token_text_keeps_code_box_rows() {
+        let text =
+            html_to_text("<p>dump:</p><pre><code>nom\tnir\nDUPONT\t1 85</code></pre><p>fin</p>");
+        assert!(text.contains("nom\tnir\nDUPONT\t1 85"), "{text:?}");
+    }
+
     fn text_of(html: &str) -> String {
         readable_text(scraper::Html::parse_fragment(html).root_element())
     }

@@ -91,10 +91,13 @@ async fn run(c: &Arc<Collector>, id: &str) -> (Vec<CollectedDocument>, HealthRec
     (docs, health)
 }
 
-/// The forum: sub-forum id → threads; thread id → posts (author, text).
+/// A thread: its title and its posts (id, author, text).
+type Thread = (String, Vec<(u32, String, String)>);
+
+/// The forum: sub-forum id → threads; thread id → posts.
 struct Forum {
     forums: Vec<(u32, &'static str, Vec<u32>)>,
-    threads: BTreeMap<u32, (String, Vec<(u32, String, String)>)>,
+    threads: BTreeMap<u32, Thread>,
     next_post: u32,
 }
 
