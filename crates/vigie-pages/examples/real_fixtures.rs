@@ -23,6 +23,7 @@ fn main() {
             }
         }
         Some("forum-batch") => forums::batch(&args[1..]),
+        Some("leak-batch") => leak::batch(&args[1..]),
         Some("forum-dump") => match (args.get(1), args.get(2)) {
             (Some(page), Some(url)) => forums::dump(std::path::Path::new(page), url),
             _ => eprintln!("usage: real_fixtures forum-dump PAGE URL"),

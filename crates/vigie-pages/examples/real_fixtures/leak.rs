@@ -87,7 +87,8 @@ fn html_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn read_with(path: &Path, with_profiles: bool) -> vigie_pages::leak::LeakPage {
-    let html = std::fs::read_to_string(path).expect("fixture readable");
+    let bytes = std::fs::read(path).expect("page readable");
+    let html = String::from_utf8_lossy(&bytes);
     let doc =
         vigie_html::parse_document(&html, vigie_html::DEFAULT_MAX_DEPTH).expect("fixture parses");
     let ctx = PageContext::new(url::Url::parse("http://leaksite.example.onion/").expect("url"));
@@ -262,4 +263,26 @@ pub fn run(verbose: bool) -> Vec<Score> {
         pct(ff, fe)
     );
     scores
+}
+
+/// Reads leak-site pages that are not fixtures (no expected file) and prints what was read:
+/// the number of victims, then one line per victim (name, then its fields). For measuring on
+/// real pages outside the repository: compare with what a reader counts on each page.
+pub fn batch(paths: &[String]) {
+    for p in paths {
+        let path = Path::new(p);
+        let page = read_with(path, true);
+        println!(
+            "== {} : {} victims (profile {})",
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            page.victims.len(),
+            page.profile.as_deref().unwrap_or("generic")
+        );
+        for e in &page.victims {
+            let fields: Vec<String> = e.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("  {} | {} | {}", e.title, e.date_text, fields.join(" "));
+        }
+    }
 }

@@ -87,8 +87,9 @@ fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)>
     (cues.count() > 0 || described).then_some((cues.count(), described))
 }
 
-/// Titles of a group's own posts, not victims: a bare section word, a greeting, or a
-/// sentence (ends with a period, eight words or more, mostly lowercase words).
+/// Titles of a group's own posts, not victims: a bare section word, a greeting, a contact
+/// address, a label, or a sentence (ends with a period or "!", eight words or more, mostly
+/// lowercase words).
 fn is_notice(name: &str) -> bool {
     let l = name.trim().to_lowercase();
     let l = l.trim_matches(|c: char| !c.is_alphanumeric());
@@ -105,8 +106,19 @@ fn is_notice(name: &str) -> bool {
             | "rules"
             | "faq"
             | "about us"
+            | "for press"
+            | "press"
+            | "terms and conditions"
+            | "privacy policy"
+            | "privacy and protection"
     ) || l.starts_with("welcome to")
     {
+        return true;
+    }
+    // A contact address, or a label waiting for its value ("Download Tor Browser -",
+    // "uTox ID:" in a ransom note's instructions).
+    let t = name.trim();
+    if (t.contains('@') && !t.contains(' ')) || t.ends_with(" -") || t.ends_with(':') {
         return true;
     }
     let words: Vec<&str> = name.split_whitespace().collect();
@@ -114,7 +126,7 @@ fn is_notice(name: &str) -> bool {
         .iter()
         .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
         .count();
-    name.trim_end().ends_with('.') && words.len() >= 8 && lower * 10 >= words.len() * 6
+    (t.ends_with('.') || t.ends_with('!')) && words.len() >= 8 && lower * 10 >= words.len() * 6
 }
 
 fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
@@ -181,12 +193,23 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
     };
     // Same template elsewhere on the page (other sections, other columns), and its variants
     // beside it: `div.post-block.good` (published) next to `div.post-block.bad` (countdown
-    // running) share a tag, a parent and a class.
+    // running), `div.one_third.first` opening each row of `div.one_third`: a tag, a parent
+    // of the same shape and a class in common.
     let mut chosen: HashSet<NodeId> = best.members.iter().copied().collect();
-    let member_parents: HashSet<NodeId> = best
+    let member_parents: HashSet<String> = best
         .members
         .iter()
-        .filter_map(|id| doc.tree.get(*id).and_then(|n| n.parent()).map(|p| p.id()))
+        .filter_map(|id| doc.tree.get(*id).and_then(|n| n.parent()))
+        .filter_map(ElementRef::wrap)
+        .map(shape)
+        .collect();
+    // What the members are made of: a card of the same make in another wrapper is one too.
+    let member_kinds: HashSet<String> = best
+        .members
+        .iter()
+        .filter_map(|id| doc.tree.get(*id).and_then(ElementRef::wrap))
+        .map(kids_signature)
+        .filter(|k| !k.is_empty())
         .collect();
     let (best_tag, best_classes) = match best.member_shape.split_once('.') {
         Some((t, c)) => (t.to_string(), c.split('.').map(str::to_string).collect()),
@@ -216,9 +239,11 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
             continue;
         }
         let variant = el.value().name() == best_tag
-            && el
+            && (el
                 .parent()
-                .is_some_and(|p| member_parents.contains(&p.id()))
+                .and_then(ElementRef::wrap)
+                .is_some_and(|p| member_parents.contains(&shape(p)))
+                || member_kinds.contains(&kids_signature(el)))
             && el
                 .value()
                 .classes()
@@ -385,7 +410,8 @@ fn detail_page(doc: &Html, ctx: &PageContext) -> Option<Entry> {
         .find(|a| el_text(*a).chars().count() >= 200 + el_text(heading).chars().count())?;
     let name = el_text(heading);
     let (plain, _) = split_country(&name);
-    if plain.is_empty() {
+    // "If you are reading this text, your files are encrypted!": a ransom note, not a victim.
+    if plain.is_empty() || is_notice(&plain) {
         return None;
     }
     let cues = read_cues(block, &name, ctx);
