@@ -27,13 +27,19 @@ const LABELS: [&str; 10] = [
 /// a trailing sentence point removed. Runs in one pass over the text.
 pub fn passwords_from_text(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let lower = text.to_lowercase();
-    // Lowercasing can change byte offsets (rare letters): only use it when lengths agree.
-    let hay: &str = if lower.len() == text.len() {
-        &lower
-    } else {
-        text
-    };
+    // Lowercased char by char, keeping a char whose lowercase has another length: offsets in
+    // `hay` are offsets in `text`.
+    let lowered: String = text
+        .chars()
+        .map(|c| {
+            let mut l = c.to_lowercase();
+            match (l.next(), l.next()) {
+                (Some(x), None) if x.len_utf8() == c.len_utf8() => x,
+                _ => c,
+            }
+        })
+        .collect();
+    let hay: &str = &lowered;
     let mut i = 0;
     while i < hay.len() && out.len() < MAX_CANDIDATES {
         let Some(label) = LABELS.iter().find(|l| starts_with_ci(&hay[i..], l)) else {
@@ -139,6 +145,25 @@ mod tests {
         assert!(passwords_from_text("passport: 12, compass: nord, bypass the wall").is_empty());
         assert!(passwords_from_text("the password was leaked").is_empty());
         assert!(passwords_from_text("pass:").is_empty());
+    }
+
+    #[test]
+    fn letters_whose_lowercase_changes_length_do_not_shift_offsets() {
+        // 'İ' lowercases to two chars, 'ẞ' to a shorter one.
+        assert_eq!(passwords_from_text("İİİ ẞ pass: x1 İ"), vec!["x1"]);
+        assert_eq!(
+            passwords_from_text("ẞẞẞẞ PASS: Ab ẞ mdp: İz"),
+            vec!["Ab", "İz"]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_without_panic(s in "\\PC{0,200}", t in "(pass|mdp|пароль|İ|ẞ|:| |x|=){0,40}") {
+            let _ = passwords_from_text(&s);
+            let _ = passwords_from_text(&t);
+            let _ = passwords_from_text(&format!("{t}{s}{t}"));
+        }
     }
 
     #[test]
