@@ -370,3 +370,26 @@ fn sections_point_at_each_file_s_text_without_its_marker() {
         &fixture("generated/patients.csv")[..]
     );
 }
+
+#[test]
+fn declared_sizes_that_lie_do_not_let_a_bomb_through() {
+    // 64 MiB of zeros whose headers (local and central) claim 1,000 bytes.
+    let zeros = vec![0u8; 64 << 20];
+    let mut bomb = deflated(&[("small.txt", &zeros)]);
+    let lie = 1_000u32.to_le_bytes();
+    bomb[22..26].copy_from_slice(&lie);
+    let central = bomb
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("central directory");
+    bomb[central + 24..central + 28].copy_from_slice(&lie);
+    match unpack("liar.zip", &bomb, &Options::default()) {
+        Err(e) => assert!(e.to_string().contains("zip bomb"), "{e}"),
+        Ok(x) => {
+            // Cut at the declared size by the reader: then the CRC fails and the entry is
+            // recorded, never expanded.
+            assert!(x.text.len() < 1 << 20, "{} bytes expanded", x.text.len());
+            assert_eq!(x.skipped.len(), 1, "{:?}", x.skipped);
+        }
+    }
+}
