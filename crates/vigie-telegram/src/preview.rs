@@ -279,11 +279,12 @@ fn read_post(m: ElementRef<'_>, name: &str, id: i64, p: &Parts) -> TelegramMessa
                 size: None,
                 path: None,
                 missing: Some("web preview: the file is only listed".into()),
+                // An audio file's extra line is its performer, not a size.
                 size_shown: d
                     .select(&p.doc_extra)
                     .next()
                     .map(text_of)
-                    .and_then(non_empty),
+                    .filter(|s| looks_like_size(s)),
             })
         })
         .collect();
@@ -346,6 +347,20 @@ fn read_post(m: ElementRef<'_>, name: &str, id: i64, p: &Parts) -> TelegramMessa
     }
 }
 
+/// Whether a document's extra line is a size as t.me shows it (`2.1 MB`, `113.9 KB`, `845 B`).
+fn looks_like_size(s: &str) -> bool {
+    let Some((num, unit)) = s.trim().rsplit_once(' ') else {
+        return false;
+    };
+    let num = num.trim();
+    !num.is_empty()
+        && num
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        && num.chars().any(|c| c.is_ascii_digit())
+        && matches!(unit, "B" | "KB" | "MB" | "GB" | "TB")
+}
+
 /// `2026-11-20T14:03:11+00:00` → Unix seconds.
 fn parse_rfc3339(s: &str) -> Option<i64> {
     crate::export::parse_datetime(s)
@@ -364,6 +379,18 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:10Z"), Some(10));
         assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn document_sizes_as_shown_and_performers_are_not_sizes() {
+        assert!(looks_like_size("2.1 MB"));
+        assert!(looks_like_size("113.9 KB"));
+        assert!(looks_like_size("845 B"));
+        // The real audio document on t.me/s/tchantest (post 12) shows its performer there.
+        assert!(!looks_like_size("portadosfundos"));
+        assert!(!looks_like_size("MB"));
+        assert!(!looks_like_size("Queen 2 MB"));
+        assert!(!looks_like_size(". MB"));
     }
 
     #[test]

@@ -194,6 +194,14 @@ fn real_preview_pages_every_post_and_its_fields() {
     assert_eq!(s.extra_posts, 0, "posts read that the pages do not have");
     // Goal: at least 99 % of fields right.
     assert!(right * 100 >= all * 99, "{right}/{all}: {:#?}", s.misses);
+    // Each `tchantest_*` excerpt is there for one case (reply, forward, poll, document, album,
+    // signature, link): a miss there is that case failing on real markup.
+    let case_misses: Vec<&String> = s
+        .misses
+        .iter()
+        .filter(|m| m.starts_with("tchantest_"))
+        .collect();
+    assert!(case_misses.is_empty(), "{case_misses:#?}");
 }
 
 #[test]
