@@ -485,3 +485,34 @@ fn row_openers_and_cards_in_another_wrapper_join_the_list() {
     victim(&page, "Ackerman Plumbing Inc");
     victim(&page, "WAYAN NATURAL WEAR");
 }
+
+#[test]
+fn separator_rows_between_victim_rows_do_not_outvote_them() {
+    // Vice Society's layout (a page kept out of the repository, measured with leak-batch):
+    // a victim row, then a row holding only an <hr>, and so on.
+    let mut html = String::from("<html><body><table><tbody>");
+    for (name, site) in [
+        ("Elmbrook Schools", "elmbrookschools.org"),
+        ("Moon Area School District", "moonarea.net"),
+        ("Lampton School", "lampton.org.uk"),
+    ] {
+        html.push_str(&format!(
+            "<tr><td valign=\"top\"><br><font size=\"4\"><b>{name}</b></font><br>\
+             <a href=\"https://www.{site}/\"><font><b>http://www.{site}/</b></font></a><br>\
+             <font>United States</font><font><b>A school district serving thousands of \
+             students and their families.</b></font></td><td><a href=\"/x/{site}/\">\
+             <img src=\"a.png\"></a></td></tr><tr height=\"50\"><td colspan=\"2\"><hr></td></tr>"
+        ));
+    }
+    html.push_str("</tbody></table></body></html>");
+    let page = read(&html);
+    let names: Vec<&str> = page.victims.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Elmbrook Schools",
+            "Moon Area School District",
+            "Lampton School"
+        ]
+    );
+}

@@ -112,6 +112,9 @@ fn is_notice(name: &str) -> bool {
             | "privacy policy"
             | "privacy and protection"
     ) || l.starts_with("welcome to")
+        // Buttons of a ransom note: "CONTACT TELEGRAM MESSAGER", "DOWNLOAD APP …".
+        || l.starts_with("contact ")
+        || l.starts_with("download ")
     {
         return true;
     }
@@ -154,6 +157,10 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
                 child.value().name(),
                 "script" | "style" | "br" | "hr" | "img" | "input" | "option"
             ) {
+                continue;
+            }
+            // Separators without text (`<tr><td><hr></td></tr>` between rows) are no members.
+            if child.text().all(|t| t.trim().is_empty()) {
                 continue;
             }
             by_shape.entry(shape(child)).or_default().push(child);
