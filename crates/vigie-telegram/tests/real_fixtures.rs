@@ -93,6 +93,10 @@ fn fields(m: &TelegramMessage) -> BTreeMap<&'static str, Value> {
     ])
 }
 
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 const FIELDS: [&str; 8] = [
     "text",
     "author",
@@ -129,7 +133,13 @@ fn score_pages() -> (Score, Vec<String>) {
                 continue;
             };
             found += 1;
-            let got = fields(got);
+            let mut got = fields(got);
+            // A page re-indented by the tool that saved it (pretty-printed HTML) has whitespace
+            // Telegram never sent: its text is compared with whitespace runs collapsed.
+            let collapsed = want["text_whitespace"] == "collapsed";
+            if collapsed {
+                got.insert("text", json!(collapse(got["text"].as_str().unwrap_or(""))));
+            }
             for f in FIELDS {
                 let e = s.right.entry(f).or_default();
                 e.1 += 1;
@@ -194,12 +204,12 @@ fn real_preview_pages_every_post_and_its_fields() {
     assert_eq!(s.extra_posts, 0, "posts read that the pages do not have");
     // Goal: at least 99 % of fields right.
     assert!(right * 100 >= all * 99, "{right}/{all}: {:#?}", s.misses);
-    // Each `tchantest_*` excerpt is there for one case (reply, forward, poll, document, album,
-    // signature, link): a miss there is that case failing on real markup.
+    // Each excerpt (`tchantest_*`, `mchs_bryansk_*`) is there for one case (reply, forward,
+    // poll, document, album, signature, link): a miss there is that case failing on real markup.
     let case_misses: Vec<&String> = s
         .misses
         .iter()
-        .filter(|m| m.starts_with("tchantest_"))
+        .filter(|m| m.starts_with("tchantest_") || m.starts_with("mchs_bryansk_"))
         .collect();
     assert!(case_misses.is_empty(), "{case_misses:#?}");
 }
