@@ -126,6 +126,7 @@ fn score_pages() -> (Score, Vec<String>) {
         let name = html.file_name().unwrap().to_string_lossy().to_string();
         let posts = expected["posts"].as_array().unwrap();
         let mut found = 0;
+        let (mut page_right, mut page_all) = (0, 0);
         for want in posts {
             let id = want["id"].as_i64().unwrap();
             let Some(got) = page.messages.iter().find(|m| m.id == id) else {
@@ -143,8 +144,10 @@ fn score_pages() -> (Score, Vec<String>) {
             for f in FIELDS {
                 let e = s.right.entry(f).or_default();
                 e.1 += 1;
+                page_all += 1;
                 if got[f] == want[f] {
                     e.0 += 1;
+                    page_right += 1;
                 } else {
                     s.misses.push(format!(
                         "{name} post {id} {f}: got {} expected {}",
@@ -168,7 +171,7 @@ fn score_pages() -> (Score, Vec<String>) {
             "{name}: service messages recognised"
         );
         rows.push(format!(
-            "| {name} | {found}/{} | {extra} | {} |",
+            "| {name} | {found}/{} | {extra} | {} | {page_right}/{page_all} |",
             posts.len(),
             page.service
         ));
@@ -179,8 +182,10 @@ fn score_pages() -> (Score, Vec<String>) {
 #[test]
 fn real_preview_pages_every_post_and_its_fields() {
     let (s, rows) = score_pages();
-    println!("\n| page | posts found/expected | posts not expected | service messages |");
-    println!("| --- | --- | --- | --- |");
+    println!(
+        "\n| page | posts found/expected | posts not expected | service messages | fields right |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
     for r in &rows {
         println!("{r}");
     }
