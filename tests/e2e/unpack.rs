@@ -139,3 +139,19 @@ fn a_telegram_attachment_is_opened_with_the_password_its_message_states() {
         .unwrap()
         .contains("196026720540311"));
 }
+
+#[test]
+fn scan_opens_a_locked_archive_with_a_given_password() {
+    let path = samples().join("patients_aes.7z");
+    let out = vigie(&[
+        "scan",
+        "--json",
+        "--password",
+        "wrong",
+        "--password",
+        "Vigie-Test-2026!",
+        path.to_str().unwrap(),
+    ]);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(r["identifiers"]["nir"]["valid"], 30, "{r}");
+}

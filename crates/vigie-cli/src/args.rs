@@ -332,6 +332,9 @@ pub struct ScanArgs {
     /// leak-site file (a victim entry) is a ransomware claim by construction.
     #[arg(long = "source-kind", value_name = "KIND", default_value = "unknown")]
     pub source_kind: vigie_core::Origin,
+    /// A password to try on encrypted archives (zip, 7z, PDF). Repeatable; none is guessed.
+    #[arg(long = "password", value_name = "PASSWORD")]
+    pub passwords: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

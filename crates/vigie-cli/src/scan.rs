@@ -43,6 +43,10 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         origin: args.source_kind,
         ..ScanOptions::default()
     };
+    let unpack = vigie_unpack::Options {
+        passwords: args.passwords.clone(),
+        ..vigie_unpack::Options::default()
+    };
     let mut had_error = false;
     let mut inputs = Vec::new();
     for path in &args.paths {
@@ -80,10 +84,10 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     };
     if threads <= 1 {
         for input in &inputs {
-            print(scan_one(&matcher, input, options))?;
+            print(scan_one(&matcher, input, options, &unpack))?;
         }
     } else {
-        scan_parallel(&matcher, &inputs, threads, options, &mut print)?;
+        scan_parallel(&matcher, &inputs, threads, options, &unpack, &mut print)?;
     }
     out.flush()?;
     drop(out);
@@ -122,7 +126,7 @@ enum Source {
 }
 
 impl Source {
-    fn open(input: &Input) -> io::Result<Source> {
+    fn open(input: &Input, unpack: &vigie_unpack::Options) -> io::Result<Source> {
         let mut reader: Box<dyn Read + Send> = match input {
             Input::Stdin => Box::new(io::stdin()),
             Input::File(p) => Box::new(File::open(p)?),
@@ -140,7 +144,7 @@ impl Source {
         }
         head.truncate(filled);
         if vigie_unpack::worth_unpacking(&head) {
-            return unpack_whole(input, head, reader);
+            return unpack_whole(input, head, reader, unpack);
         }
         if head.contains(&0) {
             tracing::info!(input = %input.label(), "binary file, not scanned");
@@ -219,7 +223,12 @@ impl Unpacked {
 
 /// Reads an archive, workbook or PDF whole and scans what vigie-unpack finds in it. Entry
 /// names stay out of the notes (they can carry identifiers); reasons and counts go in.
-fn unpack_whole(input: &Input, head: Vec<u8>, rest: Box<dyn Read + Send>) -> io::Result<Source> {
+fn unpack_whole(
+    input: &Input,
+    head: Vec<u8>,
+    rest: Box<dyn Read + Send>,
+    options: &vigie_unpack::Options,
+) -> io::Result<Source> {
     let mut bytes = Vec::new();
     io::Cursor::new(head)
         .chain(rest)
@@ -236,7 +245,7 @@ fn unpack_whole(input: &Input, head: Vec<u8>, rest: Box<dyn Read + Send>) -> io:
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         Input::Stdin => String::new(),
     };
-    match vigie_unpack::unpack(&name, &bytes, &vigie_unpack::Options::default()) {
+    match vigie_unpack::unpack(&name, &bytes, options) {
         Ok(x) => {
             let mut notes = vec![format!(
                 "unpacked: {} files read, {} skipped",
@@ -271,10 +280,11 @@ fn scan_one(
     matcher: &Matcher,
     input: &Input,
     options: ScanOptions,
+    unpack: &vigie_unpack::Options,
 ) -> Result<Report, (String, io::Error)> {
     let label = input.label();
     let fail = |e| (label.clone(), e);
-    let mut source = Source::open(input).map_err(fail)?;
+    let mut source = Source::open(input, unpack).map_err(fail)?;
     let binary = matches!(source, Source::Binary(_));
     let notes = source.take_notes();
     let mut partial = Partial::default();
@@ -337,6 +347,7 @@ fn scan_parallel(
     inputs: &[Input],
     threads: usize,
     options: ScanOptions,
+    unpack: &vigie_unpack::Options,
     print: &mut impl FnMut(Result<Report, (String, io::Error)>) -> Result<()>,
 ) -> Result<()> {
     let (job_tx, job_rx): (Sender<Job>, Receiver<Job>) = bounded(threads * 2);
@@ -368,7 +379,7 @@ fn scan_parallel(
                 let mut windows = 0;
                 let mut binary = false;
                 let mut notes = Vec::new();
-                let error = match Source::open(input) {
+                let error = match Source::open(input, unpack) {
                     Err(e) => Some(e),
                     Ok(mut source) => loop {
                         binary |= matches!(source, Source::Binary(_));
