@@ -209,12 +209,16 @@ fn real_preview_pages_every_post_and_its_fields() {
     assert_eq!(s.extra_posts, 0, "posts read that the pages do not have");
     // Goal: at least 99 % of fields right.
     assert!(right * 100 >= all * 99, "{right}/{all}: {:#?}", s.misses);
-    // Each excerpt (`tchantest_*`, `mchs_bryansk_*`) is there for one case (reply, forward,
+    // Each excerpt (`tchantest_*`, `mchs_bryansk_*`, `xcareers_*`) is there for one case (reply, forward,
     // poll, document, album, signature, link): a miss there is that case failing on real markup.
     let case_misses: Vec<&String> = s
         .misses
         .iter()
-        .filter(|m| m.starts_with("tchantest_") || m.starts_with("mchs_bryansk_"))
+        .filter(|m| {
+            ["tchantest_", "mchs_bryansk_", "xcareers_"]
+                .iter()
+                .any(|p| m.starts_with(p))
+        })
         .collect();
     assert!(case_misses.is_empty(), "{case_misses:#?}");
 }
