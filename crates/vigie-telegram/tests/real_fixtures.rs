@@ -283,3 +283,65 @@ fn real_exports_every_message_counted_and_checked() {
         );
     }
 }
+
+/// Real pages kept outside the repository (not ours to commit whole): every `*.html`, `*.py`,
+/// `*.kt`, `*.java` file under `$VIGIE_TELEGRAM_PAGES`. The expected post ids are found by a
+/// plain scan for `data-post="NAME/ID"` (not the reader); each must be read as a post or
+/// recognised as a service message, and nothing else read.
+///
+/// `VIGIE_TELEGRAM_PAGES=DIR cargo test --workspace --locked --test real_fixtures -- --ignored --nocapture`
+#[test]
+#[ignore = "needs VIGIE_TELEGRAM_PAGES, pages outside the repository"]
+fn real_pages_outside_the_repository() {
+    let Ok(dir) = std::env::var("VIGIE_TELEGRAM_PAGES") else {
+        panic!("set VIGIE_TELEGRAM_PAGES to a folder of saved t.me/s pages");
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| ["html", "py", "kt", "java"].contains(&&*e.to_string_lossy()))
+        })
+        .collect();
+    files.sort();
+    println!("\n| file | channel | ids on the page | posts read | service | missing | extra |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let (mut all_ids, mut all_right) = (0, 0);
+    for file in files {
+        let html = std::fs::read_to_string(&file).unwrap();
+        let mut ids: BTreeMap<String, std::collections::BTreeSet<i64>> = BTreeMap::new();
+        for part in html.split("data-post=\"").skip(1) {
+            let Some((post, _)) = part.split_once('"') else {
+                continue;
+            };
+            if let Some((name, id)) = post.rsplit_once('/') {
+                if let Ok(id) = id.parse::<i64>() {
+                    ids.entry(name.to_string()).or_default().insert(id);
+                }
+            }
+        }
+        for (channel, want) in ids {
+            let page = parse_preview(&html, &channel);
+            let read: std::collections::BTreeSet<i64> =
+                page.messages.iter().map(|m| m.id).collect();
+            let missing = want.len() - read.intersection(&want).count() - page.service;
+            let extra = read.difference(&want).count();
+            all_ids += want.len();
+            all_right += want.len() - missing;
+            println!(
+                "| {} | {channel} | {} | {} | {} | {missing} | {extra} |",
+                file.file_name().unwrap().to_string_lossy(),
+                want.len(),
+                read.len(),
+                page.service
+            );
+            assert_eq!(
+                extra, 0,
+                "{channel}: posts read that the page does not have"
+            );
+        }
+    }
+    println!("\nposts read or recognised as service: {all_right}/{all_ids}");
+    assert_eq!(all_right, all_ids);
+}
