@@ -321,4 +321,53 @@ fn vigie_run_crawls_onion_services_of_a_private_tor_network() {
         seen.lines().all(|l| l.contains("Firefox")),
         "every request through the Tor client: {seen}"
     );
+
+    // Without configuration, over arti: the leak site read by the built-in victim extractor,
+    // and the members-only thread fetched without its cookie named a login wall, not blind.
+    let auto = dir.path().join("vigie-auto.toml");
+    std::fs::write(
+        &auto,
+        format!(
+            "[store]\npath = \"store\"\n\n[tor]\nmode = \"arti\"\narti_config = \"{}/arti.toml\"\nconnect_timeout_secs = 30\nfetch_timeout_secs = 60\nbackoff_ms = 500\n\n\
+             [[tor_source]]\nid = \"leaks-auto\"\nkind = \"leak-site\"\nmirrors = [\"http://{}/\"]\nmax_pages = 3\n\n\
+             [[tor_source]]\nid = \"walled\"\nkind = \"forum\"\nmirrors = [\"http://{}/\"]\nstart = \"/viewtopic.php?t=5\"\n",
+            lab["LAB_DIR"], lab["LAB_LEAK"], lab["LAB_FORUM2"]
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--config")
+        .arg(&auto)
+        .args(["crawl", "leaks-auto", "walled", "--json"])
+        .output()
+        .unwrap();
+    let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let by_id = |id: &str| {
+        records
+            .iter()
+            .find(|r| r["source"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    assert_eq!(
+        by_id("leaks-auto")["status"],
+        "ok",
+        "{}",
+        by_id("leaks-auto")
+    );
+    assert_eq!(
+        by_id("leaks-auto")["documents"],
+        3,
+        "{}",
+        by_id("leaks-auto")
+    );
+    assert_eq!(
+        by_id("walled")["status"],
+        "login_wall",
+        "{}",
+        by_id("walled")
+    );
 }
