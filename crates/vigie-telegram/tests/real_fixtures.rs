@@ -345,3 +345,72 @@ fn real_pages_outside_the_repository() {
     println!("\nposts read or recognised as service: {all_right}/{all_ids}");
     assert_eq!(all_right, all_ids);
 }
+
+/// Serves real pages: the latest page for `t.me/s/durov`, the excerpt of the posts just
+/// below 519 (from another real page of the channel) for `?before=519`; records what was asked.
+struct RealPages {
+    asked: std::sync::Arc<std::sync::Mutex<Vec<Option<i64>>>>,
+}
+
+impl vigie_telegram::PageFetcher for RealPages {
+    fn get(&self, url: &str, _: u64) -> Result<Vec<u8>, vigie_telegram::TelegramError> {
+        let before = url
+            .split_once("?before=")
+            .and_then(|(_, b)| b.parse::<i64>().ok());
+        self.asked.lock().unwrap().push(before);
+        let file = match before {
+            None => "durov_2026-08.html",
+            Some(519) => "durov_2026-05_517-518_before519.html",
+            Some(b) => panic!("unexpected page before={b}"),
+        };
+        Ok(std::fs::read(root().join("pages").join(file)).unwrap())
+    }
+}
+
+fn expected_ids(file: &str) -> Vec<i64> {
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(root().join("pages").join(file)).unwrap()).unwrap();
+    v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_real_page_and_the_real_posts_before_it_are_read_once_each_in_order() {
+    // Ids as read in the two pages (their expected files), not from the reader.
+    let mut want = expected_ids("durov_2026-05_517-518_before519.expected.json");
+    want.extend(expected_ids("durov_2026-08.expected.json"));
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let client = vigie_telegram::PreviewClient::with_fetcher(
+        "https://t.me",
+        Box::new(RealPages {
+            asked: asked.clone(),
+        }),
+        4 << 20,
+        5,
+    );
+    // A first poll asking for 22 posts: the latest page has 20 and links `?before=519`.
+    let polled = client.poll("durov", None, 22).unwrap();
+    let got: Vec<i64> = polled.new.iter().map(|(m, _)| m.id).collect();
+    assert_eq!(
+        got, want,
+        "every post once, oldest first, across the two pages"
+    );
+    assert_eq!(*asked.lock().unwrap(), vec![None, Some(519)]);
+    let cursor = polled.cursor.unwrap();
+    assert_eq!((cursor.last_id, cursor.gap), (539, None));
+    // After an outage (checkpoint 516): the same posts, nothing seen again.
+    asked.lock().unwrap().clear();
+    let checkpoint = vigie_telegram::PreviewCursor {
+        last_id: 516,
+        gap: None,
+    };
+    let polled = client.poll("durov", Some(checkpoint), 22).unwrap();
+    let got: Vec<i64> = polled.new.iter().map(|(m, _)| m.id).collect();
+    assert_eq!(got, want);
+    assert!(polled.seen_again.is_empty());
+    assert_eq!(*asked.lock().unwrap(), vec![None, Some(519)]);
+}
