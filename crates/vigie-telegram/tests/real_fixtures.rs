@@ -209,13 +209,14 @@ fn real_preview_pages_every_post_and_its_fields() {
     assert_eq!(s.extra_posts, 0, "posts read that the pages do not have");
     // Goal: at least 99 % of fields right.
     assert!(right * 100 >= all * 99, "{right}/{all}: {:#?}", s.misses);
-    // Each excerpt (`tchantest_*`, `mchs_bryansk_*`, `xcareers_*`) is there for one case (reply, forward,
-    // poll, document, album, signature, link): a miss there is that case failing on real markup.
+    // Each excerpt (`tchantest_*`, `mchs_bryansk_*`, `xcareers_*`, `durov_2026-05_*`) is there
+    // for a case (reply, forward, poll, document, album, signature, links, buttons, paging): a
+    // miss there is that case failing on real markup.
     let case_misses: Vec<&String> = s
         .misses
         .iter()
         .filter(|m| {
-            ["tchantest_", "mchs_bryansk_", "xcareers_"]
+            ["tchantest_", "mchs_bryansk_", "xcareers_", "durov_2026-05_"]
                 .iter()
                 .any(|p| m.starts_with(p))
         })
