@@ -155,3 +155,43 @@ fn scan_opens_a_locked_archive_with_a_given_password() {
     let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(r["identifiers"]["nir"]["valid"], 30, "{r}");
 }
+
+#[test]
+fn ingest_matches_what_an_archive_holds_and_keeps_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let path = samples().join("patients.tar.gz");
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--store")
+        .arg(&store)
+        .args(["ingest", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    let list = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--store")
+        .arg(&store)
+        .args(["incidents", "list", "--json"])
+        .output()
+        .unwrap();
+    let all: Vec<Value> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        all.iter().any(|i| i["identifiers"]["nir"]["valid"] == 30),
+        "{all:?}"
+    );
+    // The stored snapshot is the archive itself (its SHA-256), not the text read from it.
+    let sum = Command::new("sha256sum").arg(&path).output().unwrap();
+    let hash = String::from_utf8_lossy(&sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let incident = all
+        .iter()
+        .find(|i| i["identifiers"]["nir"]["valid"] == 30)
+        .unwrap();
+    assert_eq!(incident["snapshots"][0], Value::from(hash), "{incident}");
+}

@@ -207,8 +207,11 @@ fn prepare(
     let known = reader
         .contains(&content_hash(&bytes))
         .map_err(|e| io::Error::other(e.to_string()))?;
-    let analysis = (!known)
-        .then(|| matcher.analyze(&path.display().to_string(), &bytes, ScanOptions::default()));
+    let analysis = (!known).then(|| {
+        let label = path.display().to_string();
+        let text = crate::scan::text_to_match(&label, &bytes);
+        matcher.analyze(&label, &text, ScanOptions::default())
+    });
     Ok(Some((bytes, analysis)))
 }
 

@@ -198,7 +198,10 @@ fn record_spool_file(
     let known = store
         .contains(&content_hash(&bytes))
         .map_err(|e| format!("reading the store failed: {e}"))?;
-    let analysis = (!known).then(|| matcher.analyze(&label, &bytes, ScanOptions::default()));
+    let analysis = (!known).then(|| {
+        let text = crate::scan::text_to_match(&label, &bytes);
+        matcher.analyze(&label, &text, ScanOptions::default())
+    });
     let sighting = Sighting {
         source: run.spool_source.clone(),
         locator: Locator::File { path: label },

@@ -221,6 +221,20 @@ impl Unpacked {
     }
 }
 
+/// What to match for a stored file (`vigie ingest`, the spool of `vigie run`): the text
+/// vigie-unpack finds in an archive, workbook or PDF, else the bytes as they are. The bytes
+/// themselves stay the evidence either way.
+pub(crate) fn text_to_match<'a>(name: &str, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    if vigie_unpack::worth_unpacking(&bytes[..bytes.len().min(2048)]) {
+        match vigie_unpack::unpack(name, bytes, &vigie_unpack::Options::default()) {
+            Ok(x) if x.entries > 0 => return std::borrow::Cow::Owned(x.text),
+            Ok(_) => {}
+            Err(e) => tracing::info!(file = name, error = %e, "archive not unpacked"),
+        }
+    }
+    std::borrow::Cow::Borrowed(bytes)
+}
+
 /// Reads an archive, workbook or PDF whole and scans what vigie-unpack finds in it. Entry
 /// names stay out of the notes (they can carry identifiers); reasons and counts go in.
 fn unpack_whole(
