@@ -517,3 +517,64 @@ async fn leak_site_detail_pages_are_read_once_and_victims_stay_the_same_bytes() 
     }
     assert!(!second.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_document_has_its_author_date_own_text_rows_and_quotes_apart() {
+    // One prosilver thread page: a moderator's coloured name, a code box of tab-separated
+    // rows, and a reply quoting the sale.
+    let thread = "<!DOCTYPE html><html dir=\"ltr\" lang=\"fr\"><head><meta charset=\"utf-8\" /><title>Vente base CHU - Forum santé</title></head>\
+        <body id=\"phpbb\" class=\"nojs notouch section-viewtopic ltr\"><div id=\"wrap\" class=\"wrap\">\
+        <div class=\"navbar\"><ul class=\"nav-main linklist\"><li><a href=\"./ucp.php?mode=login\">Login</a></li><li>Wed Nov 04, 2026 9:12 pm</li></ul></div>\
+        <div id=\"page-body\" class=\"page-body\"><h2 class=\"topic-title\"><a href=\"./viewtopic.php?t=1\">Vente base CHU</a></h2>\
+        <div id=\"p11\" class=\"post has-profile bg2\"><div class=\"inner\"><dl class=\"postprofile\" id=\"profile11\"><dt class=\"has-profile-rank no-avatar\">\
+        <a href=\"./memberlist.php?mode=viewprofile&amp;u=2\" style=\"color: #AA0000;\" class=\"username-coloured\">darkmed</a></dt><dd class=\"profile-rank\">Modérateur</dd></dl>\
+        <div class=\"postbody\"><div id=\"post_content11\"><h3 class=\"first\"><a href=\"./viewtopic.php?p=11#p11\">Vente base CHU</a></h3>\
+        <p class=\"author\"><a class=\"unread\" href=\"./viewtopic.php?p=11#p11\" title=\"Post\"><span class=\"sr-only\">Post</span></a><span class=\"responsive-hide\">by <strong>\
+        <a href=\"./memberlist.php?mode=viewprofile&amp;u=2\" style=\"color: #AA0000;\" class=\"username-coloured\">darkmed</a></strong> &raquo; </span>\
+        <time datetime=\"2026-11-03T20:05:00+00:00\">Tue Nov 03, 2026 9:05 pm</time></p>\
+        <div class=\"content\">Base patients, échantillon :<br><div class=\"codebox\"><p>Code: <a href=\"#\">Select all</a></p><pre><code>nom\tprenom\tville\nDUPONT\tJean\tNantes</code></pre></div></div>\
+        </div></div></div></div>\
+        <div id=\"p12\" class=\"post has-profile bg1\"><div class=\"inner\"><dl class=\"postprofile\" id=\"profile12\"><dt class=\"no-avatar\">\
+        <a href=\"./memberlist.php?mode=viewprofile&amp;u=3\" class=\"username\">acheteur</a></dt></dl>\
+        <div class=\"postbody\"><div id=\"post_content12\"><h3><a href=\"./viewtopic.php?p=12#p12\">Re: Vente base CHU</a></h3>\
+        <p class=\"author\"><a class=\"unread\" href=\"./viewtopic.php?p=12#p12\" title=\"Post\"><span class=\"sr-only\">Post</span></a><span class=\"responsive-hide\">by <strong>\
+        <a href=\"./memberlist.php?mode=viewprofile&amp;u=3\" class=\"username\">acheteur</a></strong> &raquo; </span>\
+        <time datetime=\"2026-11-04T08:00:00+00:00\">Wed Nov 04, 2026 9:00 am</time></p>\
+        <div class=\"content\"><blockquote><div><cite>darkmed wrote: <a href=\"./viewtopic.php?p=11#p11\">↑</a></cite>Base patients à vendre</div></blockquote>Toujours dispo ?</div>\
+        </div></div></div></div></div></div></body></html>"
+        .to_string();
+    let site = serve(Arc::new(move |_: &str| (200, thread.clone())));
+    let c = collector(
+        site.port,
+        "id = \"f\"\nkind = \"forum\"\nstart = \"/viewtopic.php?t=1\"\n",
+    );
+    let (docs, health) = run(&c, "f").await;
+    assert_eq!(health.status, HealthStatus::Ok, "{health:?}");
+    assert_eq!(docs.len(), 2, "{docs:#?}");
+    let sale = &docs[0].document;
+    assert!(sale.contains("\nThread: Vente base CHU\n"), "{sale}");
+    assert!(sale.contains("\nAuthor: darkmed\n"), "{sale}");
+    assert!(sale.contains("\nDate: 2026-11-03T20:05:00Z\n"), "{sale}");
+    assert!(
+        sale.contains("nom\tprenom\tville\nDUPONT\tJean\tNantes"),
+        "{sale}"
+    );
+    let reply = &docs[1].document;
+    assert!(reply.contains("\nAuthor: acheteur\n"), "{reply}");
+    let (own, quoted) = reply.split_once("\nQuoted:\n").expect("a Quoted section");
+    assert!(
+        own.contains("Toujours dispo ?") && !own.contains("Base patients"),
+        "{reply}"
+    );
+    assert!(
+        quoted.contains("> ") && quoted.contains("Base patients à vendre"),
+        "{reply}"
+    );
+    for d in &docs {
+        assert!(
+            !d.document.contains("Login") && !d.document.contains(" pm\n"),
+            "page chrome: {}",
+            d.document
+        );
+    }
+}
