@@ -165,9 +165,10 @@ fn a_victim_page_reads_as_one_entry() {
     let v = read(page).victims;
     assert_eq!(v.len(), 1, "{v:#?}");
     assert_eq!(v[0].title, "Centre Hospitalier de Test");
+    // A labelled website is the domain, as a domain line or a link out gives it.
     assert_eq!(
         v[0].fields.get("website").map(String::as_str),
-        Some("www.ch-test.fr")
+        Some("ch-test.fr")
     );
     assert_eq!(
         v[0].fields.get("data_size").map(String::as_str),
@@ -514,5 +515,27 @@ fn separator_rows_between_victim_rows_do_not_outvote_them() {
             "Moon Area School District",
             "Lampton School"
         ]
+    );
+}
+
+#[test]
+fn a_company_address_written_in_the_text_is_the_website_a_file_host_is_not() {
+    // Spook: "Status: FOR SALE For sale company data https://www.north-island.com/".
+    let page = fixture("spook-home.html");
+    assert_eq!(
+        victim(&page, "North Island")
+            .fields
+            .get("website")
+            .map(String::as_str),
+        Some("north-island.com")
+    );
+    // REvil's Oil India card links a zoominfo profile; its website is the labelled one.
+    let page = fixture("revil-blog.html");
+    assert_eq!(
+        victim(&page, "www.oil-india.com")
+            .fields
+            .get("website")
+            .map(String::as_str),
+        Some("oil-india.com")
     );
 }

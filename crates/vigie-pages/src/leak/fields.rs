@@ -966,6 +966,11 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                 }
                 "date" => {}
                 "views" => put(&mut c, key, value.trim_end_matches([',', ';'])),
+                // "Website: www.oil-india.com": the domain, as everywhere else.
+                "website" => match domain_re().captures(value.trim_end_matches([',', ';'])) {
+                    Some(m) => put(&mut c, key, &m[1].to_lowercase()),
+                    None => put(&mut c, key, value),
+                },
                 _ => put(&mut c, key, value),
             }
         }
@@ -1029,8 +1034,57 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             }
         }
     }
+    // Else a company address written out in the text ("For sale company data
+    // https://www.north-island.com/"), not a file host or a profile site.
+    if !c.fields.contains_key("website") {
+        let text = vigie_html::readable_text(block);
+        let host = text
+            .split_whitespace()
+            .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .filter_map(|w| Url::parse(w.trim_end_matches([',', '.', ';', ')'])).ok())
+            .filter_map(|u| {
+                u.host_str()
+                    .map(|h| h.trim_start_matches("www.").to_lowercase())
+            })
+            .find(|h| {
+                h.contains('.')
+                    && !h.ends_with(".onion")
+                    && !h.ends_with(".i2p")
+                    && !NOT_VICTIM_HOSTS
+                        .iter()
+                        .any(|x| h == x || h.ends_with(&format!(".{x}")))
+            });
+        if let Some(h) = host {
+            put(&mut c, "website", &h);
+        }
+    }
     c
 }
+
+/// Hosts a leak post links to that are not the victim's: file hosts, company-profile and
+/// social sites, Tor and messengers.
+const NOT_VICTIM_HOSTS: &[&str] = &[
+    "mega.nz",
+    "gofile.io",
+    "anonfiles.com",
+    "ufile.io",
+    "mediafire.com",
+    "sendspace.com",
+    "file.io",
+    "bayfiles.com",
+    "dropmefiles.com",
+    "privatlab.net",
+    "zoominfo.com",
+    "linkedin.com",
+    "twitter.com",
+    "facebook.com",
+    "wikipedia.org",
+    "google.com",
+    "t.me",
+    "telegram.org",
+    "torproject.org",
+    "utox.org",
+];
 
 /// Builds the entry of a victim block. `name_el` is where the name is written (found by
 /// [`find_name`] when `None`); `body_el`, when given, is the description.
