@@ -72,6 +72,12 @@ fn extract(bytes: &[u8], max_pages: usize, passwords: &[String]) -> Result<Strin
         text.push_str(&page);
         read += 1;
     }
+    if total == 0 {
+        return Err(
+            "PDF not read: no page found (damaged, or a page tree the reader does not follow)"
+                .into(),
+        );
+    }
     if text.trim().is_empty() {
         return Err(format!(
             "PDF not read: no text layer on {read} of {total} pages (scanned?)"
