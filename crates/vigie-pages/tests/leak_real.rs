@@ -539,3 +539,23 @@ fn a_company_address_written_in_the_text_is_the_website_a_file_host_is_not() {
         Some("oil-india.com")
     );
 }
+
+#[test]
+fn a_size_element_is_read_alone_not_run_into_the_date_before_it() {
+    // The Tor lab's leak page (ops/lab/site.py): date and size spans with no space between.
+    let page = read(
+        "<html><body><div id=\"wrap\"><h1>LockDown - our victims</h1>\
+         <div class=\"victim-card\"><h3 class=\"victim-name\">Clinique du Parc</h3>\
+         <span class=\"victim-date\">2026-11-12</span><span class=\"victim-size\">320 GB</span>\
+         <p class=\"victim-desc\">Dossiers patients, imagerie, comptabilité.</p></div>\
+         <div class=\"victim-card\"><h3 class=\"victim-name\">Acme Logistics</h3>\
+         <span class=\"victim-date\">2026-11-16</span><span class=\"victim-size\">80 GB</span>\
+         <p class=\"victim-desc\">Invoices and contracts.</p></div></div></body></html>",
+    );
+    assert_eq!(page.victims.len(), 2);
+    assert_eq!(
+        page.victims[0].fields.get("data_size").map(String::as_str),
+        Some("320 GB")
+    );
+    assert_eq!(page.victims[1].date_text, "2026-11-16");
+}

@@ -771,6 +771,14 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                 c.consumed.push(t);
             }
         }
+        // An element classed as the size: read alone, its text cannot run into the date
+        // written just before it (`<span>2026-11-12</span><span>320 GB</span>`).
+        if class_has(el, &["size"]) && !class_has(el, &["font-size", "text-size"]) {
+            let t = el_text(el);
+            if let Some(m) = size_re().find(&t) {
+                put(&mut c, "data_size", m.as_str());
+            }
+        }
         // An eye icon, then the view count; a Material "visibility" icon after it.
         if matches!(tag, "i" | "span" | "img") && is_eye_icon(el) {
             if let Some(v) = text_after(el).filter(|t| is_count(t)) {
