@@ -582,7 +582,10 @@ fn bad_input_gives_clear_errors() {
 fn source_kind_leak_site_makes_a_victim_entry_a_claim() {
     // A victim entry as a leak site shows it: a name and a date, no leak vocabulary.
     let entry = b"Victim: Centre Hospitalier de Dax\nUploaded: 2026-03-02\n";
-    let out = vigie_stdin(&["scan", "--json", "--source-kind", "leak-site", "-"], entry);
+    let out = vigie_stdin(
+        &["scan", "--json", "--source-kind", "leak-site", "-"],
+        entry,
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["kind"], "ransomware_claim", "{r}");
     assert_eq!(r["leak_offer"], true);
@@ -592,7 +595,10 @@ fn source_kind_leak_site_makes_a_victim_entry_a_claim() {
     assert_ne!(r["kind"], "ransomware_claim", "{r}");
     let out = vigie_stdin(&["scan", "--source-kind", "leak-site", "-"], entry);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("-: critical  ransomware_claim  [leak offer]"), "{text}");
+    assert!(
+        text.starts_with("-: critical  ransomware_claim  [leak offer]"),
+        "{text}"
+    );
     let out = vigie_stdin(&["scan", "--source-kind", "bogus", "-"], entry);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
