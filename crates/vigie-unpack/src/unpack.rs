@@ -442,7 +442,7 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
                 continue;
             }
             Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods => {
-                let result = sheet::read(&item.path, &item.bytes, format, &mut budget);
+                let result = guarded(|| sheet::read(&item.path, &item.bytes, format, &mut budget));
                 match result {
                     Ok(read_sheets) => {
                         for t in &read_sheets.tables {
@@ -482,12 +482,12 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
                     });
                     continue;
                 }
-                let result = match format {
+                let result = guarded(|| match format {
                     Format::Zip => zipfmt::open(&item.path, &item.bytes, &mut budget),
                     Format::SevenZ => sevenz::open(&item.path, &item.bytes, &mut budget),
                     Format::Tar => tarfmt::open_tar(&item.path, &item.bytes, &mut budget),
                     _ => tarfmt::open_stream(&item.path, &item.bytes, format, &mut budget),
-                };
+                });
                 match result {
                     Ok(o) => o,
                     Err(ReadFail::Refused(e)) => return Err(e),
@@ -516,6 +516,16 @@ pub fn unpack(name: &str, bytes: &[u8], options: &Options) -> Result<Unpacked, U
         }
     }
     Ok(out)
+}
+
+/// Runs a format reader; a panic inside it (the readers are third-party code facing hostile
+/// bytes) fails this file only, with a reason, instead of the whole process.
+fn guarded<T>(read: impl FnOnce() -> Result<T, ReadFail>) -> Result<T, ReadFail> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(ReadFail::Broken(
+            "not read: the reader failed on this file (panic caught)".into(),
+        ))
+    })
 }
 
 fn push_section(out: &mut Unpacked, kind: &str, path: &str, format: Format, body: &[u8]) {
