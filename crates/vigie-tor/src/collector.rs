@@ -71,6 +71,11 @@ pub struct SourceCheckpoint {
     /// Victim detail pages already read (path and query): each is fetched once.
     #[serde(default)]
     pub details: BTreeSet<String>,
+    /// Listing pages (sub-forums, next pages) queued but not read when the last run's budget
+    /// ran out: the next run reads them before the others, so a forum with more sub-forums
+    /// than `max_pages` is covered over successive runs.
+    #[serde(default)]
+    pub unreached: Vec<String>,
     /// Elements each selector found in the last run that reached the site.
     pub last_counts: BTreeMap<String, usize>,
     pub runs: u64,
@@ -414,12 +419,17 @@ impl Collector {
             if *shutdown.borrow() || out.is_closed() {
                 break;
             }
-            if !seen.insert(url.to_string()) {
+            if seen.contains(url.as_str()) {
                 continue;
             }
+            if budget == 0 && prefetched.is_none() {
+                // Kept for the checkpoint's list of listings not reached.
+                queue.push_front((url, visit));
+                break;
+            }
+            seen.insert(url.to_string());
             let fetched = match prefetched.take() {
                 Some(f) => Ok(f),
-                None if budget == 0 => break,
                 None => self.fetch(rt, &url).await,
             };
             budget = budget.saturating_sub(1);
@@ -479,10 +489,10 @@ impl Collector {
                 }
             }
             match visit {
-                Visit::Thread { key, marker } => {
+                Visit::Thread { key, marker, from } => {
                     cp.threads.insert(key.clone(), path_of(&page.final_url));
                     match page.next_page {
-                        Some(next) => queue.push_front((next, Visit::Thread { key, marker })),
+                        Some(next) => queue.push_front((next, Visit::Thread { key, marker, from })),
                         // Read to its end: until the marker changes, nothing new here.
                         None if !marker.is_empty() && page.yielded => {
                             cp.markers.insert(key, marker);
@@ -511,6 +521,7 @@ impl Collector {
                         let visit = Visit::Thread {
                             key: key.clone(),
                             marker: marker.clone(),
+                            from: path_of(&url),
                         };
                         if !cp.threads.contains_key(&key) {
                             fresh += 1;
@@ -530,7 +541,16 @@ impl Collector {
                             queue.push_front((d.clone(), Visit::Detail { key }));
                         }
                     }
-                    for sub in page.listings {
+                    // Those the last run did not reach first, in the order it left them.
+                    let (mut first, rest): (Vec<Url>, Vec<Url>) = page
+                        .listings
+                        .into_iter()
+                        .partition(|u| cp.unreached.contains(&path_of(u)));
+                    first.sort_by_key(|u| {
+                        let p = path_of(u);
+                        cp.unreached.iter().position(|x| *x == p)
+                    });
+                    for sub in first.into_iter().chain(rest) {
                         queue.push_back((sub, Visit::Listing));
                     }
                     // Listings are sorted by last activity: past a page where every thread
@@ -545,6 +565,20 @@ impl Collector {
                 }
             }
         }
+        // Listings this run could not reach, or whose threads it could not reach, go first
+        // next run.
+        let mut unreached = Vec::new();
+        for (u, v) in queue.iter().chain(later.iter()) {
+            let path = match v {
+                Visit::Listing if !seen.contains(u.as_str()) => path_of(u),
+                Visit::Thread { from, .. } => from.clone(),
+                _ => continue,
+            };
+            if !unreached.contains(&path) {
+                unreached.push(path);
+            }
+        }
+        cp.unreached = unreached;
         if skipped_unchanged > 0 {
             debug!(source = %source.id, threads = skipped_unchanged, "unchanged threads not re-read");
         }
@@ -711,7 +745,12 @@ enum Visit {
     Listing,
     /// A page of a thread: `key` is its first page (path and query), `marker` what the
     /// listing showed of its last post.
-    Thread { key: String, marker: String },
+    /// `from` is the listing page that showed it.
+    Thread {
+        key: String,
+        marker: String,
+        from: String,
+    },
     /// A victim's detail page.
     Detail { key: String },
 }
