@@ -16,11 +16,27 @@ pub fn run(command: WatchlistCommand) -> Result<Outcome> {
             for issue in &issues {
                 println!("{issue}");
             }
-            let errors = issues.iter().filter(|i| i.level == Level::Error).count();
+            let mut errors = issues.iter().filter(|i| i.level == Level::Error).count();
             let warnings = issues.len() - errors;
             eprintln!(
                 "{} entities, {errors} errors, {warnings} warnings",
                 list.entities().len()
+            );
+            // The shipped ransomware group list and the watchlists' exclusions are data too.
+            let groups = vigie_match::groups::groups();
+            let group_issues = vigie_match::groups::lint_groups(groups);
+            for issue in &group_issues {
+                println!("ransomware_groups.toml: error: {issue}");
+            }
+            if let Err(e) = list.exclusions() {
+                println!("error: {e}");
+                errors += 1;
+            }
+            errors += group_issues.len();
+            eprintln!(
+                "{} ransomware groups, {} errors",
+                groups.len(),
+                group_issues.len()
             );
             // grep-like: 0 when the lists are clean, 1 when lint found errors.
             Ok(if errors == 0 {
