@@ -17,6 +17,9 @@ pub struct ClaimSignals {
     pub combo_lines: u64,
     /// SQL `INSERT INTO` / `COPY … FROM stdin` statements.
     pub sql_rows: u64,
+    /// Forum title tags at a line start: bit 0 a sale (`[VENTE]`, `[WTS]`, `[SELL]`), bit 1 a
+    /// purchase (`[ACHAT]`, `[WTB]`), bit 2 a free release (`[FREE]`, `[LEAK]`, `[СЛИВ]`).
+    pub tags: u8,
 }
 
 impl ClaimSignals {
@@ -27,6 +30,7 @@ impl ClaimSignals {
         self.tree_lines += other.tree_lines;
         self.combo_lines += other.combo_lines;
         self.sql_rows += other.sql_rows;
+        self.tags |= other.tags;
     }
 
     /// Whether a countdown is shown: three units of time (days, hours, minutes or hours,
@@ -60,6 +64,7 @@ impl ClaimSignals {
             if is_combo_line(line) {
                 self.combo_lines += 1;
             }
+            self.tags |= title_tag(line);
             let head: String = line.chars().take(12).collect::<String>().to_lowercase();
             if head.starts_with("insert into")
                 || (head.starts_with("copy ") && line.contains("FROM stdin"))
@@ -178,6 +183,24 @@ fn countdown_units(text: &str) -> u8 {
     bits
 }
 
+/// The bit of a `[TAG]` opening a line (see [`ClaimSignals::tags`]).
+fn title_tag(line: &str) -> u8 {
+    let Some(rest) = line.strip_prefix('[') else {
+        return 0;
+    };
+    let Some(close) = rest.find(']').filter(|&c| c <= 24) else {
+        return 0;
+    };
+    let tag = rest[..close].trim().to_lowercase();
+    match tag.as_str() {
+        "vente" | "vends" | "sell" | "selling" | "wts" | "sale" | "for sale" | "продам"
+        | "продажа" | "продаю" => 1,
+        "achat" | "wtb" | "buy" | "buying" | "куплю" | "покупка" => 2,
+        "free" | "gratuit" | "leak" | "leaked" | "dump" | "слив" | "free leak" => 4,
+        _ => 0,
+    }
+}
+
 fn is_tree_line(line: &str) -> bool {
     if line.starts_with(['├', '└', '│', '┣', '┗', '┃'])
         || line.starts_with("|--")
@@ -252,6 +275,13 @@ mod tests {
         assert!(signals("02\nDays\n11\nHours\n30\nMinutes").countdown());
         assert!(!signals("posted 3 days ago, edited 2 hours later").countdown());
         assert!(!signals("3 days ago · 5 hours ago · 10 minutes ago · il y a 2 jours").countdown());
+    }
+
+    #[test]
+    fn forum_title_tags() {
+        assert_eq!(signals("[ VENTE ] Accès VPN clinique").tags, 1);
+        assert_eq!(signals("[WTB] Doctolib db\n[FREE] combo").tags, 2 | 4);
+        assert_eq!(signals("[2024-01-01] log line\nsee [VENTE] here").tags, 0);
     }
 
     #[test]

@@ -41,7 +41,8 @@
 //!    data size — unless it is a plain sale (sale words or prices and no leak-site, extortion
 //!    phrase or countdown). Claim score: leak-site cues 2 each (≤3), extortion phrases 2 each
 //!    (≤3), ransomware words 1 each (≤2), a named group 2 (an ambiguous name, `Play`, 1 and
-//!    only beside another signal), a countdown 3, a data size 2, a file tree 2;
+//!    only beside another signal), a countdown 3, a data size 2, a file tree 2, a named group
+//!    beside a watched organisation 1;
 //! 5. `sale` when the offer rule above holds through a sale, a volume with a price or
 //!    contact, or a sample with a price or contact;
 //! 6. `free_dump` when data is given away (a free-release cue with data and no price), or the
@@ -166,7 +167,9 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
     let price = k(Price) + signals.prices.min(2) as i32;
     let contact = k(Contact) + signals.contacts.min(2) as i32;
     let volume = signals.volumes.min(1) as i32;
-    let (sale, buy, free, leak, sample) = (k(Sale), k(Buy), k(Free), k(LeakSite), k(Sample));
+    let tag = |bit: u8| i32::from(signals.claim.tags & bit != 0);
+    let (sale, buy, free) = (k(Sale) + tag(1), k(Buy) + tag(2), k(Free) + tag(4));
+    let (leak, sample) = (k(LeakSite), k(Sample));
     let (escrow, data, news, weak) = (k(Escrow), k(Data), k(News), k(Weak));
     let (extortion, ransomware, teaser) = (k(Extortion), k(Ransomware), k(Teaser));
     let score = 3 * sale.min(2)
@@ -198,7 +201,9 @@ pub fn assess(cues: &CueCounts, signals: Signals) -> Assessment {
         + i32::from(ambiguous_group)
         + 3 * i32::from(countdown)
         + 2 * i32::from(sized)
-        + 2 * i32::from(c.file_tree());
+        + 2 * i32::from(c.file_tree())
+        // A group and a watched victim side by side: what a leak-site listing is.
+        + i32::from(signals.named && signals.groups > 0);
     let anchor =
         leak > 0 || extortion > 0 || countdown || signals.groups > 0 || (ransomware > 0 && sized);
     let plain_sale = (sale > 0 || price > 0) && leak == 0 && extortion == 0 && !countdown;
