@@ -5,7 +5,9 @@ use scraper::{Html, Node};
 
 /// The tree as lines: depth, element and sorted attributes, or text (adjacent runs merged,
 /// comments left out). `visible_only` leaves out what is inside scripts, styles, `noscript`,
-/// templates, SVG and MathML.
+/// templates, SVG and MathML, and the fallback text of `iframe`, `noembed` and `noframes` (raw
+/// text a browser never shows, which the text reader skips too; the canonical page escapes a `<`
+/// in it, so it may read `&lt;` there).
 pub fn signature(doc: &Html, visible_only: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut depth = 0usize;
@@ -25,7 +27,15 @@ pub fn signature(doc: &Html, visible_only: bool) -> Vec<String> {
                         out.push(format!("{depth} <{}> {}", el.name(), attrs.join(" ")));
                         let hidden = matches!(
                             el.name(),
-                            "script" | "style" | "noscript" | "template" | "svg" | "math"
+                            "script"
+                                | "style"
+                                | "noscript"
+                                | "template"
+                                | "svg"
+                                | "math"
+                                | "iframe"
+                                | "noembed"
+                                | "noframes"
                         );
                         if visible_only && hidden {
                             hidden_depth = Some(depth);
