@@ -559,3 +559,53 @@ fn a_size_element_is_read_alone_not_run_into_the_date_before_it() {
     );
     assert_eq!(page.victims[1].date_text, "2026-11-16");
 }
+
+#[test]
+fn a_labelled_name_wins_over_a_badge_and_hidden_buttons_name_nothing() {
+    // Underground: "Name:" label before the value, a "new" badge in an <h6>, a hidden
+    // "Show/Download files" button, "Сountry" written with a Cyrillic С, cut values whole in
+    // their tooltips, sizes in "GBytes".
+    let page = fixture("underground-data.html");
+    assert_eq!(page.victims.len(), 13);
+    assert!(page
+        .victims
+        .iter()
+        .all(|e| e.title != "new" && e.title != "Show/Download files"));
+    let gmors = victim(&page, "GMORS Co., Ltd");
+    let f = |e: &vigie_pages::Entry, k: &str| e.fields.get(k).cloned().unwrap_or_default();
+    assert_eq!(f(gmors, "status"), "new");
+    assert_eq!(f(gmors, "country"), "Taiwan");
+    assert_eq!(f(gmors, "sector"), "Manufacturing");
+    assert_eq!(f(gmors, "data_size"), "302,7 GBytes");
+    let casio = victim(&page, "Casio Computer Co., Ltd");
+    assert_eq!(f(casio, "sector"), "Industry, Electronics");
+    assert_eq!(f(casio, "status"), "");
+}
+
+#[test]
+fn a_table_names_its_victim_by_the_header_not_by_the_date_cell() {
+    // Blacktor: Date | Target | DB | Size | Price | Info; the first cell is a date.
+    let page = fixture("blacktor-breaches.html");
+    let names: Vec<&str> = page.victims.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Unexca.edu.ve",
+            "Salesplaypos.com",
+            "Bankjatim.co.id",
+            "Ticketclub.it"
+        ]
+    );
+    assert_eq!(page.victims[0].date_text, "2021/11");
+    assert_eq!(
+        page.victims[3].fields.get("data_size").map(String::as_str),
+        Some("140MB")
+    );
+    // Without a header: a first cell holding a date is no name either.
+    let page = read(
+        "<html><body><table><tr><td>2021/11</td><td>Clinique Sud</td><td>14GB</td></tr>\
+         <tr><td>2021/10</td><td>Hopital Nord</td><td>48GB</td></tr></table></body></html>",
+    );
+    let names: Vec<&str> = page.victims.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(names, ["Clinique Sud", "Hopital Nord"]);
+}

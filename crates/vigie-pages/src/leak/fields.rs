@@ -68,7 +68,7 @@ const STATUS_WORDS: &[&str] = &[
 pub(crate) fn size_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(\d{1,6}(?:[.,]\d{1,3})?)\s?(tb|gb|mb|tib|gib|mib|тб|гб|мб)\b")
+        Regex::new(r"(?i)\b(\d{1,6}(?:[.,]\d{1,3})?)\s?(tbytes|gbytes|mbytes|tb|gb|mb|tib|gib|mib|тб|гб|мб)\b")
             .expect("static regex")
     })
 }
@@ -272,7 +272,44 @@ pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
         let t = name_text(el);
         !t.is_empty() && t.chars().count() <= MAX_NAME_CHARS && !is_chrome(&t)
     };
-    let all: Vec<ElementRef<'_>> = elements(block).collect();
+    // What the page hides (a download button kept for buyers) names nothing.
+    let all: Vec<ElementRef<'_>> = elements(block)
+        .filter(|e| {
+            !e.ancestors()
+                .filter_map(ElementRef::wrap)
+                .take_while(|a| a.id() != block.id())
+                .chain(std::iter::once(*e))
+                .any(is_hidden)
+        })
+        .collect();
+    // A value labelled as the name (`<span>Name: </span><p>GMORS Co., Ltd</p>`) is the
+    // name, before any heading (a "new" badge in an `<h6>`).
+    if let Some(el) = all
+        .iter()
+        .copied()
+        .find(|e| is_name_label(*e))
+        .and_then(|l| {
+            l.next_siblings()
+                .filter_map(ElementRef::wrap)
+                .next()
+                .filter(|v| plausible(*v))
+        })
+    {
+        return Some(el);
+    }
+    // A table under a header row: the column the header calls the target or the name.
+    if block.value().name() == "tr" {
+        let labels = header_labels(block);
+        let cells = block
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| matches!(c.value().name(), "td" | "th"));
+        for (label, cell) in labels.iter().zip(cells) {
+            if is_name_label_text(label) && plausible(cell) {
+                return Some(cell);
+            }
+        }
+    }
     let rules: [&dyn Fn(ElementRef<'_>) -> bool; 6] = [
         &|e| is_heading(e.value().name()),
         &|e| {
@@ -282,7 +319,12 @@ pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
         &|e| class_has(e, &["card-header", "panel-heading", "card-head"]),
         &|e| matches!(e.value().name(), "strong" | "b"),
         &|e| e.value().name() == "a" && !is_url_text(&el_text(e)),
-        &|e| matches!(e.value().name(), "td" | "th") && e.id() != block.id(),
+        // A first cell holding a date, a size or a number is a column of values, not names.
+        &|e| {
+            matches!(e.value().name(), "td" | "th")
+                && e.id() != block.id()
+                && !is_value_text(&el_text(e))
+        },
     ];
     for rule in rules {
         if let Some(el) = all.iter().copied().find(|e| rule(*e) && plausible(*e)) {
@@ -290,6 +332,70 @@ pub(crate) fn find_name(block: ElementRef<'_>) -> Option<ElementRef<'_>> {
         }
     }
     None
+}
+
+/// Labels that announce the victim's name ("Name:", "Company", "Target").
+fn is_name_label_text(t: &str) -> bool {
+    let l = fold_confusables(t.trim().trim_end_matches(':').trim()).to_lowercase();
+    matches!(
+        l.as_str(),
+        "name" | "company" | "company name" | "victim" | "target" | "organization" | "organisation"
+    )
+}
+
+/// An element that is only a name label followed by a value element.
+fn is_name_label(el: ElementRef<'_>) -> bool {
+    el.children().filter_map(ElementRef::wrap).next().is_none()
+        && el_text(el).trim_end().ends_with(':')
+        && is_name_label_text(&el_text(el))
+}
+
+/// A cell's text that is a value, not a name: a date, a size, a bare number or amount.
+fn is_value_text(t: &str) -> bool {
+    let t = t.trim();
+    date_re()
+        .find(t)
+        .is_some_and(|m| m.as_str().len() + 4 >= t.len())
+        || size_re()
+            .find(t)
+            .is_some_and(|m| m.as_str().len() + 4 >= t.len())
+        || (!t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || " ,.$€/-:".contains(c)))
+}
+
+/// Latin letters written with their Cyrillic look-alikes ("Сountry" with a Cyrillic С), in
+/// a word that also has Latin letters: folded to Latin so labels read as written.
+pub(crate) fn fold_confusables(t: &str) -> String {
+    let latin = t.chars().any(|c| c.is_ascii_alphabetic());
+    let cyr = t.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
+    if !(latin && cyr) {
+        return t.to_string();
+    }
+    t.chars()
+        .map(|c| match c {
+            'А' => 'A',
+            'В' => 'B',
+            'С' => 'C',
+            'Е' => 'E',
+            'Н' => 'H',
+            'К' => 'K',
+            'М' => 'M',
+            'О' => 'O',
+            'Р' => 'P',
+            'Т' => 'T',
+            'Х' => 'X',
+            'а' => 'a',
+            'с' => 'c',
+            'е' => 'e',
+            'о' => 'o',
+            'р' => 'p',
+            'х' => 'x',
+            'у' => 'y',
+            'і' => 'i',
+            other => other,
+        })
+        .collect()
 }
 
 /// ISO 3166 alpha-2 codes and the alpha-3 and other forms leak sites write after a name.
@@ -497,7 +603,7 @@ impl Cues {
 }
 
 fn label_key(label: &str) -> Option<&'static str> {
-    let l = label.trim().to_lowercase();
+    let l = fold_confusables(label.trim()).to_lowercase();
     let l = l.as_str();
     let has = |ws: &[&str]| ws.iter().any(|w| l.contains(w));
     if l.len() > 30 {
@@ -515,7 +621,9 @@ fn label_key(label: &str) -> Option<&'static str> {
         "address",
     ]) {
         Some("country")
-    } else if has(&["industry", "sector", "secteur", "activity", "tags"]) {
+    } else if has(&["industry", "sector", "secteur", "activity", "tags"])
+        || matches!(l, "type" | "company type" | "business type")
+    {
         Some("sector")
     } else if has(&["revenue", "turnover", "chiffre"]) {
         Some("revenue")
@@ -731,6 +839,7 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             }
         }
     }
+    let mut expansions: Vec<(String, String)> = Vec::new();
     // Marked-up cues first: a countdown widget, a <time>, an element classed as a date.
     for el in elements(block) {
         let tag = el.value().name();
@@ -750,6 +859,15 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             .any(is_hidden)
         {
             continue;
+        }
+        // A value cut short on the card, whole in its tooltip
+        // (`<p title="Industry, Electronics">Industry, Electr...</p>`).
+        if let Some(full) = el.value().attr("title").map(one_line) {
+            let t = el_text(el);
+            let cut = t.trim_end_matches("...").trim_end_matches('…');
+            if cut.len() < t.len() && !cut.is_empty() && full.starts_with(cut) {
+                expansions.push((t, full));
+            }
         }
         // A tooltip naming the value: `<span title="Company Revenue"><i …></i> 39M</span>`.
         if let Some(key) = el.value().attr("title").and_then(label_key) {
@@ -929,6 +1047,12 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                 continue;
             }
         }
+        // A "new" badge on the card.
+        if lower == "new" {
+            put(&mut c, "status", "new");
+            c.consumed.push(line.clone());
+            continue;
+        }
         if let Some(m) = views_re().captures(&line) {
             let v = m
                 .get(1)
@@ -1014,6 +1138,11 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         }
         if whole {
             c.consumed.push(line);
+        }
+    }
+    for v in c.fields.values_mut() {
+        if let Some((_, full)) = expansions.iter().find(|(cut, _)| cut == v) {
+            *v = full.clone();
         }
     }
     // A website: the name itself when it is a domain, or a link out of the leak site.
