@@ -20,6 +20,7 @@
 //! assert_eq!(x.text, b"nom;nir\nA;1\n");
 //! ```
 
+mod cfb;
 mod error;
 mod passwords;
 mod pdf;

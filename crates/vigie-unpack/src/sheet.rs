@@ -7,7 +7,7 @@ use std::io::Cursor;
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
 use crate::unpack::{Budget, ReadFail};
-use crate::{zipfmt, Format, Skipped, Table};
+use crate::{cfb, zipfmt, Format, Skipped, Table};
 
 pub(crate) struct Sheets {
     pub tables: Vec<Table>,
@@ -62,6 +62,17 @@ pub(crate) fn read(
 ) -> Result<Sheets, ReadFail> {
     if matches!(format, Format::Xlsx | Format::Xlsb | Format::Ods) {
         zipfmt::check_workbook(bytes, budget)?;
+    }
+    if format == Format::Xls {
+        // calamine follows the compound file's chains and allocates per counts in the file
+        // without bounds; a crafted file aborts the process, so it is checked here first.
+        let refuse = |reason: String| ReadFail::Broken(format!("xls not read: {reason}"));
+        let cells_cap = cfb::BIFF8_GRID.max(budget.limits.max_cells as u64);
+        if let Some(stream) =
+            cfb::workbook_stream(bytes, budget.limits.max_total).map_err(refuse)?
+        {
+            cfb::check_workbook_records(&stream, cells_cap).map_err(refuse)?;
+        }
     }
     let mut out = Sheets {
         tables: Vec::new(),
