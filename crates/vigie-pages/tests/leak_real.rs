@@ -609,3 +609,33 @@ fn a_table_names_its_victim_by_the_header_not_by_the_date_cell() {
     let names: Vec<&str> = page.victims.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(names, ["Clinique Sud", "Hopital Nord"]);
 }
+
+#[test]
+fn victims_in_an_inline_scripts_json_are_read_when_the_markup_has_no_card() {
+    // Conti: newsList([{"title":…,"links":…,"view":…,"url":"/70prXkLY_…"}, …]).
+    let page = fixture("conti-news.html");
+    assert_eq!(page.victims.len(), 9);
+    let v = victim(&page, "Schaumburg Park District");
+    assert_eq!(
+        v.fields.get("website").map(String::as_str),
+        Some("parkfun.com")
+    );
+    assert_eq!(v.fields.get("views").map(String::as_str), Some("8403"));
+}
+
+#[test]
+fn names_wrapped_at_a_fixed_width_are_joined_as_a_reader_joins_them() {
+    // Akira cuts titles every 20 characters, inside words or in place of a space.
+    let page = fixture("akira-json.html");
+    assert_eq!(page.victims.len(), 68);
+    for name in [
+        "Parathon by JDA eHealth Systems",
+        "Gerber Childrenswear LLC",
+        "LCG company (URGENT!)",
+        "London Capital Group (LCG)",
+        "The Adams County Communication Center or ADCOM911",
+        "Yamaha Canada Music Ltd",
+    ] {
+        victim(&page, name);
+    }
+}

@@ -43,7 +43,10 @@ fn key_kind(k: &str) -> Option<&'static str> {
         Some("name")
     } else if has(&["description", "content", "text", "info", "about"]) && !has(&["rss"]) {
         Some("body")
-    } else if has(&["url", "website", "site", "domain"]) && !has(&["logo", "image", "img"]) {
+    } else if has(&["url", "website", "site", "domain"]) && !has(&["logo", "image", "img"])
+        || k == "links"
+        || k == "link"
+    {
         Some("website")
     } else if has(&[
         "expiration",
@@ -55,7 +58,7 @@ fn key_kind(k: &str) -> Option<&'static str> {
         Some("deadline")
     } else if has(&["date", "published", "created", "time", "added"]) {
         Some("date")
-    } else if has(&["visits", "views"]) {
+    } else if has(&["visits", "views"]) || k == "view" {
         Some("views")
     } else if has(&["size", "volume"]) {
         Some("data_size")
@@ -117,7 +120,10 @@ fn kinds(obj: &serde_json::Map<String, Value>) -> BTreeMap<&'static str, String>
                     Value::Object(inner) => next.push(inner),
                     _ => {
                         if let (Some(kind), Some(s)) = (key_kind(k), scalar(v)) {
-                            if !s.is_empty() {
+                            // A site path ("/70prXkLY_Schaumburg…") is the detail page,
+                            // not the victim's website.
+                            let path = kind == "website" && s.starts_with('/');
+                            if !s.is_empty() && !path {
                                 out.entry(kind).or_insert(s);
                             }
                         }
@@ -165,10 +171,99 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Option<Vec<Entry>> {
     let text = json_text(doc)?;
     let root: Value = serde_json::from_str(&text).ok()?;
     let items = victim_array(&root)?;
+    Some(entries(items, ctx))
+}
+
+/// Most JSON values tried in one inline script (each try reads to the value's end).
+const MAX_SCRIPT_TRIES: usize = 8;
+
+/// Victims handed to the page's JavaScript in an inline script (`newsList([{…}, …])`,
+/// `var posts = [...]`): the page's HTML holds no card, the script builds them. At least two
+/// named victims.
+pub(crate) fn extract_scripts(doc: &Html, ctx: &PageContext) -> Option<Vec<Entry>> {
+    let sel = Selector::parse("script:not([src])").ok()?;
+    let mut best: Option<Vec<Entry>> = None;
+    for script in doc.select(&sel) {
+        let src: String = script.text().collect();
+        if src.len() > MAX_JSON {
+            continue;
+        }
+        let starts = src
+            .char_indices()
+            .filter(|(_, c)| matches!(c, '(' | '='))
+            .filter_map(|(i, _)| {
+                let rest = &src[i + 1..];
+                let off = rest.len() - rest.trim_start().len();
+                rest.trim_start()
+                    .starts_with(['[', '{'])
+                    .then_some(i + 1 + off)
+            })
+            .take(MAX_SCRIPT_TRIES);
+        for start in starts {
+            let mut it = serde_json::Deserializer::from_str(&src[start..]).into_iter::<Value>();
+            let Some(Ok(root)) = it.next() else {
+                continue;
+            };
+            let Some(items) = victim_array(&root) else {
+                continue;
+            };
+            let found = entries(items, ctx);
+            if found.len() >= 2 && best.as_ref().is_none_or(|b| found.len() > b.len()) {
+                best = Some(found);
+            }
+        }
+    }
+    best
+}
+
+/// The width a site wraps its names at (Akira cuts titles every 20 characters, inside words:
+/// "Parathon by JDA eHea\nlth Systems"): the length of every line that has a next line,
+/// when at least three such lines agree.
+fn wrap_width(items: &[Value]) -> Option<usize> {
+    let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for obj in items.iter().filter_map(Value::as_object) {
+        if let Some(n) = kinds(obj).get("name") {
+            let lines: Vec<&str> = n.lines().collect();
+            for w in lines.windows(2) {
+                if !w[1].trim().is_empty() {
+                    *counts.entry(w[0].chars().count()).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let (w, n) = counts.into_iter().max_by_key(|(w, n)| (*n, *w))?;
+    (n >= 3 && w >= 8).then_some(w)
+}
+
+/// A name wrapped at `width`, joined as a reader does: a full-width line followed by a
+/// lowercase letter or closing punctuation was cut inside a word; else the break is a space.
+fn unwrap_name(name: &str, width: Option<usize>) -> String {
+    let mut out = String::new();
+    let mut prev_full = false;
+    for line in name.lines() {
+        let t = line.trim_end();
+        if t.trim().is_empty() {
+            continue;
+        }
+        let cont = t
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || matches!(c, ')' | ']' | '.' | ','));
+        if !out.is_empty() && !(prev_full && cont) {
+            out.push(' ');
+        }
+        out.push_str(t.trim_start_matches(' '));
+        prev_full = width.is_some_and(|w| line.chars().count() == w && !line.ends_with(' '));
+    }
+    one_line(&out)
+}
+
+fn entries(items: &[Value], ctx: &PageContext) -> Vec<Entry> {
+    let width = wrap_width(items);
     let mut out = Vec::new();
     for obj in items.iter().filter_map(Value::as_object) {
         let k = kinds(obj);
-        let Some(name) = k.get("name").map(|n| one_line(n)) else {
+        let Some(name) = k.get("name").map(|n| unwrap_name(n, width)) else {
             continue;
         };
         let body = k
@@ -215,5 +310,5 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Option<Vec<Entry>> {
             ..Entry::default()
         });
     }
-    Some(out)
+    out
 }

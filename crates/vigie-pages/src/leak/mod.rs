@@ -56,8 +56,16 @@ pub fn read_leak_page(doc: &Html, ctx: &PageContext, profiles: &[Profile]) -> Le
             profile: None,
         };
     }
+    let mut victims = generic::extract(doc, ctx);
+    // No card in the markup: the victims may be in the data an inline script renders.
+    if victims.is_empty() {
+        if let Some(mut found) = json::extract_scripts(doc, ctx) {
+            generic::dedupe_ids(&mut found);
+            victims = found;
+        }
+    }
     LeakPage {
-        victims: generic::extract(doc, ctx),
+        victims,
         next_page: next_page(doc, ctx),
         profile: None,
     }
