@@ -639,3 +639,42 @@ fn names_wrapped_at_a_fixed_width_are_joined_as_a_reader_joins_them() {
         victim(&page, name);
     }
 }
+
+#[test]
+fn a_status_heading_under_the_name_is_a_status_not_a_second_entry() {
+    // Nitrogen: <h3><b>FOXCONN</b></h3> … <h3><b>SALE</b></h3> in one card; "DUMP" in <h5>.
+    let page = fixture("nitrogen-blog.html");
+    assert_eq!(page.victims.len(), 44);
+    let st = |n: &str| victim(&page, n).fields.get("status").cloned();
+    assert_eq!(st("FOXCONN").as_deref(), Some("sale"));
+    assert_eq!(st("Pyramid").as_deref(), Some("dump"));
+    // "databases dump" inside a description is no status (Daixin's B&G Foods is "expired").
+    let daixin = fixture("daixin-home.html");
+    assert_eq!(
+        victim(&daixin, "B&G Foods")
+            .fields
+            .get("status")
+            .map(String::as_str),
+        Some("expired")
+    );
+}
+
+#[test]
+fn svg_eye_icons_give_views_and_a_published_share_is_kept() {
+    // ThreeAM: <svg class="… icon-tabler-eye"> <span>12530</span>; "PUBLISHED 100%" in a
+    // meter beside a "published files" label.
+    let page = fixture("threeam-blog.html");
+    let v = victim(&page, "sehma.com");
+    assert_eq!(v.fields.get("views").map(String::as_str), Some("12530"));
+    assert_eq!(
+        v.fields.get("status").map(String::as_str),
+        Some("published 100%")
+    );
+    let partial = victim(&page, "compagniedephalsbourg.com");
+    assert_eq!(
+        partial.fields.get("status").map(String::as_str),
+        Some("published 10%")
+    );
+    // The counter is no part of the description.
+    assert!(!v.body.contains("12530"));
+}

@@ -65,6 +65,10 @@ const STATUS_WORDS: &[&str] = &[
     "full leak",
 ];
 
+/// Status words believed only as the whole text ("SALE" under the name; "databases dump"
+/// in a description is no status).
+const STATUS_ALONE: &[&str] = &["sale", "dump"];
+
 pub(crate) fn size_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -662,6 +666,10 @@ fn label_key(label: &str) -> Option<&'static str> {
 
 fn status_in(text: &str) -> Option<&'static str> {
     let t = text.to_lowercase();
+    let whole = t.trim_matches(|c: char| !c.is_alphanumeric());
+    if let Some(w) = STATUS_ALONE.iter().copied().find(|w| *w == whole) {
+        return Some(w);
+    }
     STATUS_WORDS.iter().copied().find(|w| {
         t.match_indices(w).any(|(i, _)| {
             let before = t[..i].chars().next_back();
@@ -704,6 +712,18 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
         out.push((label.clone(), value.to_string()));
     }
     out
+}
+
+/// A status word and the share it applies to: "PUBLISHED 100%".
+fn status_share_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^\s*(\p{L}+)\s+(\d{1,3})\s?%\s*$").expect("static regex"))
+}
+
+/// A short text that is only a status word ("SALE", "DUMP", "Published").
+pub(crate) fn is_status_text(t: &str) -> bool {
+    let t = t.trim();
+    t.chars().count() <= 20 && status_in(t).is_some_and(|w| w.len() + 2 >= t.len())
 }
 
 /// "161G", "(2G)": a size with a one-letter unit, believed only after a size label.
@@ -898,7 +918,7 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             }
         }
         // An eye icon, then the view count; a Material "visibility" icon after it.
-        if matches!(tag, "i" | "span" | "img") && is_eye_icon(el) {
+        if matches!(tag, "i" | "span" | "img" | "svg") && is_eye_icon(el) {
             if let Some(v) = text_after(el).filter(|t| is_count(t)) {
                 put(&mut c, "views", &v);
                 c.consumed.push(v);
@@ -1132,6 +1152,13 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         }
         if line.chars().count() <= 60 {
             if let Some(s) = status_in(&line) {
+                // "PUBLISHED 10%": how much is out says more than the word alone (a
+                // "published files" label beside it).
+                if let Some(m) = status_share_re().captures(&line) {
+                    if &m[1].to_lowercase() == s {
+                        c.fields.insert("status".into(), format!("{s} {}%", &m[2]));
+                    }
+                }
                 put(&mut c, "status", s);
                 whole |= line.chars().count() <= 30;
             }
@@ -1275,14 +1302,29 @@ pub(crate) fn entry_from_block(
         Some(b) => vigie_html::readable_text(b),
         None => {
             let text = vigie_html::readable_text(block);
-            let kept: Vec<&str> = text
+            let kept: Vec<String> = text
                 .lines()
-                .filter(|l| {
+                .filter_map(|l| {
                     let l1 = one_line(l);
-                    !l1.is_empty()
+                    // A counter run into a button's line ("MORE 12530") is volatile: cut
+                    // it off, and drop what is left if it is only the button.
+                    let short = cues
+                        .consumed
+                        .iter()
+                        .filter(|v| v.chars().count() <= 20 && is_count(v));
+                    let mut cut = l1.clone();
+                    for v in short {
+                        if let Some(head) = cut.strip_suffix(v.as_str()) {
+                            if head.ends_with(' ') {
+                                cut = head.trim_end().to_string();
+                            }
+                        }
+                    }
+                    let keep = !cut.is_empty()
                         && l1 != raw_name
-                        && !is_chrome(&l1)
-                        && !cues.consumed.contains(&l1)
+                        && !is_chrome(&cut)
+                        && !cues.consumed.contains(&l1);
+                    keep.then(|| if cut == l1 { l.to_string() } else { cut })
                 })
                 .collect();
             kept.join("\n")

@@ -75,7 +75,11 @@ fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)>
     if let Some(el) = find_name(block) {
         if super::fields::is_heading_el(el) {
             let s = shape(el);
-            if elements(block).filter(|e| shape(*e) == s).count() >= 2 {
+            // A status heading ("SALE" under the name) is no second entry.
+            let named = elements(block)
+                .filter(|e| shape(*e) == s && !super::fields::is_status_text(&el_text(*e)))
+                .count();
+            if named >= 2 {
                 return None;
             }
         }
