@@ -678,3 +678,37 @@ fn svg_eye_icons_give_views_and_a_published_share_is_kept() {
     // The counter is no part of the description.
     assert!(!v.body.contains("12530"));
 }
+
+#[test]
+fn a_name_written_only_in_the_cards_link_is_read_from_the_link() {
+    // Cuba: a logo and a cut description, both linking to /company/SLUG; no name in text.
+    let page = fixture("cuba-home.html");
+    let names: Vec<&str> = page.victims.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Vdi",
+            "Gihealthcare",
+            "pu.edu.lb",
+            "Sae-a",
+            "2networkit",
+            "squamish"
+        ]
+    );
+    assert_eq!(
+        page.victims[1].detail_link.as_deref(),
+        Some("http://leaksite.example.onion/company/Gihealthcare")
+    );
+    // A hex key in the link is no name.
+    let desc = "A description long enough to be a victim's, with nothing else in it at all.";
+    let card = |k: &str| {
+        format!("<div class=\"c\"><a href=\"/posts/{k}\"><img src=\"l.png\"></a><a href=\"/posts/{k}\">{desc}</a></div>")
+    };
+    let html = format!(
+        "<html><body><div>{}{}{}</div></body></html>",
+        card("6a0b421e2d066969ff8de666"),
+        card("6a3962e6fc2f9b06f08de666"),
+        card("69f395257f2de5d8068de666")
+    );
+    assert!(read(&html).victims.is_empty());
+}

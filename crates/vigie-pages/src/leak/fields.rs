@@ -414,6 +414,47 @@ pub(crate) fn lead_text(block: ElementRef<'_>) -> Option<String> {
     (t.chars().count() <= MAX_NAME_CHARS && !is_chrome(&t)).then_some(t)
 }
 
+/// The name written only in the address every link of the block goes to
+/// (`<a href="/company/Gihealthcare">` around a logo and around a cut description, Cuba):
+/// the last path segment, when it reads as a name (not a number or a hex key).
+pub(crate) fn link_slug_name(block: ElementRef<'_>, ctx: &PageContext) -> Option<(String, Url)> {
+    let mut target: Option<Url> = None;
+    for a in elements(block).filter(|e| e.value().name() == "a") {
+        let Some(href) = a.value().attr("href") else {
+            continue;
+        };
+        let u = resolve(href, ctx)?;
+        match &target {
+            Some(t) if *t != u => return None,
+            Some(_) => {}
+            None => target = Some(u),
+        }
+    }
+    let u = target?;
+    if u.host_str() != ctx.base.host_str() || u.query().is_some() {
+        return None;
+    }
+    let segs: Vec<&str> = u.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let [.., parent, last] = segs.as_slice() else {
+        return None;
+    };
+    let name = url::form_urlencoded::parse(format!("n={last}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    let l = name.to_ascii_lowercase();
+    let hexish = l.len() >= 8 && l.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let page_file = [".php", ".html", ".htm", ".asp", ".aspx"]
+        .iter()
+        .any(|x| l.ends_with(x));
+    let ok = (2..=60).contains(&name.chars().count())
+        && name.chars().any(char::is_alphabetic)
+        && !hexish
+        && !page_file
+        && !parent.chars().all(|c| c.is_ascii_digit())
+        && !is_chrome(&name);
+    ok.then_some((name, u))
+}
+
 /// A key in the block's `onclick` (`viewtopic('fRDISWXN6HXigV')`): what the site opens.
 fn onclick_key(block: ElementRef<'_>) -> Option<String> {
     let js = block.value().attr("onclick")?;
@@ -1259,9 +1300,17 @@ pub(crate) fn entry_from_block(
     ctx: &PageContext,
 ) -> Option<Entry> {
     let name_el = name_el.or_else(|| find_name(block));
+    let mut slug_link = None;
     let raw_name = match name_el {
         Some(el) => name_text(el),
-        None => lead_text(block)?,
+        None => match lead_text(block) {
+            Some(t) => t,
+            None => {
+                let (n, u) = link_slug_name(block, ctx)?;
+                slug_link = Some(u);
+                n
+            }
+        },
     };
     if raw_name.is_empty() || raw_name.chars().count() > MAX_NAME_CHARS {
         return None;
@@ -1289,6 +1338,7 @@ pub(crate) fn entry_from_block(
                 })
                 .find_map(|a| a.value().attr("href").and_then(|h| resolve(h, ctx)))
         })
+        .or(slug_link)
         .filter(|u| u.host_str() == ctx.base.host_str());
     let mut fields = cues.fields;
     if let Some(cc) = country {

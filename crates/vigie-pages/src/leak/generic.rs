@@ -64,7 +64,8 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
 fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)> {
     let name = match find_name(block) {
         Some(el) => super::fields::name_text(el),
-        None => super::fields::lead_text(block)?,
+        None => super::fields::lead_text(block)
+            .or_else(|| super::fields::link_slug_name(block, ctx).map(|(n, _)| n))?,
     };
     // "Why have I been blocked?": a question is page chrome, not a victim; so are the
     // group's own posts ("News", "Our first post", a sentence about its next leak).
