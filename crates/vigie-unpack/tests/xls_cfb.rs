@@ -241,3 +241,99 @@ fn the_generated_xls_passes_the_checks() {
     assert_eq!(x.tables.len(), 2);
     assert_eq!(x.tables[0].rows.len(), 30);
 }
+
+/// A compound file holding one "Workbook" stream (at least 4,096 bytes, so in regular
+/// sectors) with sectors of `1 << shift` bytes: FAT sectors first, then the directory, then the
+/// stream. Version 3 for 512-byte sectors, version 4 (64-bit stream sizes) for 4,096.
+fn compound_with_stream(shift: u16, stream: &[u8]) -> Vec<u8> {
+    let size = 1usize << shift;
+    let per_fat = size / 4;
+    let n = stream.len().div_ceil(size);
+    let mut k = 1;
+    while k * per_fat < k + 1 + n {
+        k += 1;
+    }
+    assert!(k <= 109, "stream too large for the header's DIFAT");
+    let dir = k as u32;
+    let mut fat_entries = vec![FATSECT; k];
+    fat_entries.push(END); // directory
+    fat_entries.extend((1..n).map(|i| (k + 1 + i) as u32));
+    fat_entries.push(END);
+    fat_entries.resize(k * per_fat, FREE);
+
+    let mut h = Vec::new();
+    h.extend_from_slice(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    h.extend_from_slice(&[0; 16]);
+    let major = if shift == 12 { 4u16 } else { 3 };
+    for v in [0x3Eu16, major, 0xFFFE, shift, 6] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h.extend_from_slice(&[0; 6]);
+    for v in [0u32, k as u32, dir, 0, 4096, END, 0, END, 0] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    for i in 0..109 {
+        let v = if i < k { i as u32 } else { FREE };
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h.resize(size, 0);
+    h.extend(fat_entries.iter().flat_map(|v| v.to_le_bytes()));
+    // calamine refuses a version-4 root entry without a start sector, even with no mini
+    // stream: point it at sector 0 (nothing is read from it, the mini FAT being empty).
+    let mut d = entry("Root Entry", 5, if shift == 12 { 0 } else { END }, 0);
+    let mut wb = entry("Workbook", 2, dir + 1, stream.len() as u32);
+    // Version 4 reads the size as 64 bits: the high half must be zero.
+    wb[124..128].copy_from_slice(&[0; 4]);
+    d.extend(wb);
+    d.resize(size, 0);
+    h.extend(d);
+    h.extend_from_slice(stream);
+    h.resize((k + 2 + n) * size, 0);
+    h
+}
+
+/// patients.xls's Workbook stream (xlwt writes it from sector 0, 8,192 bytes).
+fn patients_stream() -> Vec<u8> {
+    patients_xls()[512..512 + 8192].to_vec()
+}
+
+/// The same workbook in a version-4 file (4,096-byte sectors) and re-laid in a version-3 one
+/// passes the checks and reads as the original: two sheets, 30 patient rows.
+#[test]
+fn well_formed_compound_files_of_both_versions_read() {
+    for shift in [9u16, 12] {
+        let bytes = compound_with_stream(shift, &patients_stream());
+        let x = unpack("v.xls", &bytes, &Options::default()).unwrap();
+        assert!(x.skipped.is_empty(), "shift {shift}: {:?}", x.skipped);
+        assert_eq!(x.tables.len(), 2, "shift {shift}");
+        assert_eq!(x.tables[0].rows.len(), 30, "shift {shift}");
+        assert_eq!(x.tables[0].rows[0][0], "Martin", "shift {shift}");
+    }
+}
+
+/// A version-4 file whose Workbook chain loops (4,096-byte sectors, 64-bit sizes).
+#[test]
+fn a_loop_in_a_version_4_file_is_refused() {
+    let mut bytes = compound_with_stream(12, &patients_stream());
+    // FAT sector 0 lives at 4096; the stream's first sector (2) points to itself.
+    bytes[4096 + 8..4096 + 12].copy_from_slice(&2u32.to_le_bytes());
+    let reason = skipped_reason("v4_loop.xls", &bytes);
+    assert!(
+        reason.contains("Workbook: the sector chain loops back to sector 2"),
+        "{reason}"
+    );
+}
+
+/// Sixty thousand sheets that all start at offset 0 of a stream with no EOF record: calamine
+/// reads the whole stream once per sheet (quadratic: billions of records, no time cap).
+#[test]
+fn sheets_that_overlap_are_refused() {
+    let mut stream = Vec::new();
+    for _ in 0..60_000 {
+        // BoundSheet8: record 0x0085, 8 bytes: lbPlyPos 0, visible worksheet, empty name.
+        stream.extend_from_slice(&[0x85, 0x00, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    let bytes = compound_with_stream(9, &stream);
+    let reason = skipped_reason("overlap.xls", &bytes);
+    assert!(reason.contains("workbook: sheets overlap"), "{reason}");
+}
