@@ -712,3 +712,34 @@ fn a_name_written_only_in_the_cards_link_is_read_from_the_link() {
     );
     assert!(read(&html).victims.is_empty());
 }
+
+#[test]
+fn time_left_is_a_countdown_and_ages_months_and_dashed_eye_icons_are_read() {
+    let f = |e: &vigie_pages::Entry, k: &str| e.fields.get(k).cloned().unwrap_or_default();
+    // Metaencryptor: "Time left : 0 days." is a countdown, "2 months ago" the date as shown.
+    let page = fixture("metaencryptor-home.html");
+    let weber = victim(&page, "Weber Water Resources");
+    assert_eq!(f(weber, "countdown"), "0 days.");
+    assert_eq!(weber.date_text, "2 months ago");
+    // Dark Leak Market: "January, 2022 / Price: $1500", "25176 Views / 0 SOLD".
+    let page = fixture("darkleakmarket-home.html");
+    let wazirx = victim(&page, "Major indian cryptocurrency Data Leak");
+    assert_eq!(wazirx.date_text, "January, 2022");
+    assert_eq!(f(wazirx, "views"), "25176");
+    // Blackout: <svg class="bi bi-eye-fill"> then <span>300</span>.
+    let page = fixture("blackout-blog.html");
+    assert_eq!(f(victim(&page, "bluebellgroup.com"), "views"), "300");
+}
+
+#[test]
+fn json_viewer_counts_and_a_site_given_as_address_are_read() {
+    // Termite: "address":"https://www.perrigo.com/", "viewersCount":1844; Conti's "address"
+    // is a postal one and stays out of the website (checked in the inline-script test).
+    let page = fixture("termite-json.html");
+    let p = victim(&page, "Perrigo Company");
+    assert_eq!(
+        p.fields.get("website").map(String::as_str),
+        Some("perrigo.com")
+    );
+    assert_eq!(p.fields.get("views").map(String::as_str), Some("1844"));
+}

@@ -86,6 +86,10 @@ fn date_re() -> &'static Regex {
             r"|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?",
             r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|sept|déc)[a-zéû]*\.?,?(?:\s+\d{4})?(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?",
             r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?",
+            // "January, 2022": a month and its year.
+            r"|(?:january|february|march|april|may|june|july|august|september|october|november|december),?\s+\d{4}",
+            // "2 months ago": an age.
+            r"|\d{1,3}\s+(?:minute|hour|day|week|month|year)s?\s+ago",
             r")"
         ))
         .expect("static regex")
@@ -109,7 +113,7 @@ fn views_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*[km]?)\s*$|^\s*(\d[\d ,.]*[km]?)\s+(?:views?|visibility)\s*$|\bviews\s*:\s*(\d[\d ,.]*[km]?)\s*$",
+            r"(?i)^\s*(?:views?|просмотр\w*)\s*:?\s*(\d[\d ,.]*[km]?)\s*$|^\s*(\d[\d ,.]*[km]?)\s+(?:views?|visibility)\s*(?:$|/)|\bviews\s*:\s*(\d[\d ,.]*[km]?)\s*$",
         )
         .expect("static regex")
     })
@@ -672,6 +676,8 @@ fn label_key(label: &str) -> Option<&'static str> {
         Some("sector")
     } else if has(&["revenue", "turnover", "chiffre"]) {
         Some("revenue")
+    } else if has(&["time left", "left", "remaining", "countdown"]) {
+        Some("countdown")
     } else if has(&["deadline", "publication date", "will be published", "timer"]) {
         Some("deadline")
     } else if has(&[
@@ -823,9 +829,10 @@ fn is_hidden(el: ElementRef<'_>) -> bool {
 /// An eye icon: `fa-eye`, `bi-eye`, `eye.svg`.
 fn is_eye_icon(el: ElementRef<'_>) -> bool {
     let v = el.value();
+    // "eye", "fa-eye", "icon-tabler-eye", "bi-eye-fill".
     v.classes().any(|c| {
         let c = c.to_ascii_lowercase();
-        c == "eye" || c.ends_with("-eye")
+        c.split('-').any(|t| t == "eye")
     }) || v.attr("src").is_some_and(|s| {
         let f = s
             .rsplit('/')

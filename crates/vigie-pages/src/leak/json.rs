@@ -58,7 +58,7 @@ fn key_kind(k: &str) -> Option<&'static str> {
         Some("deadline")
     } else if has(&["date", "published", "created", "time", "added"]) {
         Some("date")
-    } else if has(&["visits", "views"]) || k == "view" {
+    } else if has(&["visits", "views", "viewers"]) || k == "view" {
         Some("views")
     } else if has(&["size", "volume"]) {
         Some("data_size")
@@ -119,7 +119,17 @@ fn kinds(obj: &serde_json::Map<String, Value>) -> BTreeMap<&'static str, String>
                 match v {
                     Value::Object(inner) => next.push(inner),
                     _ => {
-                        if let (Some(kind), Some(s)) = (key_kind(k), scalar(v)) {
+                        // "address" is a postal address (Conti) or the site (Termite).
+                        let site_address = k.eq_ignore_ascii_case("address")
+                            && v.as_str().is_some_and(|a| {
+                                a.starts_with("http://") || a.starts_with("https://")
+                            });
+                        let kind = if site_address {
+                            Some("website")
+                        } else {
+                            key_kind(k)
+                        };
+                        if let (Some(kind), Some(s)) = (kind, scalar(v)) {
                             // A site path ("/70prXkLY_Schaumburg…") is the detail page,
                             // not the victim's website.
                             let path = kind == "website" && s.starts_with('/');
