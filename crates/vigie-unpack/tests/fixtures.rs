@@ -170,6 +170,7 @@ fn hostile_crafted_samples_never_panic() {
         "truncated.xls",
         "huge_sst.xls",
         "garbled_cfb.xls",
+        "looping_dir.xls",
         "garbled.xlsb",
     ] {
         let bytes = std::fs::read(root().join("generated").join(name)).expect(name);
