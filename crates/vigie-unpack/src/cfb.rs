@@ -252,9 +252,9 @@ fn mini_chain(
     let mut out = Vec::new();
     let mut id = start;
     while id != ENDOFCHAIN {
-        let at = id as usize * MINI_SECTOR;
+        let at = (id as usize).saturating_mul(MINI_SECTOR);
         let data = stream
-            .get(at..at + MINI_SECTOR)
+            .get(at..at.saturating_add(MINI_SECTOR))
             .ok_or_else(|| format!("{what}: mini sector {id} lies past the mini stream"))?;
         let slot = seen
             .get_mut(id as usize)
