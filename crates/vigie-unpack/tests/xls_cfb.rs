@@ -223,6 +223,21 @@ fn a_dimensions_record_beyond_a_biff8_sheet_is_refused() {
     );
 }
 
+/// First row after the last one (rwMic 10, rwMac 5): calamine's `end - start + 1` in u32 wraps
+/// in a release build to about 2^32 rows, reserved up front (a debug build panics instead).
+#[test]
+fn a_dimensions_record_with_rows_reversed_is_refused() {
+    let mut xls = patients_xls();
+    let at = record(&xls, 0x0200, 14, 0);
+    xls[at + 4..at + 8].copy_from_slice(&10u32.to_le_bytes());
+    xls[at + 8..at + 12].copy_from_slice(&5u32.to_le_bytes());
+    let reason = skipped_reason("reversed.xls", &xls);
+    assert!(
+        reason.contains("a sheet declares 21474836455 cells (Dimensions)"),
+        "{reason}"
+    );
+}
+
 /// patients.xls with one LabelSst cell (0x00FD) moved to row 65,535, column 65,535: calamine
 /// lays each sheet out as one dense grid of its cells' bounding box, 2^32 cells (128 GiB).
 #[test]
