@@ -702,3 +702,16 @@ fn json_viewer_counts_and_a_site_given_as_address_are_read() {
     );
     assert_eq!(p.fields.get("views").map(String::as_str), Some("1844"));
 }
+
+#[test]
+fn published_via_a_timer_is_pending_and_approximate_sizes_keep_their_tilde() {
+    // AlphaLocker: "The data is published via <span id=tms_1>" (script-filled) is not out
+    // yet; "~86 GB" in the description.
+    let page = fixture("alphalocker-blog.html");
+    let e = victim(&page, "https://www.adhunikpower.com");
+    assert_eq!(e.fields.get("status").map(String::as_str), Some("pending"));
+    assert_eq!(
+        e.fields.get("data_size").map(String::as_str),
+        Some("~86 GB")
+    );
+}

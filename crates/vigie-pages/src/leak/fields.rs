@@ -72,7 +72,7 @@ const STATUS_ALONE: &[&str] = &["sale", "dump"];
 pub(crate) fn size_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(\d{1,6}(?:[.,]\d{1,3})?)\s?(tbytes|gbytes|mbytes|tb|gb|mb|tib|gib|mib|тб|гб|мб)\b")
+        Regex::new(r"(?i)(?:~\s?)?\b(\d{1,6}(?:[.,]\d{1,3})?)\s?(tbytes|gbytes|mbytes|tb|gb|mb|tib|gib|mib|тб|гб|мб)\b")
             .expect("static regex")
     })
 }
@@ -1197,6 +1197,13 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         if let Some(m) = size_re().find(&line) {
             put(&mut c, "data_size", m.as_str());
             whole |= m.as_str().len() + 4 >= line.len();
+        }
+        // "The data is published via <timer>": not out yet.
+        if lower.contains("published via")
+            || lower.contains("will be published")
+            || lower.contains("published in ")
+        {
+            put(&mut c, "status", "pending");
         }
         if line.chars().count() <= 60 {
             if let Some(s) = status_in(&line) {
