@@ -715,3 +715,40 @@ fn published_via_a_timer_is_pending_and_approximate_sizes_keep_their_tilde() {
         Some("~86 GB")
     );
 }
+
+#[test]
+fn cards_read_with_their_modal_and_the_view_counter_before_the_name_is_a_field() {
+    // Sarcoma: rows of four cards (`div.card-title`: eye icon, "1477", <hr>, the name; Site,
+    // Industry, GEO) each opening a modal (data-bs-target="#company_143") with "Leak size".
+    let page = fixture("sarcoma-home.html");
+    assert_eq!(page.victims.len(), 20);
+    let e = victim(&page, "Charter Industrial Supply");
+    let f = |k: &str| e.fields.get(k).cloned().unwrap_or_default();
+    assert_eq!(f("views"), "1477");
+    assert_eq!(f("website"), "charterindustrial.com");
+    assert_eq!(f("country"), "USA");
+    assert_eq!(f("data_size"), "67 GB Archive");
+    assert!(e.body.contains("family-owned distributor"), "{}", e.body);
+    assert_eq!(
+        victim(&page, "Victim")
+            .fields
+            .get("countdown")
+            .map(String::as_str),
+        Some("5 days 18 hours 21 minutes")
+    );
+}
+
+#[test]
+fn a_ransomware_sellers_price_list_is_no_victim_list() {
+    // RANION's package rows: long spec lists, "100% private FUD stubs", "Real-Time Client
+    // Manager: Yes", "sold with NO WARRANTY": no date, size or site, and no status marker.
+    let html =
+        std::fs::read_to_string(leak::fixtures_dir().join("_noncontent/ranion-raas-offer.html"))
+            .expect("fixture");
+    let page = read(&html);
+    assert!(
+        page.victims.is_empty(),
+        "{:?}",
+        page.victims.iter().map(|e| &e.title).collect::<Vec<_>>()
+    );
+}

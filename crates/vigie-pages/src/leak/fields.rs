@@ -208,6 +208,20 @@ fn own_text(el: ElementRef<'_>) -> String {
 /// own text when it has one and its children are only numbers or longer than it (a
 /// description); else, with several children holding text, the first; else all its text.
 pub(crate) fn name_text(el: ElementRef<'_>) -> String {
+    let t = name_text_raw(el);
+    // A view counter after an eye icon before the name ("<svg class=bi-eye/> 1477 <hr/>
+    // Charter Industrial Supply"): a field, not the name.
+    let counter = elements(el)
+        .filter(|e| is_eye_icon(*e))
+        .find_map(text_after)
+        .filter(|c| is_count(c));
+    match counter.and_then(|c| t.strip_prefix(c.as_str()).map(str::to_string)) {
+        Some(rest) if rest.starts_with(' ') && !rest.trim().is_empty() => rest.trim().to_string(),
+        _ => t,
+    }
+}
+
+fn name_text_raw(el: ElementRef<'_>) -> String {
     let mut cur = el;
     // Bounded walk down the first children (no recursion).
     for _ in 0..8 {
@@ -660,15 +674,17 @@ fn label_key(label: &str) -> Option<&'static str> {
     }
     if has(&["web", "site", "domain", "url", "homepage"]) {
         Some("website")
-    } else if has(&[
-        "country",
-        "location",
-        "pays",
-        "страна",
-        "hq",
-        "headquarter",
-        "address",
-    ]) {
+    } else if l == "geo"
+        || has(&[
+            "country",
+            "location",
+            "pays",
+            "страна",
+            "hq",
+            "headquarter",
+            "address",
+        ])
+    {
         Some("country")
     } else if has(&["industry", "sector", "secteur", "activity", "tags"])
         || matches!(l, "type" | "company type" | "business type")
@@ -1150,14 +1166,22 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             match key {
                 "data_size" => {
                     if let Some(m) = size_re().find(value) {
-                        put(&mut c, key, m.as_str());
+                        // "Leak size: 67 GB Archive": a word or two after the size say what
+                        // it is; kept with it.
+                        let tail = value[m.end()..].trim();
+                        let worded = m.start() == 0
+                            && !tail.is_empty()
+                            && tail.split_whitespace().count() <= 2
+                            && tail.chars().all(|ch| ch.is_alphabetic() || ch == ' ');
+                        put(&mut c, key, if worded { value } else { m.as_str() });
                     } else if let Some(m) = short_size_re().captures(value) {
                         // Labelled, a bare unit letter is a size too: "Size : (161G)".
                         put(&mut c, key, &m[1]);
                     }
                 }
-                // A labelled date wins over a date met in prose.
-                "date" if !date_labelled => {
+                // A labelled date wins over a date met in prose; a value without a digit
+                // ("Real-Time Client Manager: Yes") is no date.
+                "date" if !date_labelled && value.chars().any(|ch| ch.is_ascii_digit()) => {
                     c.date_text = date_re()
                         .find(value)
                         .map(|m| m.as_str().to_string())
@@ -1205,7 +1229,9 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         {
             put(&mut c, "status", "pending");
         }
-        if line.chars().count() <= 60 {
+        // A status is a marker ("All data published", "PUBLISHED 100%"), not a word in a
+        // sentence ("Our Products are sold with NO WARRANTY").
+        if line.chars().count() <= 60 && line.split_whitespace().count() <= 6 {
             if let Some(s) = status_in(&line) {
                 // "PUBLISHED 10%": how much is out says more than the word alone (a
                 // "published files" label beside it).

@@ -44,6 +44,33 @@ fn shape(el: ElementRef<'_>) -> String {
 
 /// Inside site chrome: never victims. A sidebar ("Recent Posts", a side list of the same
 /// names) repeats entries of the page: it is navigation too.
+/// Inside a modal dialog: the detail a card's button opens, read with that card.
+fn in_modal(el: ElementRef<'_>) -> bool {
+    el.ancestors()
+        .filter_map(ElementRef::wrap)
+        .chain(std::iter::once(el))
+        .any(is_modal)
+}
+
+fn is_modal(el: ElementRef<'_>) -> bool {
+    el.value().classes().any(|c| c == "modal")
+}
+
+/// The modal dialog a block's button or link opens (`data-bs-target="#company_143"`).
+fn modal_of<'a>(
+    block: ElementRef<'a>,
+    modals: &HashMap<&str, ElementRef<'a>>,
+) -> Option<ElementRef<'a>> {
+    elements(block).find_map(|e| {
+        let v = e.value();
+        let target = v
+            .attr("data-bs-target")
+            .or_else(|| v.attr("data-target"))
+            .or_else(|| v.attr("href").filter(|h| h.starts_with('#')))?;
+        modals.get(target.trim().trim_start_matches('#')).copied()
+    })
+}
+
 fn in_chrome(el: ElementRef<'_>) -> bool {
     el.ancestors()
         .filter_map(ElementRef::wrap)
@@ -59,9 +86,9 @@ fn in_chrome(el: ElementRef<'_>) -> bool {
         })
 }
 
-/// How a block looks as a victim entry: (victim cues, has a description); `None` when it
-/// has no name or no cue at all.
-fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)> {
+/// How a block looks as a victim entry: (victim cues, has a description, cues other than a
+/// status word); `None` when it has no name or no cue at all.
+fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool, usize)> {
     let name = match find_name(block) {
         Some(el) => super::fields::name_text(el),
         None => super::fields::lead_text(block)
@@ -74,7 +101,12 @@ fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)>
     }
     // A block holding several entries of one template (a row of two cards) is a container.
     if let Some(el) = find_name(block) {
-        if super::fields::is_heading_el(el) {
+        // A heading, or a classed name element (`div.card-title` in each card of a row).
+        let titled = el.value().classes().any(|c| {
+            let c = c.to_ascii_lowercase();
+            c.contains("title") || c.contains("name")
+        });
+        if super::fields::is_heading_el(el) || titled {
             let s = shape(el);
             // A status heading ("SALE" under the name) is no second entry.
             let named = elements(block)
@@ -89,7 +121,8 @@ fn block_cues(block: ElementRef<'_>, ctx: &PageContext) -> Option<(usize, bool)>
     let text = el_text(block);
     let rest = text.chars().count().saturating_sub(name.chars().count());
     let described = rest >= 40;
-    (cues.count() > 0 || described).then_some((cues.count(), described))
+    let strong = cues.count() - usize::from(cues.fields.contains_key("status"));
+    (cues.count() > 0 || described).then_some((cues.count(), described, strong))
 }
 
 /// Titles of a group's own posts, not victims: a bare section word, a greeting, a contact
@@ -138,7 +171,7 @@ fn is_notice(name: &str) -> bool {
 }
 
 fn block_score(block: ElementRef<'_>, ctx: &PageContext) -> Option<usize> {
-    block_cues(block, ctx).map(|(c, d)| c + usize::from(d))
+    block_cues(block, ctx).map(|(c, d, _)| c + usize::from(d))
 }
 
 struct Group {
@@ -153,7 +186,7 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
     let root = doc.root_element();
     let mut best: Option<Group> = None;
     for parent in elements(root) {
-        if in_chrome(parent) {
+        if in_chrome(parent) || in_modal(parent) {
             continue;
         }
         let mut by_shape: HashMap<String, Vec<ElementRef<'a>>> = HashMap::new();
@@ -164,8 +197,9 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
             ) {
                 continue;
             }
-            // Separators without text (`<tr><td><hr></td></tr>` between rows) are no members.
-            if child.text().all(|t| t.trim().is_empty()) {
+            // Separators without text (`<tr><td><hr></td></tr>` between rows) are no members;
+            // modal dialogs are read with the card that opens them.
+            if child.text().all(|t| t.trim().is_empty()) || is_modal(child) {
                 continue;
             }
             by_shape.entry(shape(child)).or_default().push(child);
@@ -174,7 +208,7 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
             if kids.len() < 2 {
                 continue;
             }
-            let scored: Vec<(ElementRef<'a>, (usize, bool))> = kids
+            let scored: Vec<(ElementRef<'a>, (usize, bool, usize))> = kids
                 .iter()
                 .filter_map(|k| block_cues(*k, ctx).map(|s| (*k, s)))
                 .collect();
@@ -184,11 +218,20 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
             }
             // Named paragraphs with no victim cue at all (an error page's two columns) need
             // numbers to be believed.
-            let real_cues: usize = scored.iter().map(|(_, (c, _))| *c).sum();
+            let real_cues: usize = scored.iter().map(|(_, (c, _, _))| *c).sum();
             if real_cues == 0 && scored.len() < 3 {
                 continue;
             }
-            let cue_sum: usize = scored.iter().map(|(_, (c, d))| c + usize::from(*d)).sum();
+            // Blocks with a description and at most a status word ("100% private FUD stubs"
+            // in a ransomware seller's price list) need numbers to be a victim list.
+            let strong: usize = scored.iter().map(|(_, (_, _, s))| *s).sum();
+            if strong == 0 && scored.len() < 5 {
+                continue;
+            }
+            let cue_sum: usize = scored
+                .iter()
+                .map(|(_, (c, d, _))| c + usize::from(*d))
+                .sum();
             let score = scored.len() + cue_sum;
             if best.as_ref().is_none_or(|b| score > b.score) {
                 best = Some(Group {
@@ -247,7 +290,7 @@ pub(crate) fn victim_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<Element
         .map(|m| kids_signature(core_of(m)))
         .collect();
     for el in elements(root) {
-        if chosen.contains(&el.id()) || in_chrome(el) {
+        if chosen.contains(&el.id()) || in_chrome(el) || in_modal(el) {
             continue;
         }
         let variant = el.value().name() == best_tag
@@ -370,9 +413,36 @@ fn single_blocks<'a>(doc: &'a Html, ctx: &PageContext) -> Vec<ElementRef<'a>> {
 pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Vec<Entry> {
     let blocks = victim_blocks(doc, ctx);
     if !blocks.is_empty() {
+        let modals: HashMap<&str, ElementRef<'_>> = elements(doc.root_element())
+            .filter(|e| is_modal(*e))
+            .filter_map(|e| e.value().id().map(|id| (id, e)))
+            .collect();
         let mut out: Vec<Entry> = blocks
             .into_iter()
-            .filter_map(|b| entry_from_block(b, None, None, ctx))
+            .filter_map(|b| {
+                let mut e = entry_from_block(b, None, None, ctx)?;
+                // The card's modal adds what the card does not show (a size, a description).
+                if let Some(m) =
+                    modal_of(b, &modals).filter(|m| !b.ancestors().any(|a| a.id() == m.id()))
+                {
+                    if let Some(more) = entry_from_block(m, None, None, ctx) {
+                        for (k, v) in more.fields {
+                            e.fields.entry(k).or_insert(v);
+                        }
+                        if e.date_text.is_empty() {
+                            e.date_text = more.date_text;
+                            e.date = more.date;
+                        }
+                        if !more.body.is_empty() && !e.body.contains(&more.body) {
+                            if !e.body.is_empty() {
+                                e.body.push('\n');
+                            }
+                            e.body.push_str(&more.body);
+                        }
+                    }
+                }
+                Some(e)
+            })
             .collect();
         dedupe_ids(&mut out);
         return out;
