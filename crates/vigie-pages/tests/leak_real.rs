@@ -325,16 +325,9 @@ fn per_post_classes_do_not_split_a_blog_into_one_shape_per_post() {
 #[test]
 fn the_groups_own_posts_are_not_victims() {
     // (everest "News", karma "Our first post", rook, mindware: pages dropped in 5590690.)
-    for (file, notice) in [(
-        "babuk-leaks.html",
-        "The Babuk team shares the position stated by the most famous hacktivist group.",
-    )] {
-        let page = fixture(file);
-        assert!(
-            page.victims.iter().all(|e| e.title != notice),
-            "{file}: {notice}"
-        );
-    }
+    let notice = "The Babuk team shares the position stated by the most famous hacktivist group.";
+    let page = fixture("babuk-leaks.html");
+    assert!(page.victims.iter().all(|e| e.title != notice), "{notice}");
     // A long name that is a sentence without a final period stays a victim (REvil).
     let page = fixture("revil-blog.html");
     victim(

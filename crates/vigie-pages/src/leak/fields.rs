@@ -1236,7 +1236,7 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
                 // "PUBLISHED 10%": how much is out says more than the word alone (a
                 // "published files" label beside it).
                 if let Some(m) = status_share_re().captures(&line) {
-                    if &m[1].to_lowercase() == s {
+                    if m[1].to_lowercase() == s {
                         c.fields.insert("status".into(), format!("{s} {}%", &m[2]));
                     }
                 }

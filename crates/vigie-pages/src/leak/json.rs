@@ -259,7 +259,8 @@ fn unwrap_name(name: &str, width: Option<usize>) -> String {
             .chars()
             .next()
             .is_some_and(|c| c.is_lowercase() || matches!(c, ')' | ']' | '.' | ','));
-        if !out.is_empty() && !(prev_full && cont) {
+        let joined = prev_full && cont;
+        if !out.is_empty() && !joined {
             out.push(' ');
         }
         out.push_str(t.trim_start_matches(' '));
