@@ -745,3 +745,38 @@ fn a_ransomware_sellers_price_list_is_no_victim_list() {
         page.victims.iter().map(|e| &e.title).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn publish_after_n_days_sizes_in_titles_and_sites_written_without_a_scheme() {
+    let f = |e: &vigie_pages::Entry, k: &str| e.fields.get(k).cloned().unwrap_or_default();
+    // DarkPower: a disabled button "this will publish after 8 days".
+    let page = fixture("darkpower-home.html");
+    let e = victim(&page, "betastree.fr");
+    assert_eq!(f(e, "status"), "pending");
+    assert_eq!(f(e, "countdown"), "8 days");
+    assert_eq!(f(victim(&page, "northgatesd.net"), "status"), "");
+    // LV: "reliancenj.com - HACKED AND MORE THEN 200GB DATA LEAKED".
+    let page = fixture("lv-blog.html");
+    assert_eq!(
+        f(
+            victim(
+                &page,
+                "reliancenj.com - HACKED AND MORE THEN 200GB DATA LEAKED"
+            ),
+            "data_size"
+        ),
+        "200GB"
+    );
+    // Metaencryptor: <a href="www.Seoulsemicon.com">Visit site</a>; Termite's JSON
+    // "address":"www.zschimmer-schwarz.com".
+    let page = fixture("metaencryptor-home.html");
+    assert_eq!(
+        f(victim(&page, "Seoul Semiconductor"), "website"),
+        "seoulsemicon.com"
+    );
+    let page = fixture("termite-json.html");
+    assert_eq!(
+        f(victim(&page, "Zschimmer and Schwarz"), "website"),
+        "zschimmer-schwarz.com"
+    );
+}

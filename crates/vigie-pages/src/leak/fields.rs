@@ -777,6 +777,15 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The delay in "will publish after 8 days", "will be published in 3 days".
+fn publish_delay_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:after|in)\s+(\d{1,3}\s+(?:days?|hours?|weeks?))\b")
+            .expect("static regex")
+    })
+}
+
 /// A status word and the share it applies to: "PUBLISHED 100%".
 fn status_share_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -1222,12 +1231,17 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             put(&mut c, "data_size", m.as_str());
             whole |= m.as_str().len() + 4 >= line.len();
         }
-        // "The data is published via <timer>": not out yet.
+        // "The data is published via <timer>", "this will publish after 8 days": not out yet.
         if lower.contains("published via")
             || lower.contains("will be published")
+            || lower.contains("will publish")
             || lower.contains("published in ")
         {
             put(&mut c, "status", "pending");
+            if let Some(m) = publish_delay_re().captures(&line) {
+                put(&mut c, "countdown", &m[1]);
+                c.consumed.push(line.clone());
+            }
         }
         // A status is a marker ("All data published", "PUBLISHED 100%"), not a word in a
         // sentence ("Our Products are sold with NO WARRANTY").
@@ -1259,6 +1273,17 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
             put(&mut c, "website", &m[1].to_lowercase());
         } else {
             for a in elements(block).filter(|e| e.value().name() == "a") {
+                // "www.Seoulsemicon.com" written without its scheme: a site, not a path.
+                let bare = a
+                    .value()
+                    .attr("href")
+                    .map(str::trim)
+                    .filter(|h| h.to_ascii_lowercase().starts_with("www."))
+                    .and_then(|h| domain_re().captures(h));
+                if let Some(m) = bare {
+                    put(&mut c, "website", &m[1].to_lowercase());
+                    break;
+                }
                 let Some(u) = a
                     .value()
                     .attr("href")
@@ -1381,6 +1406,12 @@ pub(crate) fn entry_from_block(
         .or(slug_link)
         .filter(|u| u.host_str() == ctx.base.host_str());
     let mut fields = cues.fields;
+    // "reliancenj.com - HACKED AND MORE THEN 200GB DATA LEAKED": the size in the title.
+    if !fields.contains_key("data_size") {
+        if let Some(m) = size_re().find(&raw_name) {
+            fields.insert("data_size".into(), m.as_str().to_string());
+        }
+    }
     if let Some(cc) = country {
         fields.entry("country".into()).or_insert(cc);
     }

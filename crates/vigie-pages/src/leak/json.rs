@@ -122,7 +122,9 @@ fn kinds(obj: &serde_json::Map<String, Value>) -> BTreeMap<&'static str, String>
                         // "address" is a postal address (Conti) or the site (Termite).
                         let site_address = k.eq_ignore_ascii_case("address")
                             && v.as_str().is_some_and(|a| {
-                                a.starts_with("http://") || a.starts_with("https://")
+                                a.starts_with("http://")
+                                    || a.starts_with("https://")
+                                    || a.starts_with("www.")
                             });
                         let kind = if site_address {
                             Some("website")
