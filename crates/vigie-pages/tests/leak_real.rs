@@ -780,3 +780,24 @@ fn publish_after_n_days_sizes_in_titles_and_sites_written_without_a_scheme() {
         "zschimmer-schwarz.com"
     );
 }
+
+#[test]
+fn a_size_badge_with_a_one_letter_unit_is_a_size() {
+    // Quantum: <span class="label …">11G </span> where other cards show "300GB ".
+    let page = fixture("quantum-blog.html");
+    let size = |n: &str| victim(&page, n).fields.get("data_size").cloned();
+    assert_eq!(size("InfoTek Consulting Services").as_deref(), Some("11G"));
+    assert_eq!(size("Lewis & Clark College").as_deref(), Some("26G"));
+    // "5G" inside a sentence stays prose.
+    let page = read(
+        "<html><body><div><div class=\"c\"><h3>Acme Mobile</h3><p>A 5G network operator \
+         serving rural areas across the region.</p><span class=\"date\">2024-01-02</span></div>\
+         <div class=\"c\"><h3>Beta Telco</h3><p>Another operator of 4G and 5G towers in the \
+         north of the country.</p><span class=\"date\">2024-01-03</span></div></div></body></html>",
+    );
+    assert_eq!(page.victims.len(), 2);
+    assert!(page
+        .victims
+        .iter()
+        .all(|e| !e.fields.contains_key("data_size")));
+}

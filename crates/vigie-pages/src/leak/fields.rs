@@ -777,6 +777,12 @@ fn labelled_parts(line: &str) -> Vec<(String, String)> {
     out
 }
 
+/// A size badge with a one-letter unit and nothing else on its line: "11G", "2.5T".
+fn bare_short_size_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^\d{1,4}(?:[.,]\d{1,3})?\s?[GT]$").expect("static regex"))
+}
+
 /// The delay in "will publish after 8 days", "will be published in 3 days".
 fn publish_delay_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -1230,6 +1236,10 @@ pub(crate) fn read_cues(block: ElementRef<'_>, name: &str, ctx: &PageContext) ->
         if let Some(m) = size_re().find(&line) {
             put(&mut c, "data_size", m.as_str());
             whole |= m.as_str().len() + 4 >= line.len();
+        } else if bare_short_size_re().is_match(&line) {
+            // "11G" alone in the badge where other cards show "300GB" (Quantum).
+            put(&mut c, "data_size", &line);
+            whole = true;
         }
         // "The data is published via <timer>", "this will publish after 8 days": not out yet.
         if lower.contains("published via")
