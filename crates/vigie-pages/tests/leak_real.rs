@@ -559,6 +559,13 @@ fn a_name_written_only_in_the_cards_link_is_read_from_the_link() {
         page.victims[1].detail_link.as_deref(),
         Some("http://leaksite.example.onion/company/Gihealthcare")
     );
+    // The section heading above the cards ("Free", "Paid content") is their status.
+    let statuses: Vec<&str> = page
+        .victims
+        .iter()
+        .map(|e| e.fields.get("status").map_or("", String::as_str))
+        .collect();
+    assert_eq!(statuses, ["free", "free", "free", "free", "free", "paid"]);
     // A hex key in the link is no name.
     let desc = "A description long enough to be a victim's, with nothing else in it at all.";
     let card = |k: &str| {

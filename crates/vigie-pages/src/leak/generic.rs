@@ -417,10 +417,20 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Vec<Entry> {
             .filter(|e| is_modal(*e))
             .filter_map(|e| e.value().id().map(|id| (id, e)))
             .collect();
+        // Elements holding a victim block: a section heading is none of them.
+        let holders: HashSet<NodeId> = blocks
+            .iter()
+            .flat_map(|b| b.ancestors().chain(std::iter::once(**b)).map(|n| n.id()))
+            .collect();
         let mut out: Vec<Entry> = blocks
             .into_iter()
             .filter_map(|b| {
                 let mut e = entry_from_block(b, None, None, ctx)?;
+                if !e.fields.contains_key("status") {
+                    if let Some(st) = section_status(b, &holders) {
+                        e.fields.insert("status".into(), st.to_string());
+                    }
+                }
                 // The card's modal adds what the card does not show (a size, a description).
                 if let Some(m) =
                     modal_of(b, &modals).filter(|m| !b.ancestors().any(|a| a.id() == m.id()))
@@ -448,6 +458,58 @@ pub(crate) fn extract(doc: &Html, ctx: &PageContext) -> Vec<Entry> {
         return out;
     }
     detail_page(doc, ctx).into_iter().collect()
+}
+
+/// Words a section heading above the cards gives them all ("Free" / "Paid content",
+/// "Published", "Upcoming").
+const SECTION_WORDS: &[&str] = &[
+    "free",
+    "paid",
+    "published",
+    "upcoming",
+    "pending",
+    "sold",
+    "leaked",
+    "released",
+    "private",
+    "auction",
+];
+
+/// Preceding siblings looked at, per level, for a section heading.
+const SECTION_LOOKBACK: usize = 64;
+
+/// The status a section heading gives a block: the nearest short text before the block (or
+/// before one of its three nearest ancestors) that holds no victim, when its first word is a
+/// section word.
+fn section_status(block: ElementRef<'_>, holders: &HashSet<NodeId>) -> Option<&'static str> {
+    let mut cur = block;
+    for _ in 0..3 {
+        for sib in cur
+            .prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .take(SECTION_LOOKBACK)
+        {
+            if holders.contains(&sib.id()) || in_chrome(sib) {
+                continue;
+            }
+            let t = el_text(sib);
+            if t.is_empty() {
+                continue;
+            }
+            if t.chars().count() > 25 {
+                return None;
+            }
+            let first = t
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            return SECTION_WORDS.iter().copied().find(|w| *w == first);
+        }
+        cur = cur.parent().and_then(ElementRef::wrap)?;
+    }
+    None
 }
 
 /// Two victims with one id (a name listed twice): the later ones get a suffix.
