@@ -927,3 +927,30 @@ fn row_openers_and_cards_in_another_wrapper_join_the_list() {
     victim(&page, "Ackerman Plumbing Inc");
     victim(&page, "WAYAN NATURAL WEAR");
 }
+
+#[test]
+fn a_post_key_in_an_inline_scripts_json_is_no_website() {
+    // Shaped like Ragnar Locker's page (kept out of the repository): `var post_links = [...]`
+    // where "link" is the post's key, not the victim's site.
+    let page = read(
+        "<html><body><main><div id=\"posts\"></div></main><script type=\"text/javascript\">\
+         var post_id = `1`;\
+         var post_links = [{\"link\":\"HHnSpaMeYsei\",\"title\":\"Clinique Sud - 115k patient records\",\
+         \"views\":\"0\",\"timestamp\":\"1662989931\",\"info\":\"\"},\
+         {\"link\":\"vLv33uqwzKB0O2k\",\"title\":\"Hopital Nord\",\"views\":\"2681\",\
+         \"timestamp\":\"1661955959\",\"info\":\"\"}];</script></body></html>",
+    );
+    let names: Vec<&str> = page.victims.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Clinique Sud - 115k patient records", "Hopital Nord"]
+    );
+    assert!(page
+        .victims
+        .iter()
+        .all(|e| !e.fields.contains_key("website")));
+    assert_eq!(
+        page.victims[1].fields.get("views").map(String::as_str),
+        Some("2681")
+    );
+}

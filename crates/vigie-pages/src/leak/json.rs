@@ -134,8 +134,16 @@ fn kinds(obj: &serde_json::Map<String, Value>) -> BTreeMap<&'static str, String>
                         if let (Some(kind), Some(s)) = (kind, scalar(v)) {
                             // A site path ("/70prXkLY_Schaumburg…") is the detail page,
                             // not the victim's website.
-                            let path = kind == "website" && s.starts_with('/');
-                            if !s.is_empty() && !path {
+                            // A website is an address or a domain: a site path
+                            // ("/70prXkLY_Schaumburg…") or a post key ("link":
+                            // "HHnSpaMeYsei", Ragnar Locker) is not.
+                            let not_site = kind == "website"
+                                && !(s.starts_with("http://")
+                                    || s.starts_with("https://")
+                                    || (s.contains('.')
+                                        && !s.starts_with('/')
+                                        && !s.contains(char::is_whitespace)));
+                            if !s.is_empty() && !not_site {
                                 out.entry(kind).or_insert(s);
                             }
                         }
