@@ -269,7 +269,7 @@ fn victim<'a>(page: &'a vigie_pages::leak::LeakPage, name: &str) -> &'a vigie_pa
 
 #[test]
 fn the_groups_own_posts_are_not_victims() {
-    // (everest "News", karma "Our first post", rook, mindware: pages dropped in 5590690.)
+    // (everest "News", karma "Our first post", rook, mindware: pages dropped.)
     let notice = "The Babuk team shares the position stated by the most famous hacktivist group.";
     let page = fixture("babuk-leaks.html");
     assert!(page.victims.iter().all(|e| e.title != notice), "{notice}");
@@ -285,7 +285,7 @@ fn the_groups_own_posts_are_not_victims() {
 fn names_are_the_first_part_of_name_elements_that_hold_more() {
     // The website after a <br> (mountlocker), the URL below the name inside one link
     // (ransomhouse), a description in <small> (stormous), the view count beside it (revil).
-    // (mountlocker and stormous: pages dropped in 5590690.)
+    // (mountlocker and stormous: pages dropped.)
     let page = fixture("ransomhouse-main.html");
     assert_eq!(victim(&page, "Summit Care").date_text, "10/06/2022");
     let page = fixture("revil-blog.html");
@@ -340,8 +340,7 @@ fn labels_on_their_own_line_deadlines_in_prose_and_short_sizes() {
     let e = victim(&page, "Ipca Laboratories");
     assert_eq!(e.fields.get("status").map(String::as_str), Some("EVIDENCE"));
     assert!(!e.body.contains("EVIDENCE"), "{}", e.body);
-    // (Red Alert's deadline in prose and Stormous's "Size : (161G)": pages dropped in
-    // 5590690.)
+    // (Red Alert's deadline in prose and Stormous's "Size : (161G)": pages dropped.)
     // REvil: "Revenue:$24 Million" without a space; "… Views: 144558" after a long name.
     let page = fixture("revil-blog.html");
     let e = victim(&page, "Visotec Group www.visotec.com");
@@ -385,8 +384,7 @@ fn separator_rows_between_victim_rows_do_not_outvote_them() {
 
 #[test]
 fn a_company_address_written_in_the_text_is_the_website_a_file_host_is_not() {
-    // (Spook's "For sale company data https://www.north-island.com/": page dropped in
-    // 5590690.)
+    // (Spook's "For sale company data https://www.north-island.com/": page dropped.)
     // REvil's Oil India card links a zoominfo profile; its website is the labelled one.
     let page = fixture("revil-blog.html");
     assert_eq!(
@@ -715,7 +713,8 @@ fn a_size_badge_with_a_one_letter_unit_is_a_size() {
         .all(|e| !e.fields.contains_key("data_size")));
 }
 
-// Layouts of pages dropped in 5590690 (copied from a fetched mirror), written as small pages
+// Layouts of the pages dropped because they were copied from a fetched mirror, written as
+// small pages
 // shaped like them, until read_file copies come back.
 
 #[test]
