@@ -714,8 +714,7 @@ fn a_size_badge_with_a_one_letter_unit_is_a_size() {
 }
 
 // Layouts of the pages dropped because they were copied from a fetched mirror, written as
-// small pages
-// shaped like them, until read_file copies come back.
+// small pages shaped like them, until read_file copies come back.
 
 #[test]
 fn lockbit2_running_countdowns_and_published_cards_are_both_victims() {
