@@ -97,6 +97,7 @@
 #![deny(missing_docs)]
 
 pub mod alerts;
+mod batch;
 mod error;
 mod export;
 pub mod incident;
@@ -110,6 +111,7 @@ pub use alerts::{
     alias_patterns, AlertDecision, AlertMark, AlertPolicy, AlertQueue, AlertRecord, NoAlerts,
     OutboxEntry, OutboxState, Triage, TriageState,
 };
+pub use batch::BatchItem;
 pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use incident::IncidentFilter;
