@@ -7,7 +7,7 @@
 # renders HTML in headless chromium; the export tests load MISP and STIX output with pymisp and
 # stix2 (from PyPI); the Tor lab (ops/lab, its end-to-end test and the demo) runs Debian's tor.
 need_apt=()
-for pkg in libclang-dev libssl-dev pkg-config python3 openssl ca-certificates tar coreutils chromium tor; do
+for pkg in libclang-dev libssl-dev pkg-config python3 openssl ca-certificates tar coreutils chromium tor nats-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -1,0 +1,410 @@
+//! Against a real `nats-server` (Debian's 2.9) on 127.0.0.1: publish, dedup, redelivery,
+//! checkpoints across a restart, buffering through an outage, and an R3 stream losing a node.
+//! No speed is asserted; waits have generous deadlines.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use vigie_bus::testing::{free_port, NatsCluster, NatsServer};
+use vigie_bus::{msg_id, Bus, BusConfig, BusError, Bytes, Delivery};
+
+fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("vigie_bus=debug")
+        .try_init();
+}
+
+/// Short waits so redelivery and retries happen within a test.
+fn config(urls: &str) -> BusConfig {
+    BusConfig {
+        ack_wait_secs: 2,
+        request_timeout_secs: 2,
+        ..BusConfig::new(urls)
+    }
+}
+
+/// Connects, retrying while the error is transient (JetStream electing its leader).
+async fn connect(cfg: &BusConfig) -> Bus {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match Bus::connect(cfg).await {
+            Ok(bus) => return bus,
+            Err(e) if e.is_transient() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+}
+
+/// Everything the consumer holds, acknowledged batch by batch, until `expected` messages
+/// came and then nothing more within a few seconds (so an extra copy would be seen).
+async fn drain(bus: &Bus, expected: usize) -> Vec<(String, String, Bytes)> {
+    let consumer = bus.consumer().await.expect("consumer");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut got = Vec::new();
+    while got.len() < expected && Instant::now() < deadline {
+        match consumer.fetch(100, Duration::from_secs(2)).await {
+            Ok(batch) => {
+                record(&mut got, &batch);
+                consumer.ack(&batch).await.expect("ack");
+            }
+            Err(e) if e.is_transient() => tokio::time::sleep(Duration::from_millis(300)).await,
+            Err(e) => panic!("fetch: {e}"),
+        }
+    }
+    // Past ack_wait: anything unacknowledged or duplicated would show up now.
+    let extra = consumer
+        .fetch(100, Duration::from_secs(4))
+        .await
+        .expect("last fetch");
+    record(&mut got, &extra);
+    consumer.ack(&extra).await.expect("ack");
+    got
+}
+
+fn record(got: &mut Vec<(String, String, Bytes)>, batch: &[Delivery]) {
+    for d in batch {
+        got.push((
+            d.kind().to_string(),
+            d.msg_id().unwrap_or_default().to_string(),
+            d.payload().clone(),
+        ));
+    }
+}
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| msg_id(&[b"test-source", format!("post/{i}").as_bytes(), b"hash"]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_fetch_ack() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path()).unwrap();
+    let bus = connect(&config(&server.url())).await;
+    let a = bus
+        .publish("document", "id-a", Bytes::from_static(b"first"))
+        .await
+        .unwrap();
+    let b = bus
+        .publish("health", "id-b", Bytes::from_static(b"second"))
+        .await
+        .unwrap();
+    assert!(!a.duplicate && !b.duplicate);
+    assert!(b.sequence > a.sequence);
+
+    let consumer = bus.consumer().await.unwrap();
+    let batch = consumer.fetch(10, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(batch.len(), 2, "{batch:?}");
+    assert_eq!(batch[0].kind(), "document");
+    assert_eq!(batch[0].payload().as_ref(), b"first");
+    assert_eq!(batch[0].msg_id(), Some("id-a"));
+    assert_eq!(batch[0].delivered(), 1);
+    assert_eq!(batch[0].sequence(), a.sequence);
+    assert_eq!(batch[1].kind(), "health");
+    assert_eq!(batch[1].payload().as_ref(), b"second");
+    consumer.ack(&batch).await.unwrap();
+
+    // Acknowledged: not delivered again after ack_wait (2 s), and gone from the work queue.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = consumer.fetch(10, Duration::from_secs(1)).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.unwrap());
+    let mut stream = js.get_stream("VIGIE_EVENTS").await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_msg_id_twice_is_one_message() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path()).unwrap();
+    let bus = connect(&config(&server.url())).await;
+    let id = msg_id(&[b"tor:forum", b"http://x.onion/t/1", b"sha256:aa"]);
+    let first = bus
+        .publish("document", &id, Bytes::from_static(b"post"))
+        .await
+        .unwrap();
+    let second = bus
+        .publish("document", &id, Bytes::from_static(b"post"))
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    assert!(second.duplicate);
+    assert_eq!(second.sequence, first.sequence);
+    // Same payload under another id is another message.
+    let other = bus
+        .publish("document", "other-id", Bytes::from_static(b"post"))
+        .await
+        .unwrap();
+    assert!(!other.duplicate);
+
+    let got = drain(&bus, 2).await;
+    let seen: Vec<&str> = got.iter().map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(seen, vec![id.as_str(), "other-id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_message_is_redelivered_to_a_new_consumer() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path()).unwrap();
+    let cfg = config(&server.url());
+    {
+        let bus = connect(&cfg).await;
+        bus.publish("document", "only", Bytes::from_static(b"payload"))
+            .await
+            .unwrap();
+        let consumer = bus.consumer().await.unwrap();
+        let batch = consumer.fetch(10, Duration::from_secs(10)).await.unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch[0].delivered(), 1);
+        // A recorder killed before storing: the batch and the connection go, unacknowledged.
+    }
+    let bus = connect(&cfg).await;
+    let consumer = bus.consumer().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let batch = loop {
+        let b = consumer.fetch(10, Duration::from_secs(5)).await.unwrap();
+        if !b.is_empty() || Instant::now() > deadline {
+            break b;
+        }
+    };
+    assert_eq!(batch.len(), 1, "the message did not come back");
+    assert_eq!(batch[0].msg_id(), Some("only"));
+    assert_eq!(batch[0].payload().as_ref(), b"payload");
+    assert_eq!(batch[0].delivered(), 2);
+    consumer.ack(&batch).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_survive_a_server_restart() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServer::start(dir.path()).unwrap();
+    let cfg = config(&server.url());
+    let bus = connect(&cfg).await;
+    let cp = bus.checkpoints().await.unwrap();
+    assert_eq!(cp.get("tor:abc.onion/forum").await.unwrap(), None);
+    cp.put("tor:abc.onion/forum", Bytes::from_static(b"page=7"))
+        .await
+        .unwrap();
+    cp.put("telegram:@channel", Bytes::from_static(b"msg=42"))
+        .await
+        .unwrap();
+
+    server.kill();
+    let down = cp.get("tor:abc.onion/forum").await.unwrap_err();
+    assert!(down.is_transient(), "{down}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.restart().unwrap();
+
+    // The same connection, once it has reconnected.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let value = loop {
+        match cp.get("tor:abc.onion/forum").await {
+            Ok(v) => break v,
+            Err(e) if e.is_transient() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(300)).await
+            }
+            Err(e) => panic!("get after restart: {e}"),
+        }
+    };
+    assert_eq!(value.as_deref(), Some(&b"page=7"[..]));
+    cp.put("tor:abc.onion/forum", Bytes::from_static(b"page=8"))
+        .await
+        .unwrap();
+
+    // And a new connection sees the latest values.
+    let other = connect(&cfg).await.checkpoints().await.unwrap();
+    assert_eq!(
+        other.get("tor:abc.onion/forum").await.unwrap().as_deref(),
+        Some(&b"page=8"[..])
+    );
+    assert_eq!(
+        other.get("telegram:@channel").await.unwrap().as_deref(),
+        Some(&b"msg=42"[..])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publisher_buffers_and_pauses_through_an_outage() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServer::start(dir.path()).unwrap();
+    let cfg = BusConfig {
+        publish_buffer: 20,
+        ..config(&server.url())
+    };
+    let bus = connect(&cfg).await;
+    let publisher = bus.publisher();
+    let n = 1000;
+    let ids = ids(n);
+
+    for id in &ids[..100] {
+        publisher
+            .publish("document", id, Bytes::from(id.clone()))
+            .await
+            .unwrap();
+    }
+    publisher.flush().await.unwrap();
+    server.kill();
+
+    // The rest while the server is down: the buffer fills and the collector pauses.
+    let p = publisher.clone();
+    let rest = ids[100..].to_vec();
+    let collector = tokio::spawn(async move {
+        for id in &rest {
+            p.publish("document", id, Bytes::from(id.clone()))
+                .await
+                .unwrap();
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !publisher.is_degraded() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(publisher.is_degraded(), "the outage was not noticed");
+    // The buffer (20) plus what the task holds (at most 2 × 256) is less than the 900 left.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!collector.is_finished(), "the collector should be paused");
+    let pending = publisher.pending();
+    assert!(
+        pending > 0 && pending < (n - 100) as u64,
+        "pending {pending}"
+    );
+
+    server.restart().unwrap();
+    tokio::time::timeout(Duration::from_secs(120), collector)
+        .await
+        .expect("collector resumed")
+        .unwrap();
+    let stats = tokio::time::timeout(Duration::from_secs(120), publisher.flush())
+        .await
+        .expect("flush in time")
+        .unwrap();
+    assert_eq!(stats.published + stats.duplicates, n as u64, "{stats:?}");
+    assert!(stats.retries > 0, "{stats:?}");
+    assert_eq!(publisher.pending(), 0);
+    assert!(!publisher.is_degraded());
+
+    let got = drain(&bus, n).await;
+    assert_eq!(got.len(), n, "every message exactly once");
+    let got_ids: BTreeSet<&str> = got.iter().map(|(_, id, _)| id.as_str()).collect();
+    let want: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(got_ids, want);
+    for (kind, id, payload) in &got {
+        assert_eq!(kind, "document");
+        assert_eq!(payload.as_ref(), id.as_bytes());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r3_stream_loses_nothing_when_a_node_dies() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = NatsCluster::start(3, dir.path()).unwrap();
+    let cfg = BusConfig {
+        replicas: 3,
+        ..config(&cluster.urls())
+    };
+    let bus = connect(&cfg).await;
+    let publisher = bus.publisher();
+    let n = 600;
+    let ids = ids(n);
+    for id in &ids[..200] {
+        publisher
+            .publish("document", id, Bytes::from(id.clone()))
+            .await
+            .unwrap();
+    }
+
+    // Kill the stream's leader (the hardest node to lose) while messages are in flight.
+    let js = async_nats::jetstream::new(async_nats::connect(cluster.nodes[0].url()).await.unwrap());
+    let mut stream = js.get_stream("VIGIE_EVENTS").await.unwrap();
+    let info = stream.info().await.unwrap();
+    assert_eq!(info.config.num_replicas, 3);
+    let leader = info
+        .cluster
+        .as_ref()
+        .and_then(|c| c.leader.clone())
+        .expect("stream leader");
+    drop(js);
+    let node = cluster
+        .nodes
+        .iter_mut()
+        .find(|s| {
+            std::fs::read_to_string(dir.path().join(&leader).join("server.conf"))
+                .map(|c| c.contains(&format!("listen: 127.0.0.1:{}\n", s.port())))
+                .unwrap_or(false)
+        })
+        .expect("leader node");
+    node.kill();
+
+    for id in &ids[200..] {
+        publisher
+            .publish("document", id, Bytes::from(id.clone()))
+            .await
+            .unwrap();
+    }
+    let stats = tokio::time::timeout(Duration::from_secs(180), publisher.flush())
+        .await
+        .expect("flush in time")
+        .unwrap();
+    assert_eq!(stats.published + stats.duplicates, n as u64, "{stats:?}");
+
+    let got = drain(&bus, n).await;
+    assert_eq!(got.len(), n, "every message exactly once");
+    let got_ids: BTreeSet<&str> = got.iter().map(|(_, id, _)| id.as_str()).collect();
+    assert_eq!(got_ids.len(), n);
+    assert!(ids.iter().all(|id| got_ids.contains(id.as_str())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_say_whether_to_retry() {
+    init_logs();
+    // Nobody listening: transient.
+    let port = free_port().unwrap();
+    let e = Bus::connect(&config(&format!("nats://127.0.0.1:{port}")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BusError::Unreachable(_)), "{e:?}");
+    assert!(e.is_transient());
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path()).unwrap();
+    // Three replicas on a single server: refused for good, with the server's reason.
+    let r3 = BusConfig {
+        replicas: 3,
+        ..config(&server.url())
+    };
+    let e = Bus::connect(&r3).await.unwrap_err();
+    assert!(!e.is_transient(), "{e:?}");
+    assert!(matches!(e, BusError::Refused { .. }), "{e:?}");
+
+    let bus = connect(&config(&server.url())).await;
+    // Bigger than the server's max_payload (1 MiB by default): refused before sending.
+    let big = Bytes::from(vec![0u8; 2 << 20]);
+    let e = bus
+        .publish("document", "big", big.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BusError::TooLarge { .. }), "{e:?}");
+    assert!(!e.is_transient());
+    let e = bus
+        .publisher()
+        .publish("document", "big", big)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BusError::TooLarge { .. }), "{e:?}");
+    // A kind that is not one subject token.
+    let e = bus
+        .publish("doc.ument", "x", Bytes::from_static(b"x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BusError::Invalid { .. }), "{e:?}");
+}
