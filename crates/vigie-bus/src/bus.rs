@@ -1,7 +1,7 @@
 //! The connection: stream and bucket set-up, subjects, and the unbuffered publish.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishErrorKind, kv, stream};
 use bytes::Bytes;
@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::config::{is_name, BusConfig, Credentials};
-use crate::error::{self, BusError};
+use crate::error::{self, BusError, Denials};
 
 /// A connection to the NATS servers with the stream and the checkpoint bucket in place.
 /// Cheap to clone (one connection underneath); the client reconnects by itself after a
@@ -19,6 +19,7 @@ pub struct Bus {
     pub(crate) client: async_nats::Client,
     pub(crate) js: jetstream::Context,
     pub(crate) config: Arc<BusConfig>,
+    pub(crate) denials: Denials,
 }
 
 impl std::fmt::Debug for Bus {
@@ -70,18 +71,31 @@ impl Bus {
     pub async fn connect(config: &BusConfig) -> Result<Bus, BusError> {
         config.validate()?;
         let creds = config.credentials(&|var| std::env::var(var).ok())?;
+        let denials = Denials::default();
+        let noticed = denials.clone();
         let mut opts = async_nats::ConnectOptions::new()
             .name("vigie")
             .request_timeout(Some(config.request_timeout()))
             .connection_timeout(config.request_timeout())
             .max_reconnects(None)
-            .event_callback(|event| async move {
-                use async_nats::Event;
-                match event {
-                    Event::Disconnected => warn!("bus connection lost; reconnecting"),
-                    Event::Connected => info!("bus connected"),
-                    Event::SlowConsumer(_) => warn!("bus client is a slow consumer"),
-                    other => tracing::debug!(event = %other, "bus client event"),
+            .event_callback(move |event| {
+                let denials = noticed.clone();
+                async move {
+                    use async_nats::{Event, ServerError};
+                    match event {
+                        Event::Disconnected => warn!("bus connection lost; reconnecting"),
+                        Event::Connected => info!("bus connected"),
+                        Event::ServerError(ServerError::Other(detail))
+                            if detail
+                                .to_ascii_lowercase()
+                                .contains("permissions violation") =>
+                        {
+                            warn!(%detail, "bus refused an operation: permission");
+                            denials.record(detail);
+                        }
+                        Event::SlowConsumer(_) => warn!("bus client is a slow consumer"),
+                        other => tracing::debug!(event = %other, "bus client event"),
+                    }
                 }
             });
         opts = match creds {
@@ -118,9 +132,15 @@ impl Bus {
             client,
             js,
             config: Arc::new(config.clone()),
+            denials,
         };
-        bus.ensure_stream().await?;
-        bus.ensure_bucket().await?;
+        let since = Instant::now();
+        bus.ensure_stream()
+            .await
+            .map_err(|e| bus.denials.refine(e, since))?;
+        bus.ensure_bucket()
+            .await
+            .map_err(|e| bus.denials.refine(e, since))?;
         info!(
             servers = %config.redacted_urls(),
             stream = %config.stream,
@@ -160,6 +180,8 @@ impl Bus {
     ) -> Result<Published, BusError> {
         let subject = self.subject(kind)?;
         self.check_size(msg_id, payload.len())?;
+        let since = Instant::now();
+        let refine = |e| self.denials.refine(self.publish_error(e), since);
         let ack = self
             .js
             .send_publish(
@@ -169,8 +191,8 @@ impl Bus {
                     .payload(payload),
             )
             .await
-            .map_err(|e| self.publish_error(e))?;
-        let ack = ack.await.map_err(|e| self.publish_error(e))?;
+            .map_err(refine)?;
+        let ack = ack.await.map_err(refine)?;
         Ok(Published {
             duplicate: ack.duplicate,
             sequence: ack.sequence,

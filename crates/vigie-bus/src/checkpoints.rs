@@ -3,8 +3,10 @@
 use async_nats::jetstream::kv;
 use bytes::Bytes;
 
+use std::time::Instant;
+
 use crate::bus::Bus;
-use crate::error::BusError;
+use crate::error::{BusError, Denials};
 
 /// Checkpoints (opaque bytes under a string key) in the bucket named by
 /// `checkpoint_bucket`, replicated like the stream. One value per key (history 1): a put
@@ -14,6 +16,7 @@ use crate::error::BusError;
 #[derive(Clone)]
 pub struct KvCheckpoints {
     store: kv::Store,
+    denials: Denials,
 }
 
 impl std::fmt::Debug for KvCheckpoints {
@@ -51,8 +54,13 @@ pub fn kv_key(key: &str) -> Result<String, BusError> {
 impl Bus {
     /// The checkpoint bucket (created at connect).
     pub async fn checkpoints(&self) -> Result<KvCheckpoints, BusError> {
+        let since = Instant::now();
         Ok(KvCheckpoints {
-            store: self.bucket().await?,
+            store: self
+                .bucket()
+                .await
+                .map_err(|e| self.denials.refine(e, since))?,
+            denials: self.denials.clone(),
         })
     }
 }
@@ -61,33 +69,45 @@ impl KvCheckpoints {
     /// The checkpoint stored under `key`, if any.
     pub async fn get(&self, key: &str) -> Result<Option<Bytes>, BusError> {
         let k = kv_key(key)?;
-        self.store.get(k).await.map_err(|e| {
-            use async_nats::jetstream::kv::EntryErrorKind as K;
-            match e.kind() {
-                K::TimedOut => BusError::Timeout(format!("checkpoint get: {e}")),
-                K::InvalidKey => BusError::Invalid {
-                    what: "checkpoint key",
-                    detail: e.to_string(),
-                },
-                K::Other => BusError::Unavailable(format!("checkpoint get: {e}")),
-            }
-        })
+        let since = Instant::now();
+        let refine = |e| self.denials.refine(e, since);
+        self.store
+            .get(k)
+            .await
+            .map_err(|e| {
+                use async_nats::jetstream::kv::EntryErrorKind as K;
+                match e.kind() {
+                    K::TimedOut => BusError::Timeout(format!("checkpoint get: {e}")),
+                    K::InvalidKey => BusError::Invalid {
+                        what: "checkpoint key",
+                        detail: e.to_string(),
+                    },
+                    K::Other => BusError::Unavailable(format!("checkpoint get: {e}")),
+                }
+            })
+            .map_err(refine)
     }
 
     /// Stores `value` under `key` and waits for the server to keep it; returns the bucket's
     /// revision for it.
     pub async fn put(&self, key: &str, value: Bytes) -> Result<u64, BusError> {
         let k = kv_key(key)?;
-        self.store.put(k, value).await.map_err(|e| {
-            use async_nats::jetstream::kv::PutErrorKind as K;
-            match e.kind() {
-                K::InvalidKey => BusError::Invalid {
-                    what: "checkpoint key",
-                    detail: e.to_string(),
-                },
-                K::Publish | K::Ack => BusError::Unavailable(format!("checkpoint put: {e}")),
-            }
-        })
+        let since = Instant::now();
+        let refine = |e| self.denials.refine(e, since);
+        self.store
+            .put(k, value)
+            .await
+            .map_err(|e| {
+                use async_nats::jetstream::kv::PutErrorKind as K;
+                match e.kind() {
+                    K::InvalidKey => BusError::Invalid {
+                        what: "checkpoint key",
+                        detail: e.to_string(),
+                    },
+                    K::Publish | K::Ack => BusError::Unavailable(format!("checkpoint put: {e}")),
+                }
+            })
+            .map_err(refine)
     }
 }
 

@@ -1,23 +1,23 @@
 //! The recorder's side: a durable pull consumer with explicit acknowledgements.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy};
 use futures_util::StreamExt;
 use tracing::warn;
 
 use crate::bus::Bus;
-use crate::error::{self, BusError};
+use crate::error::{self, BusError, Denials};
 
 /// The durable pull consumer named in the section, shared by every recorder. Messages are
 /// handed out in batches; each stays "pending" until acknowledged, and one not acknowledged
 /// within `ack_wait_secs` is delivered again (to any recorder).
-#[derive(Debug)]
 pub struct Consumer {
     inner: jetstream::consumer::Consumer<pull::Config>,
     client: async_nats::Client,
     prefix: String,
     request_timeout: Duration,
+    denials: Denials,
 }
 
 /// One delivered message. Read it, store it, then acknowledge it with [`Consumer::ack`]
@@ -27,6 +27,14 @@ pub struct Delivery {
     kind: String,
     delivered: u64,
     sequence: u64,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Delivery {
@@ -82,6 +90,13 @@ impl Bus {
     /// `ack_wait_secs`, `max_deliver` and `max_ack_pending` from the section. An existing
     /// consumer keeps its settings (a differing `ack_wait` is logged).
     pub async fn consumer(&self) -> Result<Consumer, BusError> {
+        let since = Instant::now();
+        self.open_consumer()
+            .await
+            .map_err(|e| self.denials.refine(e, since))
+    }
+
+    async fn open_consumer(&self) -> Result<Consumer, BusError> {
         let c = &self.config;
         let op = "create the consumer";
         let stream = self.js.get_stream(&c.stream).await.map_err(|e| {
@@ -132,6 +147,7 @@ impl Bus {
             client: self.client.clone(),
             prefix: format!("{}.", c.subject_prefix),
             request_timeout: self.request_timeout(),
+            denials: self.denials.clone(),
         })
     }
 }
@@ -178,10 +194,12 @@ impl Consumer {
             }
             Ok(out)
         };
+        let since = Instant::now();
         match tokio::time::timeout(guard, work).await {
-            Ok(r) => r,
-            Err(_) => Err(BusError::Timeout(
-                "fetch: no answer from the server".to_string(),
+            Ok(r) => r.map_err(|e| self.denials.refine(e, since)),
+            Err(_) => Err(self.denials.refine(
+                BusError::Timeout("fetch: no answer from the server".to_string()),
+                since,
             )),
         }
     }

@@ -2,6 +2,9 @@
 //! whether the same call may succeed later (server down, cluster electing a leader) or never
 //! will without a change of configuration or input.
 
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
 /// What went wrong talking to NATS JetStream. Messages never carry a password, an NKey seed or
 /// a payload.
 #[derive(Debug, thiserror::Error)]
@@ -100,5 +103,33 @@ pub(crate) fn from_connect(err: async_nats::ConnectError) -> BusError {
         K::Tls => BusError::Tls(detail),
         K::ServerParse => BusError::Config(vec![format!("url: {detail}")]),
         K::Dns | K::TimedOut | K::Io | K::MaxReconnects => BusError::Unreachable(detail),
+    }
+}
+
+/// The server's last "Permissions Violation" notice. NATS reports a denied publish
+/// asynchronously and the request then just times out; this turns such a timeout into the
+/// permanent [`BusError::Auth`] it really is.
+#[derive(Clone, Default)]
+pub(crate) struct Denials(Arc<Mutex<Option<(Instant, String)>>>);
+
+impl Denials {
+    pub(crate) fn record(&self, detail: String) {
+        if let Ok(mut last) = self.0.lock() {
+            *last = Some((Instant::now(), detail));
+        }
+    }
+
+    /// `e`, or the permission refusal noticed since `since` if `e` is a transient failure.
+    pub(crate) fn refine(&self, e: BusError, since: Instant) -> BusError {
+        if !e.is_transient() {
+            return e;
+        }
+        match self.0.lock() {
+            Ok(last) => match &*last {
+                Some((at, detail)) if *at >= since => BusError::Auth(detail.clone()),
+                _ => e,
+            },
+            Err(_) => e,
+        }
     }
 }

@@ -246,7 +246,7 @@ impl Task {
                     }
                     Err(e) => {
                         let e = self.bus.publish_error(e);
-                        self.settle_failure(item, e);
+                        self.settle_failure(item, e, Instant::now());
                     }
                 }
             }
@@ -270,11 +270,11 @@ impl Task {
                     }
                     Ok(Err(e)) => {
                         let e = self.bus.publish_error(e);
-                        self.settle_failure(item, e);
+                        self.settle_failure(item, e, deadline - self.bus.request_timeout());
                     }
                     Err(_) => {
                         let e = BusError::Timeout("publish: no acknowledgement".to_string());
-                        self.settle_failure(item, e);
+                        self.settle_failure(item, e, deadline - self.bus.request_timeout());
                     }
                 }
                 continue;
@@ -300,7 +300,10 @@ impl Task {
         self.shared.pending.fetch_sub(1, Ordering::Relaxed);
     }
 
-    fn settle_failure(&mut self, item: Item, e: BusError) {
+    /// A failed send: kept for retry if transient (but a permission refusal noticed since
+    /// `sent` is not), else counted as rejected.
+    fn settle_failure(&mut self, item: Item, e: BusError, sent: Instant) {
+        let e = self.bus.denials.refine(e, sent);
         if e.is_transient() {
             self.failed.push(item);
         } else {

@@ -46,13 +46,21 @@ pub struct NatsServer {
     dir: PathBuf,
     port: u16,
     config: PathBuf,
+    env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
 impl NatsServer {
-    /// Starts a single server on a free port with JetStream storing under `dir/<name>/js`;
+    /// Starts a single server on a free port with JetStream storing under `dir/nats/js`;
     /// returns once it accepts clients.
     pub fn start(dir: &Path) -> io::Result<NatsServer> {
+        NatsServer::start_with(dir, "", &[])
+    }
+
+    /// Like [`start`](Self::start), with `extra` appended to the generated configuration
+    /// (an `authorization` block...) and `env` set for the server process (the variables
+    /// such a block refers to as `$NAME`).
+    pub fn start_with(dir: &Path, extra: &str, env: &[(&str, &str)]) -> io::Result<NatsServer> {
         let port = free_port()?;
         let node = dir.join("nats");
         std::fs::create_dir_all(&node)?;
@@ -60,7 +68,7 @@ impl NatsServer {
         std::fs::write(
             &config,
             format!(
-                "server_name: vigie-test\nlisten: 127.0.0.1:{port}\njetstream {{\n  store_dir: {:?}\n}}\n",
+                "server_name: vigie-test\nlisten: 127.0.0.1:{port}\njetstream {{\n  store_dir: {:?}\n}}\n{extra}\n",
                 node.join("js")
             ),
         )?;
@@ -69,6 +77,10 @@ impl NatsServer {
             dir: node,
             port,
             config,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             child: None,
         };
         s.spawn()?;
@@ -83,6 +95,7 @@ impl NatsServer {
         let child = Command::new(nats_server_binary()?)
             .arg("-c")
             .arg(&self.config)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -171,6 +184,7 @@ impl NatsCluster {
                 dir: node,
                 port: *port,
                 config,
+                env: Vec::new(),
                 child: None,
             };
             // Start without waiting, so all nodes come up together; wait below.
