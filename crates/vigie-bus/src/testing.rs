@@ -35,7 +35,15 @@ pub fn nats_server_binary() -> io::Result<PathBuf> {
 
 /// A free TCP port on 127.0.0.1 (bound then released; the server binds it right after).
 pub fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(free_ports(1)?[0])
+}
+
+/// `n` distinct free ports: all held at once while they are chosen, so none repeats.
+pub fn free_ports(n: usize) -> io::Result<Vec<u16>> {
+    let held = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<io::Result<Vec<_>>>()?;
+    held.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
 /// One `nats-server` process with JetStream, started from a config file it writes in its
@@ -155,10 +163,8 @@ impl NatsCluster {
     /// accepts clients. JetStream may need a few more seconds to elect its meta leader:
     /// connect with retries (see [`crate::Bus::connect`] and `is_transient`).
     pub fn start(n: usize, dir: &Path) -> io::Result<NatsCluster> {
-        let mut ports = Vec::with_capacity(n);
-        for _ in 0..n {
-            ports.push((free_port()?, free_port()?));
-        }
+        let picked = free_ports(2 * n)?;
+        let ports: Vec<(u16, u16)> = picked.chunks(2).map(|c| (c[0], c[1])).collect();
         let routes: Vec<String> = ports
             .iter()
             .map(|(_, r)| format!("nats-route://127.0.0.1:{r}"))
