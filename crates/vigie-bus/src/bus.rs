@@ -149,6 +149,44 @@ impl Bus {
         Ok(bus)
     }
 
+    /// [`connect`](Self::connect), retried while the failure is transient (no server up
+    /// yet, JetStream electing its leader), with backoff from 0.5 s doubling to 10 s, for at
+    /// most `max_wait` (`None`: until it succeeds). Logs one warning when the first attempt
+    /// fails and one line when connected. A permanent error is returned at once.
+    pub async fn connect_with_retry(
+        config: &BusConfig,
+        max_wait: Option<Duration>,
+    ) -> Result<Bus, BusError> {
+        let start = Instant::now();
+        let mut backoff = Duration::from_millis(500);
+        let mut warned = false;
+        loop {
+            match Bus::connect(config).await {
+                Ok(bus) => {
+                    if warned {
+                        info!(
+                            waited_secs = start.elapsed().as_secs(),
+                            "bus reachable: connected"
+                        );
+                    }
+                    return Ok(bus);
+                }
+                Err(e) if e.is_transient() => {
+                    if max_wait.is_some_and(|m| start.elapsed() + backoff > m) {
+                        return Err(e);
+                    }
+                    if !warned {
+                        warn!(error = %e, "bus unreachable at start; retrying");
+                        warned = true;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The section this bus was opened with.
     pub fn config(&self) -> &BusConfig {
         &self.config

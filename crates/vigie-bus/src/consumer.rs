@@ -241,6 +241,21 @@ impl Consumer {
             .map_err(|e| BusError::Unreachable(format!("ack flush: {e}")))
     }
 
+    /// Tells the server the batch is still being worked on: each message's `ack_wait` starts
+    /// again, so a store write slower than `ack_wait` does not cause a redelivery.
+    pub async fn in_progress(&self, batch: &[Delivery]) -> Result<(), BusError> {
+        for d in batch {
+            d.message
+                .ack_with(jetstream::AckKind::Progress)
+                .await
+                .map_err(|e| BusError::Unreachable(format!("in progress: {e}")))?;
+        }
+        self.client
+            .flush()
+            .await
+            .map_err(|e| BusError::Unreachable(format!("in progress flush: {e}")))
+    }
+
     /// Tells the server never to deliver this message again (a payload the recorder cannot
     /// decode: without this it would come back forever, since `max_deliver` has no limit).
     pub async fn term(&self, delivery: &Delivery) -> Result<(), BusError> {

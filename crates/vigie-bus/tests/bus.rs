@@ -26,15 +26,9 @@ fn config(urls: &str) -> BusConfig {
 
 /// Connects, retrying while the error is transient (JetStream electing its leader).
 async fn connect(cfg: &BusConfig) -> Bus {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        match Bus::connect(cfg).await {
-            Ok(bus) => return bus,
-            Err(e) if e.is_transient() && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            Err(e) => panic!("connect: {e}"),
-        }
+    match Bus::connect_with_retry(cfg, Some(Duration::from_secs(90))).await {
+        Ok(bus) => bus,
+        Err(e) => panic!("connect: {e}"),
     }
 }
 
@@ -504,4 +498,69 @@ async fn passwords_from_the_environment_and_the_example_permissions() {
     let got = drain(&recorder, 1).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1, "doc-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_progress_holds_a_message_and_term_drops_it() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path()).unwrap();
+    let cfg = BusConfig {
+        ack_wait_secs: 3,
+        ..config(&server.url())
+    };
+    let bus = connect(&cfg).await;
+    bus.publish("document", "slow", Bytes::from_static(b"a"))
+        .await
+        .unwrap();
+    bus.publish("document", "poison", Bytes::from_static(b"b"))
+        .await
+        .unwrap();
+    let consumer = bus.consumer().await.unwrap();
+    let batch = consumer.fetch(10, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(batch.len(), 2);
+    let (slow, poison) = (&batch[..1], &batch[1]);
+    consumer.term(poison).await.unwrap();
+
+    // Worked on for 5 s, longer than ack_wait (3 s), with a progress note every second.
+    let other = connect(&cfg).await.consumer().await.unwrap();
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        consumer.in_progress(slow).await.unwrap();
+    }
+    let meanwhile = other.fetch(10, Duration::from_millis(500)).await.unwrap();
+    assert!(meanwhile.is_empty(), "{meanwhile:?}");
+    consumer.ack(slow).await.unwrap();
+
+    // Neither comes back: one acknowledged, the other terminated.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = other.fetch(10, Duration::from_secs(1)).await.unwrap();
+    assert!(after.is_empty(), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_with_retry_waits_for_a_late_server() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = NatsServer::start(dir.path()).unwrap();
+    server.kill();
+    let cfg = config(&server.url());
+    // Bounded wait, server down: the transient error comes back.
+    let e = Bus::connect_with_retry(&cfg, Some(Duration::from_secs(1)))
+        .await
+        .unwrap_err();
+    assert!(e.is_transient(), "{e:?}");
+    // Unbounded wait: connects once the server is up.
+    let waiting = tokio::spawn(async move { Bus::connect_with_retry(&cfg, None).await });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!waiting.is_finished());
+    server.restart().unwrap();
+    let bus = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("connected in time")
+        .unwrap()
+        .unwrap();
+    bus.publish("document", "late", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
 }
