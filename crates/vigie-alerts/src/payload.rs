@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use vigie_core::{DocumentKind, IdentifierKind, Severity, Topic};
-use vigie_store::{AlertRecord, Locator, SourceKind};
+use vigie_store::{AlertRecord, SourceKind};
 
 use crate::{Format, Language, RecipientConfig};
 
@@ -17,39 +17,13 @@ pub fn idempotency_key(alert: u64) -> String {
     format!("vigie-alert-{alert}")
 }
 
-/// The source kind label in a language.
-pub fn source_kind_label(kind: SourceKind, lang: Language) -> &'static str {
-    match (kind, lang) {
-        (SourceKind::TorForum, Language::Fr) => "forum Tor",
-        (SourceKind::TorForum, Language::En) => "Tor forum",
-        (SourceKind::LeakSite, Language::Fr) => "site de fuite rançongiciel",
-        (SourceKind::LeakSite, Language::En) => "ransomware leak site",
-        (SourceKind::Telegram, _) => "Telegram",
-        (SourceKind::Web, _) => "web",
-        (SourceKind::File, Language::Fr) => "fichier importé",
-        (SourceKind::File, Language::En) => "imported file",
-    }
-}
+pub use vigie_store::{place, source_kind_label};
 
 fn kind_of(alert: &AlertRecord) -> SourceKind {
     SourceKind::of(&alert.trigger.locator, &alert.incident.topics)
 }
 
-/// Defangs a URL so that no client follows it by accident: `hxxp://abc[.]onion/t/1`.
-pub fn defang(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((s, r)) => (s, r),
-        None => return url.replace('.', "[.]"),
-    };
-    let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "http" => "hxxp".to_string(),
-        "https" => "hxxps".to_string(),
-        other => other.replace('t', "x"),
-    };
-    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (host, tail) = rest.split_at(split);
-    format!("{scheme}://{}{tail}", host.replace('.', "[.]"))
-}
+pub use vigie_core::defang;
 
 /// Keeps only examples that are masked (hold `*`): a defence in depth if an analysis made
 /// with `--reveal` ever reached the store. Each shows at most four digits, also when an older
@@ -171,22 +145,6 @@ pub fn render(alert: &AlertRecord, recipient: &RecipientConfig) -> Vec<u8> {
 
 fn location(alert: &AlertRecord) -> String {
     place(&alert.trigger.locator)
-}
-
-/// Where something was seen, as it may be shared: a defanged URL, `channel/message`, or
-/// `file:NAME` (only the file name: local paths can say more than the CERT means to share).
-pub fn place(locator: &Locator) -> String {
-    match locator {
-        Locator::Url { url } => defang(url),
-        Locator::Message {
-            channel,
-            message_id,
-        } => format!("{channel}/{message_id}"),
-        Locator::File { path } => {
-            let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-            format!("file:{name}")
-        }
-    }
 }
 
 fn json_payload<'a>(alert: &'a AlertRecord, recipient: &RecipientConfig) -> Payload<'a> {
@@ -363,6 +321,7 @@ fn chat_text(alert: &AlertRecord, recipient: &RecipientConfig, lang: Language) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigie_store::Locator;
 
     #[test]
     fn urls_are_defanged() {

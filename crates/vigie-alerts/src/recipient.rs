@@ -20,16 +20,8 @@ pub enum Format {
     Chat,
 }
 
-/// Language of the human-readable parts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    /// French (default: CERT Santé's partners are French).
-    #[default]
-    Fr,
-    /// English.
-    En,
-}
+/// Language of the human-readable parts (in `vigie-core`, shared with the digest).
+pub use vigie_core::Language;
 
 /// Traffic Light Protocol 2.0 label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -100,9 +100,12 @@ pub mod alerts;
 mod batch;
 mod error;
 mod export;
+mod health;
 pub mod incident;
 mod keys;
+mod labels;
 mod model;
+pub mod requests;
 mod retention;
 mod store;
 mod verify;
@@ -114,7 +117,10 @@ pub use alerts::{
 pub use batch::BatchItem;
 pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
+pub use health::{HealthReader, HEALTH_HISTORY};
 pub use incident::IncidentFilter;
+pub use labels::{place, source_kind_label};
+pub use requests::{QueueRun, Request, RequestError};
 pub use model::{
     host_of, Candidate, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, PostDetails,
     Sighting, SightingRecord, SnapshotRecord, SourceKind, Timestamp, GENESIS,

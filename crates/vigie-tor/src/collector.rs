@@ -81,102 +81,25 @@ pub struct SourceCheckpoint {
     pub runs: u64,
 }
 
-/// How a source's last run went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthStatus {
-    Ok,
-    /// Pages answered but a selector that used to find elements found none.
-    Blind,
-    /// Some pages failed.
-    Partial,
-    /// A mirror answered but no page could be read (over a limit, refused, unparseable).
-    Failed,
-    /// No mirror answered.
-    Unreachable,
-    /// Not a run: a source thread of `vigie run` ended unexpectedly (panic, error) and is
-    /// restarted; `errors` says why.
-    Crashed,
-    /// A login form stood in for the content.
-    LoginWall,
-    /// A CAPTCHA or a DDoS-protection queue stood in for the content.
-    Captcha,
-    /// Pages answered "not found" (404, 410) or were empty.
-    NotFound,
-    /// The site said it is under maintenance (or answered 503).
-    Maintenance,
-    /// The site limited requests (429, "too many requests").
-    RateLimited,
-}
+/// Health records moved to `vigie-core` (the store and the digest read them); re-exported
+/// so callers compile unchanged.
+pub use vigie_core::{health_key, HealthRecord, HealthStatus};
 
-impl HealthStatus {
-    /// What the status means for the analyst, in one sentence.
-    pub fn explain(self) -> &'static str {
-        match self {
-            HealthStatus::Ok => "pages read",
-            HealthStatus::Blind => {
-                "pages that look like content answered but yielded nothing: the site's HTML may have changed"
-            }
-            HealthStatus::Partial => "some pages failed",
-            HealthStatus::Failed => "a mirror answered but no page could be read",
-            HealthStatus::Unreachable => "no mirror answered",
-            HealthStatus::Crashed => "the source thread ended unexpectedly and was restarted",
-            HealthStatus::LoginWall => {
-                "a login form stands in for the content: the session cookie (cookie_env) is missing or expired"
-            }
-            HealthStatus::Captcha => {
-                "a CAPTCHA or DDoS-protection queue stands in for the content: Vigie does not solve CAPTCHAs; a session cookie from a browser past the queue is needed"
-            }
-            HealthStatus::NotFound => {
-                "pages answered not found or were empty: has the start path or the site moved?"
-            }
-            HealthStatus::Maintenance => "the site says it is under maintenance or temporarily unavailable",
-            HealthStatus::RateLimited => {
-                "the site limits requests (HTTP 429 or 'too many requests'): raise interval_secs or lower max_pages"
-            }
-        }
+/// The status a page class gives a run that read nothing else.
+fn of_class(class: PageClass) -> HealthStatus {
+    match class {
+        PageClass::Content => HealthStatus::Blind,
+        PageClass::LoginWall => HealthStatus::LoginWall,
+        PageClass::Captcha => HealthStatus::Captcha,
+        PageClass::NotFound => HealthStatus::NotFound,
+        PageClass::Maintenance => HealthStatus::Maintenance,
+        PageClass::RateLimited => HealthStatus::RateLimited,
     }
-
-    /// The status a page class gives a run that read nothing else.
-    fn of_class(class: PageClass) -> HealthStatus {
-        match class {
-            PageClass::Content => HealthStatus::Blind,
-            PageClass::LoginWall => HealthStatus::LoginWall,
-            PageClass::Captcha => HealthStatus::Captcha,
-            PageClass::NotFound => HealthStatus::NotFound,
-            PageClass::Maintenance => HealthStatus::Maintenance,
-            PageClass::RateLimited => HealthStatus::RateLimited,
-        }
-    }
-}
-
-/// One run of one source (kept in the store, read by `vigie sources health`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HealthRecord {
-    pub source: String,
-    pub at_ms: i64,
-    pub status: HealthStatus,
-    pub mirror: Option<String>,
-    pub mirrors_failed: Vec<String>,
-    pub pages_ok: usize,
-    pub pages_failed: usize,
-    pub documents: usize,
-    /// Elements found per selector, over the run's pages.
-    pub counts: BTreeMap<String, usize>,
-    /// Selectors that found nothing on pages that answered.
-    pub blind: Vec<String>,
-    pub errors: Vec<String>,
-    pub elapsed_ms: u64,
 }
 
 /// Store key of a source's checkpoint.
 pub fn checkpoint_key(source: &str) -> String {
     format!("tor:{source}")
-}
-
-/// Store key of a source's health history.
-pub fn health_key(source: &str) -> String {
-    format!("tor-health:{source}")
 }
 
 struct SourceRuntime {
@@ -385,8 +308,8 @@ impl Collector {
                 Some(class) => {
                     health
                         .errors
-                        .push(HealthStatus::of_class(class).explain().to_string());
-                    HealthStatus::of_class(class)
+                        .push(of_class(class).explain().to_string());
+                    of_class(class)
                 }
                 None => HealthStatus::Unreachable,
             };
@@ -463,7 +386,7 @@ impl Collector {
             } else {
                 *empty_pages.entry(page.class).or_default() += 1;
                 if page.class != PageClass::Content {
-                    let status = HealthStatus::of_class(page.class);
+                    let status = of_class(page.class);
                     info!(source = %source.id, url = %url.path(), class = page.class.name(), "page holds no content");
                     health
                         .errors
@@ -616,7 +539,7 @@ impl Collector {
             .map(|(c, _)| *c);
         if yielded_pages == 0 && stand_in.is_some() && health.documents == 0 {
             let class = stand_in.unwrap_or(PageClass::Content);
-            health.status = HealthStatus::of_class(class);
+            health.status = of_class(class);
             health.blind.clear();
             warn!(source = %source.id, class = class.name(), "{}", health.status.explain());
         } else if !health.blind.is_empty() {
