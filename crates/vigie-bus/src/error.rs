@@ -78,6 +78,19 @@ impl BusError {
     }
 }
 
+fn is_tls_failure(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    [
+        "certificate",
+        "corrupt message",
+        "handshake",
+        "peer is incompatible",
+        "tls",
+    ]
+    .iter()
+    .any(|m| d.contains(m))
+}
+
 /// JetStream API error codes that mean "not now" rather than "never".
 /// 10008 cluster not available, 10009 not leader, 10023 insufficient resources,
 /// 10041 raft error, 10047 storage resources exceeded (stream full with discard=new).
@@ -102,6 +115,9 @@ pub(crate) fn from_connect(err: async_nats::ConnectError) -> BusError {
         K::Authentication | K::AuthorizationViolation => BusError::Auth(detail),
         K::Tls => BusError::Tls(detail),
         K::ServerParse => BusError::Config(vec![format!("url: {detail}")]),
+        // rustls failures (untrusted certificate, a server that does not speak TLS) come as
+        // I/O errors of the handshake: configuration, not an outage.
+        K::Io if is_tls_failure(&detail) => BusError::Tls(detail),
         K::Dns | K::TimedOut | K::Io | K::MaxReconnects => BusError::Unreachable(detail),
     }
 }

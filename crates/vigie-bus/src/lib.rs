@@ -5,11 +5,13 @@
 //!
 //! - [`BusConfig`]: the `[bus]` section (servers, stream, subjects, limits, credentials, TLS).
 //! - [`Bus`]: a connection with the stream and the checkpoint bucket in place
-//!   ([`Bus::connect`]); [`Bus::publish`] publishes one message and waits for the server.
+//!   ([`Bus::connect`], or [`Bus::connect_with_retry`] to wait for a bus not up yet);
+//!   [`Bus::publish`] publishes one message and waits for the server.
 //! - [`BufferedPublisher`] ([`Bus::publisher`]): what collectors use; a bounded buffer
 //!   that rides out bus outages, retries, and pauses its callers when full.
 //! - [`Consumer`] ([`Bus::consumer`]): the recorders' durable pull consumer; [`Delivery`] is
-//!   one message, acknowledged only once stored ([`Consumer::ack`]).
+//!   one message, acknowledged only once stored ([`Consumer::ack`]; [`Consumer::in_progress`]
+//!   for a batch slower than `ack_wait`, [`Consumer::term`] for a message never to retry).
 //! - [`KvCheckpoints`] ([`Bus::checkpoints`]): remote collectors' checkpoints in a
 //!   key-value bucket; [`kv_key`] documents the key mapping.
 //! - [`msg_id`]: the `Nats-Msg-Id` of an event (hash of source, locator, content hash), so

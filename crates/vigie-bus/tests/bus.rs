@@ -564,3 +564,125 @@ async fn connect_with_retry_waits_for_a_late_server() {
         .await
         .unwrap();
 }
+
+/// A private CA and a server certificate for 127.0.0.1, made with the `openssl` command.
+fn make_certs(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (ops/deps.sh installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=vigie test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_private_ca() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(dir.path());
+    let tls = format!("tls {{\n  cert_file: {cert:?}\n  key_file: {key:?}\n}}\n");
+    let server = NatsServer::start_with(dir.path(), &tls, &[]).unwrap();
+    let url = format!("tls://127.0.0.1:{}", server.port());
+
+    // The server's CA given: connected over TLS.
+    let with_ca = BusConfig {
+        tls_ca_file: Some(ca),
+        tls_required: true,
+        ..config(&url)
+    };
+    let bus = connect(&with_ca).await;
+    bus.publish("document", "over-tls", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    assert_eq!(drain(&bus, 1).await.len(), 1);
+
+    // Without it the certificate is not trusted: a TLS error, not retried.
+    let e = Bus::connect(&config(&url)).await.unwrap_err();
+    assert!(matches!(e, BusError::Tls(_)), "{e:?}");
+    assert!(!e.is_transient());
+    // A CA file that does not exist: a configuration error.
+    let missing = BusConfig {
+        tls_ca_file: Some(dir.path().join("nope.pem")),
+        ..config(&url)
+    };
+    let e = Bus::connect(&missing).await.unwrap_err();
+    assert!(matches!(e, BusError::Config(_)), "{e:?}");
+
+    // tls_required against a server without TLS: refused.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = NatsServer::start(plain_dir.path()).unwrap();
+    let e = Bus::connect(&BusConfig {
+        tls_required: true,
+        ..config(&plain.url())
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(e, BusError::Tls(_)), "{e:?}");
+    assert!(!e.is_transient());
+}
