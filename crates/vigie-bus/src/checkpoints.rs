@@ -13,6 +13,10 @@ use crate::error::{BusError, Denials};
 /// replaces the previous checkpoint.
 ///
 /// Keys are mapped to NATS key-value keys by [`kv_key`]; callers use their own keys.
+///
+/// A collector moves its checkpoint only after [`crate::BufferedPublisher::flush`] returned
+/// `Ok` for the events the checkpoint covers: until then they may still be in the buffer, and
+/// a collector that dies would skip them on restart.
 #[derive(Clone)]
 pub struct KvCheckpoints {
     store: kv::Store,

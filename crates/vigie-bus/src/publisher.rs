@@ -45,7 +45,10 @@ pub struct PublishStats {
 /// dropped for being late; a message resent after an unclear failure carries the same
 /// `Nats-Msg-Id`, so the server keeps one copy. Order is kept except around retries.
 ///
-/// [`flush`](Self::flush) waits until everything published before it is acknowledged.
+/// [`flush`](Self::flush) waits until everything published before it is acknowledged: call
+/// it before moving a checkpoint past the events (see [`crate::KvCheckpoints`]) and before
+/// exiting (what is still buffered when the process ends is lost, and collected again from
+/// the last checkpoint).
 /// Dropping every clone lets the task finish sending what is buffered and stop (if the
 /// runtime lives on); call `flush` first to know it arrived. Clones share one buffer.
 #[derive(Clone)]
