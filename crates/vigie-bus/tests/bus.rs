@@ -686,3 +686,35 @@ async fn tls_with_a_private_ca() {
     assert!(matches!(e, BusError::Tls(_)), "{e:?}");
     assert!(!e.is_transient());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nkey_seed_from_the_environment() {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let user = nkeys::KeyPair::new_user();
+    let auth = format!(
+        "authorization {{\n  users: [ {{ nkey: {} }} ]\n}}\n",
+        user.public_key()
+    );
+    let server = NatsServer::start_with(dir.path(), &auth, &[]).unwrap();
+    std::env::set_var("VIGIE_BUS_TEST_NKEY_SEED", user.seed().unwrap());
+    let with_seed = BusConfig {
+        nkey_seed_env: Some("VIGIE_BUS_TEST_NKEY_SEED".to_string()),
+        ..config(&server.url())
+    };
+    let bus = connect(&with_seed).await;
+    bus.publish("document", "signed-in", Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    // Another user's seed: refused.
+    std::env::set_var(
+        "VIGIE_BUS_TEST_OTHER_SEED",
+        nkeys::KeyPair::new_user().seed().unwrap(),
+    );
+    let other = BusConfig {
+        nkey_seed_env: Some("VIGIE_BUS_TEST_OTHER_SEED".to_string()),
+        ..config(&server.url())
+    };
+    let e = Bus::connect(&other).await.unwrap_err();
+    assert!(matches!(e, BusError::Auth(_)), "{e:?}");
+}
