@@ -15,15 +15,13 @@
 // Reads keys back from disk: no arithmetic or slicing may panic on a damaged store.
 #![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
-use std::collections::BTreeSet;
-
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use vigie_core::{Report, Severity};
 
 use crate::error::{bad, io, StoreError};
 use crate::keys::*;
 use crate::model::*;
-use crate::store::{union, Cfs, ContentHash, SightingOutcome, Store};
+use crate::store::{union, Cfs, SightingOutcome, Store};
 
 /// Contents below this severity are stored but open no incident (a bare mention of a
 /// hospital is not an incident).
@@ -59,62 +57,12 @@ pub fn same_organisations(a: &SnapshotRecord, b: &SnapshotRecord) -> bool {
     }
 }
 
-/// Incidents holding a stored content whose signature agrees with `record`'s on at least
-/// [`NEAR_DUP_THRESHOLD`], with that similarity and the content's record (any organisation).
-pub(crate) fn near_duplicates(
-    store: &Store,
-    cfs: &Cfs<'_>,
-    record: &SnapshotRecord,
-) -> Result<Vec<(u64, f64, SnapshotRecord)>, StoreError> {
-    let mut candidates: BTreeSet<(u64, ContentHash)> = BTreeSet::new();
-    for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
-        let prefix = band_prefix(band, value);
-        for item in store
-            .db
-            .iterator_cf(cfs.index, IteratorMode::From(&prefix, Direction::Forward))
-            .take(MAX_CANDIDATES_PER_BAND)
-        {
-            let (k, _) = item.map_err(io)?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            // Keys are read with `get`: a damaged store is an error, not a panic.
-            let incident = k
-                .get(10..)
-                .and_then(read_u64)
-                .ok_or_else(|| bad("band index", "short key"))?;
-            let snapshot: ContentHash = k
-                .get(18..)
-                .ok_or_else(|| bad("band index", "short key"))?
-                .try_into()
-                .map_err(|e| bad("band index", e))?;
-            candidates.insert((incident, snapshot));
-        }
-    }
-    let mut out = Vec::new();
-    for (incident, snapshot) in candidates {
-        let Some(other) = store.snapshot_record(&snapshot)? else {
-            continue;
-        };
-        let similarity = record
-            .analysis
-            .signature
-            .similarity(&other.analysis.signature);
-        if similarity >= NEAR_DUP_THRESHOLD {
-            out.push((incident, similarity, other));
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) fn find_group(
-    store: &Store,
-    cfs: &Cfs<'_>,
-    record: &SnapshotRecord,
-) -> Result<Grouping, StoreError> {
+/// The incident `record` joins among its near-duplicates (incident, similarity, record):
+/// the most similar about the same organisation; on a tie, the most recent incident.
+pub(crate) fn find_group(near: &[(u64, f64, SnapshotRecord)], record: &SnapshotRecord) -> Grouping {
     let mut best: Option<(f64, u64)> = None;
-    for (incident, similarity, other) in near_duplicates(store, cfs, record)? {
-        if !same_organisations(record, &other) {
+    for &(incident, similarity, ref other) in near {
+        if !same_organisations(record, other) {
             continue;
         }
         // Highest similarity wins; on a tie, the most recent incident.
@@ -122,10 +70,10 @@ pub(crate) fn find_group(
             best = Some((similarity, incident));
         }
     }
-    Ok(match best {
+    match best {
         Some((_, id)) => Grouping::Join(id),
         None => Grouping::Open,
-    })
+    }
 }
 
 pub(crate) fn new_incident(id: u64, record: &SnapshotRecord) -> Incident {
@@ -209,18 +157,6 @@ pub(crate) fn absorb_sighting(
     incident.last_seen = incident.last_seen.max(sighting.fetched_at);
     if !incident.sources.contains(&sighting.source) {
         union(&mut incident.sources, [sighting.source.clone()]);
-    }
-}
-
-pub(crate) fn put_band_index(
-    batch: &mut WriteBatch,
-    cfs: &Cfs<'_>,
-    record: &SnapshotRecord,
-    incident: u64,
-    hash: &ContentHash,
-) {
-    for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
-        batch.put_cf(cfs.index, band_index(band, value, incident, hash), []);
     }
 }
 

@@ -12,11 +12,12 @@ use tracing::{debug, info};
 use vigie_core::{Analysis, IdentifierKind, Severity};
 
 use crate::alerts::{
-    alias_patterns, put_outbox, put_triage, read_triage, AlertMark, AlertPolicy, AlertQueue,
-    AlertRecord, NoAlerts, OutboxEntry, OutboxState, Triage, TriageState,
+    alias_patterns, put_triage, read_triage, AlertMark, AlertPolicy, AlertQueue, NoAlerts, Triage,
+    TriageState,
 };
+use crate::batch::{BatchItem, NearDuplicate, Staged};
 use crate::error::{bad, io, StoreError};
-use crate::incident::{self, Grouping};
+use crate::incident;
 use crate::keys::*;
 use crate::model::*;
 
@@ -429,268 +430,47 @@ impl Store {
         analysis: Option<&Analysis>,
         policy: &dyn AlertPolicy,
     ) -> Result<Recorded, StoreError> {
-        if self.read_only {
-            return Err(StoreError::ReadOnly);
-        }
-        let hash = content_hash(content);
-        let hash_hex = hex::encode(hash);
-        let cfs = self.cfs()?;
-        let mut batch = WriteBatch::default();
-        let mut chain = Chain::new(&self.head);
-        let existing = self.snapshot_record(&hash)?;
-        let snapshot_outcome = if existing.is_some() {
-            SnapshotOutcome::Known
-        } else {
-            SnapshotOutcome::New
+        let item = BatchItem {
+            content,
+            sighting,
+            analysis,
         };
-        let mut next_incident = self.next_incident;
-        let mut next_sighting = self.next_sighting;
-        let mut next_alert = self.next_alert;
+        self.record_batch(&[item], policy)?
+            .pop()
+            .ok_or_else(|| bad("record", "a batch of one recorded nothing"))
+    }
 
-        // The snapshot, its findings and its incident.
-        let (record, incident_change) = match existing {
-            Some(record) => (record, None),
-            None => {
-                let analysis =
-                    analysis.ok_or_else(|| StoreError::MissingAnalysis(hash_hex.clone()))?;
-                let mut record = SnapshotRecord {
-                    hash: hash_hex.clone(),
-                    size: content.len() as u64,
-                    first_seen: sighting.fetched_at,
-                    stored_at: Some(Timestamp::now()),
-                    binary: Some(looks_binary(content)),
-                    analysis: analysis.clone(),
-                    incident: None,
-                    purged_at: None,
-                };
-                batch.put_cf(cfs.snapshots, hash, content);
-                chain.append(
-                    &mut batch,
-                    cfs.custody,
-                    CustodyAction::SnapshotAdded,
-                    &hash_hex,
-                    &hash_hex,
-                );
-                let mut change = None;
-                if incident::opens_incident(&analysis.report) {
-                    let grouping = incident::find_group(self, &cfs, &record)?;
-                    let (incident, opened) = match grouping {
-                        Grouping::Join(id) => {
-                            (self.incident(id)?.ok_or(StoreError::NoIncident(id))?, false)
-                        }
-                        Grouping::Open => {
-                            let id = next_incident;
-                            next_incident += 1;
-                            (incident::new_incident(id, &record), true)
-                        }
-                    };
-                    let before = (!opened).then(|| incident.clone());
-                    let mut incident = incident;
-                    incident::absorb_snapshot(&mut incident, &record, opened);
-                    record.incident = Some(incident.id);
-                    incident::put_band_index(&mut batch, &cfs, &record, incident.id, &hash);
-                    change = Some((incident, before, opened));
-                }
-                let value = serde_json::to_vec(&record).map_err(|e| bad("findings", e))?;
-                batch.put_cf(cfs.findings, hash, value);
-                (record, change)
-            }
-        };
+    pub(crate) fn counters(&self) -> (u64, u64, u64) {
+        (self.next_incident, self.next_sighting, self.next_alert)
+    }
 
-        // The sighting: new, or the same source and place again.
-        let identity = sighting_identity_hash(sighting, &hash);
-        let identity_key = sighting_identity(&identity);
-        let (sighting_outcome, sighting_record, sighting_key) =
-            match self.db.get_pinned_cf(cfs.index, identity_key).map_err(io)? {
-                Some(key) => {
-                    let key: [u8; 40] = key
-                        .as_ref()
-                        .try_into()
-                        .map_err(|e| bad("sighting index", e))?;
-                    let old = self
-                        .db
-                        .get_pinned_cf(cfs.sightings, key)
-                        .map_err(io)?
-                        .ok_or_else(|| bad("sighting", "indexed sighting is missing"))?;
-                    let mut rec: SightingRecord =
-                        serde_json::from_slice(&old).map_err(|e| bad("sighting", e))?;
-                    if sighting.fetched_at >= rec.last_seen {
-                        rec.details.update_from(&sighting.details);
-                    }
-                    rec.first_seen = rec.first_seen.min(sighting.fetched_at);
-                    rec.last_seen = rec.last_seen.max(sighting.fetched_at);
-                    rec.times_seen += 1;
-                    (SightingOutcome::Repeat, rec, key)
-                }
-                None => {
-                    let id = next_sighting;
-                    next_sighting += 1;
-                    let key = sighting_key(&hash, id);
-                    batch.put_cf(cfs.index, identity_key, key);
-                    let rec = SightingRecord {
-                        id,
-                        snapshot: hash_hex.clone(),
-                        source: sighting.source.clone(),
-                        locator: sighting.locator.clone(),
-                        collector: sighting.collector.clone(),
-                        first_seen: sighting.fetched_at,
-                        last_seen: sighting.fetched_at,
-                        times_seen: 1,
-                        details: sighting.details.clone(),
-                    };
-                    (SightingOutcome::New, rec, key)
-                }
-            };
-        let sighting_bytes =
-            serde_json::to_vec(&sighting_record).map_err(|e| bad("sighting", e))?;
-        let action = match sighting_outcome {
-            SightingOutcome::New => CustodyAction::SightingAdded,
-            SightingOutcome::Repeat => CustodyAction::SightingUpdated,
-        };
-        chain.append(
-            &mut batch,
-            cfs.custody,
-            action,
-            &hex::encode(sighting_key),
-            &hex::encode(Sha256::digest(&sighting_bytes)),
-        );
-        batch.put_cf(cfs.sightings, sighting_key, &sighting_bytes);
-
-        // The incident gains the sighting.
-        let mut changed_incident: Option<(Incident, bool)> = None;
-        let incident_result = match (incident_change, record.incident) {
-            (Some((mut incident, before, opened)), _) => {
-                incident::absorb_sighting(&mut incident, sighting, sighting_outcome);
-                incident::put_incident(&mut batch, &cfs, &incident, before.as_ref())?;
-                let id = incident.id;
-                changed_incident = Some((incident, opened));
-                Some((
-                    id,
-                    if opened {
-                        IncidentChange::Opened
-                    } else {
-                        IncidentChange::Updated
-                    },
-                ))
-            }
-            (None, Some(id)) => {
-                let before = self.incident(id)?.ok_or(StoreError::NoIncident(id))?;
-                let mut incident = before.clone();
-                incident::absorb_sighting(&mut incident, sighting, sighting_outcome);
-                let change = if sighting_outcome == SightingOutcome::New {
-                    IncidentChange::Updated
-                } else {
-                    IncidentChange::Unchanged
-                };
-                if incident != before {
-                    incident::put_incident(&mut batch, &cfs, &incident, Some(&before))?;
-                    if change == IncidentChange::Updated {
-                        changed_incident = Some((incident, false));
-                    }
-                }
-                Some((id, change))
-            }
-            (None, None) => None,
-        };
-
-        // Alerts, decided on the incident as written, in the same batch.
-        let mut alerts = Vec::new();
-        let mut suppressed = None;
-        if let Some((incident, opened)) = &changed_incident {
-            let mut triage = read_triage(&self.db, cfs.triage, incident.id)?;
-            if *opened {
-                if let Some(t) = self.suppression(&cfs, content, &record)? {
-                    put_triage(&mut batch, cfs.triage, incident.id, &t)?;
-                    suppressed = Some(t.clone());
-                    triage = Some(t);
-                }
-            }
-            if !triage.is_some_and(|t| t.state.silences()) {
-                let marks = self.alert_marks(incident.id)?;
-                let now = Timestamp::now();
-                for decision in policy.decide(incident, &marks) {
-                    let id = next_alert;
-                    next_alert += 1;
-                    let revision = marks
-                        .iter()
-                        .find(|m| m.recipient == decision.recipient)
-                        .map_or(1, |m| m.revision + 1);
-                    let alert = AlertRecord {
-                        id,
-                        recipient: decision.recipient.clone(),
-                        revision,
-                        reason: decision.reason,
-                        created_at: now,
-                        incident: incident.clone(),
-                        trigger: sighting_record.clone(),
-                    };
-                    let v = serde_json::to_vec(&alert).map_err(|e| bad("alert", e))?;
-                    batch.put_cf(cfs.alerts, u64_key(id), v);
-                    put_outbox(
-                        &mut batch,
-                        cfs.outbox,
-                        &OutboxEntry {
-                            alert: id,
-                            recipient: decision.recipient.clone(),
-                            state: OutboxState::Pending,
-                            attempts: 0,
-                            next_attempt: now,
-                            last_error: None,
-                            created_at: now,
-                            delivered_at: None,
-                        },
-                    )?;
-                    let mark = AlertMark {
-                        recipient: decision.recipient.clone(),
-                        alert: id,
-                        revision,
-                        severity: incident.severity,
-                        kinds: valid_kinds(incident),
-                    };
-                    let v = serde_json::to_vec(&mark).map_err(|e| bad("alert mark", e))?;
-                    batch.put_cf(cfs.index, alert_mark(incident.id, &decision.recipient), v);
-                    alerts.push(id);
-                }
-            }
-        }
-
-        batch.put_cf(cfs.meta, META_NEXT_INCIDENT, u64_key(next_incident));
-        batch.put_cf(cfs.meta, META_NEXT_SIGHTING, u64_key(next_sighting));
-        batch.put_cf(cfs.meta, META_NEXT_ALERT, u64_key(next_alert));
-        chain.put_head(&mut batch, cfs.meta)?;
-        self.db.write(batch).map_err(io)?;
-        // Only now that the batch is on disk do the in-memory counters move.
-        self.head = chain.head;
-        self.next_incident = next_incident;
-        self.next_sighting = next_sighting;
-        self.next_alert = next_alert;
-        Ok(Recorded {
-            hash: hash_hex,
-            snapshot: snapshot_outcome,
-            sighting: sighting_outcome,
-            incident: incident_result,
-            severity: record.analysis.report.severity,
-            alerts,
-            suppressed,
-        })
+    pub(crate) fn set_counters(&mut self, incident: u64, sighting: u64, alert: u64) {
+        self.next_incident = incident;
+        self.next_sighting = sighting;
+        self.next_alert = alert;
     }
 
     /// Whether a newly opened incident is a look-alike of a false positive: a near-duplicate
     /// of one, or a document whose every organisation mention repeats a false positive's
     /// alias-in-context pattern.
-    fn suppression(
+    pub(crate) fn suppression(
         &self,
         cfs: &Cfs<'_>,
+        st: &Staged<'_>,
+        near: &[NearDuplicate],
         content: &[u8],
         record: &SnapshotRecord,
     ) -> Result<Option<Triage>, StoreError> {
         // Same rule as grouping: a sale template reused for another organisation is not a
         // look-alike (a missed alert costs more than a repeated false positive).
-        for (incident, similarity, other) in incident::near_duplicates(self, cfs, record)? {
-            if !incident::same_organisations(record, &other) {
+        for &(incident, similarity, ref other) in near {
+            if !incident::same_organisations(record, other) {
                 continue;
             }
-            if read_triage(&self.db, cfs.triage, incident)?.is_some_and(|t| t.state.silences()) {
+            if self
+                .staged_triage(cfs, st, incident)?
+                .is_some_and(|t| t.state.silences())
+            {
                 return Ok(Some(Triage {
                     state: TriageState::Suppressed,
                     reason: Some(format!(
@@ -1047,6 +827,38 @@ impl StoreReader {
             .ok_or_else(|| StoreError::Io("column family findings is missing".into()))?;
         Ok(self.db.get_pinned_cf(cf, hash).map_err(io)?.is_some())
     }
+
+    /// A collector's checkpoint, as last written (sources read theirs when they start).
+    pub fn checkpoint(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let cf = self
+            .db
+            .cf_handle(CF_CHECKPOINTS)
+            .ok_or_else(|| StoreError::Io("column family checkpoints is missing".into()))?;
+        self.db.get_cf(cf, key.as_bytes()).map_err(io)
+    }
+
+    /// Every checkpoint whose key starts with `prefix`, by key.
+    pub fn checkpoints_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let cf = self
+            .db
+            .cf_handle(CF_CHECKPOINTS)
+            .ok_or_else(|| StoreError::Io("column family checkpoints is missing".into()))?;
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            cf,
+            IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward),
+        ) {
+            let (k, v) = item.map_err(io)?;
+            if !k.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
 }
 
 /// Store-wide counts.
@@ -1108,7 +920,7 @@ impl Chain {
     }
 }
 
-fn sighting_identity_hash(sighting: &Sighting, hash: &ContentHash) -> [u8; 32] {
+pub(crate) fn sighting_identity_hash(sighting: &Sighting, hash: &ContentHash) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(sighting.source.as_bytes());
     h.update([0]);
@@ -1126,7 +938,7 @@ fn missing_cf(path: &Path, name: &str) -> StoreError {
     }
 }
 
-fn valid_kinds(incident: &Incident) -> Vec<IdentifierKind> {
+pub(crate) fn valid_kinds(incident: &Incident) -> Vec<IdentifierKind> {
     incident
         .identifiers
         .iter()
