@@ -1,45 +1,74 @@
 #!/usr/bin/env bash
 # Ingest benchmark: 100,000 generated ~2 KB forum posts (30% exact duplicates, 10% near
-# duplicates) into a fresh store, matching on. Reports documents/s, bytes on disk per distinct
-# document, and peak memory; the baseline is `vigie scan` of the same files (matching only, no
-# store), run the same way.
+# duplicates) into a fresh store, matching on. Reports in one run, on the same files and the
+# same machine: `vigie scan --json` documents/s (matching only, no store: the baseline),
+# `vigie ingest --json` documents/s (matching + the recorder's store writes), their ratio,
+# bytes on disk per distinct document and peak memory; then `vigie evidence verify` of the
+# store (not timed). RUNS=N repeats the pair N times (alternating) and also reports the median.
 # Usage: ops/bench/ingest-bench.sh [COUNT]   (results in ops/bench/out/ingest.txt)
+#   BIN=path/to/vigie   use this release binary instead of building one
+#   THREADS=N           `vigie ingest --threads N` (default: the recorder's)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 count=${1:-100000}
+runs=${RUNS:-1}
 out=ops/bench/out
 mkdir -p "$out"
 [ -d "$out/posts-$count" ] || { python3 ops/bench/gen_posts.py "$out/tmp-$count" "$count" && mv "$out/tmp-$count/posts" "$out/posts-$count"; }
-cargo build --release --locked -p vigie-cli
-bin=${CARGO_TARGET_DIR:-target}/release/vigie
+if [ -z "${BIN:-}" ]; then
+  # --workspace: the same feature set as every other build of the shared target directory.
+  cargo build --release --locked --workspace
+  bin=${CARGO_TARGET_DIR:-target}/release/vigie
+else
+  bin=$BIN
+fi
+[ -x /usr/bin/time ] || apt-get install -y -q time >/dev/null
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.lock || echo "+uncommitted changes")
 input_bytes=$(du -sb "$out/posts-$count" | cut -f1)
-# Warm the page cache so that both runs read from memory.
-cat $(find "$out/posts-$count" -type f | head -1) >/dev/null
+# Warm the page cache so that both commands read from memory.
 find "$out/posts-$count" -type f -print0 | xargs -0 cat >/dev/null
+threads=()
+[ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 
 measure() { # label, command...
   local label=$1; shift
   /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >"$out/$label.stdout"
   read -r secs rss_kb <"$out/time.txt"
-  echo "$label $secs $rss_kb"
+  echo "$secs $rss_kb"
 }
-store=$(mktemp -d /var/tmp/vigie-ingest-bench.XXXXXX)
-trap 'rm -rf "$store"' EXIT
+work=$(mktemp -d /var/tmp/vigie-ingest-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
 {
-  echo "ingest benchmark, $count posts, $input_bytes bytes, $(nproc) cores, $(date -u +%FT%TZ)"
-  read -r _ scan_s scan_kb < <(measure scan "$bin" scan --json "$out/posts-$count")
-  read -r _ ingest_s ingest_kb < <(measure ingest "$bin" --store "$store/s" ingest --json "$out/posts-$count")
+  echo "ingest benchmark, $count posts, $input_bytes bytes, $(nproc) cores, commit $commit, $(date -u +%FT%TZ)"
+  : >"$out/runs.txt"
+  for run in $(seq 1 "$runs"); do
+    rm -rf "$work/s"
+    read -r scan_s scan_kb < <(measure scan "$bin" scan --json "$out/posts-$count")
+    read -r ingest_s ingest_kb < <(measure ingest "$bin" --store "$work/s" ingest --json "${threads[@]}" "$out/posts-$count")
+    echo "$scan_s $scan_kb $ingest_s $ingest_kb" >>"$out/runs.txt"
+  done
   distinct=$(tail -1 "$out/ingest.stdout" | python3 -c 'import json,sys; print(json.load(sys.stdin)["new_snapshots"])')
-  disk=$(du -sb "$store/s/db" | cut -f1)
-  python3 - "$count" "$input_bytes" "$scan_s" "$scan_kb" "$ingest_s" "$ingest_kb" "$distinct" "$disk" <<'PY'
-import sys
-count, inp, scan_s, scan_kb, ing_s, ing_kb, distinct, disk = sys.argv[1:]
-count, inp, distinct, disk = int(count), int(inp), int(distinct), int(disk)
-scan_s, ing_s = float(scan_s), float(ing_s)
-print(f"baseline vigie scan (matching only): {scan_s:.2f} s, {count/scan_s:,.0f} docs/s, peak RSS {int(scan_kb)/1024:.0f} MB")
-print(f"vigie ingest (matching + store):     {ing_s:.2f} s, {count/ing_s:,.0f} docs/s, peak RSS {int(ing_kb)/1024:.0f} MB")
-print(f"ratio ingest/scan throughput: {scan_s/ing_s:.2f}")
+  disk=$(du -sb "$work/s/db" | cut -f1)
+  python3 - "$count" "$input_bytes" "$distinct" "$disk" "$out/runs.txt" <<'PY'
+import statistics, sys
+count, inp, distinct, disk = map(int, sys.argv[1:5])
+runs = [list(map(float, line.split())) for line in open(sys.argv[5])]
+for i, (scan_s, scan_kb, ing_s, ing_kb) in enumerate(runs, 1):
+    label = f"run {i}: " if len(runs) > 1 else ""
+    print(f"{label}baseline vigie scan --json (matching only): {scan_s:.2f} s, {count/scan_s:,.0f} docs/s, peak RSS {scan_kb/1024:.0f} MB")
+    print(f"{label}vigie ingest --json (matching + store):     {ing_s:.2f} s, {count/ing_s:,.0f} docs/s, peak RSS {ing_kb/1024:.0f} MB")
+    print(f"{label}ratio ingest/scan throughput: {scan_s/ing_s:.2f}")
+if len(runs) > 1:
+    scan = statistics.median(r[0] for r in runs)
+    ing = statistics.median(r[2] for r in runs)
+    ratio = statistics.median(r[0] / r[2] for r in runs)
+    print(f"median of {len(runs)}: scan {count/scan:,.0f} docs/s, ingest {count/ing:,.0f} docs/s, ratio {ratio:.2f}")
 print(f"distinct documents: {distinct}; store on disk: {disk:,} bytes = {disk/distinct:,.0f} bytes per distinct document; raw input {inp:,} bytes; store/input = {disk/inp:.2f}")
 PY
+  if "$bin" --store "$work/s" evidence verify >"$out/verify.stdout" 2>&1; then
+    echo "evidence verify: ok"
+  else
+    echo "evidence verify: FAILED (see $out/verify.stdout)"
+  fi
 } | tee "$out/ingest.txt"
