@@ -30,20 +30,11 @@ use crate::telegram::{record_message, Recording};
 use crate::Outcome;
 
 fn api_id(t: &TelegramConfig) -> Result<i32> {
-    if let Some(id) = t.api_id {
-        return Ok(id);
-    }
-    let v = std::env::var(&t.api_id_env)
-        .with_context(|| format!("telegram.api_id is not set and ${} is empty", t.api_id_env))?;
-    v.trim()
-        .parse()
-        .with_context(|| format!("${} is not a number", t.api_id_env))
+    Ok(t.api_id()?)
 }
 
 fn session_path(t: &TelegramConfig, store_dir: &Path) -> PathBuf {
-    t.session
-        .clone()
-        .unwrap_or_else(|| store_dir.join("telegram.session"))
+    t.session_path(store_dir)
 }
 
 /// The account's runtime: one thread, driving the connection, the updates stream and the

@@ -27,7 +27,12 @@
 //! - [`live`]: the thin `grammers-client` adapter (login, the 0600 session file, resolve,
 //!   history, downloads, the updates stream) implementing [`collector::TelegramSource`].
 //!
-//! Not for: matching or storing (the caller does both).
+//! - [`source`]: the pipeline sources built on the above, each a `vigie_pipeline::Source`
+//!   with its typed config section: [`source::PreviewSource`] (`telegram-preview`),
+//!   [`source::LiveChannels`] (`telegram`), [`source::ExportSource`] (`telegram-export`).
+//!   They emit documents, checkpoints and candidate channels.
+//!
+//! Not for: matching or storing (the pipeline's recorder does both).
 //!
 //! # Example
 //!
@@ -48,6 +53,7 @@ mod links;
 pub mod live;
 mod message;
 mod preview;
+pub mod source;
 pub mod tl;
 
 pub use archive::{extract, extract_with_post, ArchiveLimits, Extracted};
