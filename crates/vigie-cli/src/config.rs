@@ -43,104 +43,11 @@ pub struct Config {
     pub tor_source: Vec<vigie_tor::TorSourceConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramConfig {
-    /// The api_id from my.telegram.org (or the environment variable `api_id_env`).
-    pub api_id: Option<i32>,
-    /// Environment variable holding the api_id, when not in the file.
-    #[serde(default = "default_api_id_env")]
-    pub api_id_env: String,
-    /// Environment variable holding the api_hash (never in the file).
-    #[serde(default = "default_api_hash_env")]
-    pub api_hash_env: String,
-    /// The session file; default `telegram.session` in the store directory (mode 0600).
-    pub session: Option<PathBuf>,
-    /// API calls per minute for the account.
-    #[serde(default = "default_calls")]
-    pub calls_per_minute: u32,
-    /// Attachments are downloaded up to this size, bytes.
-    #[serde(default = "default_attachment_cap")]
-    pub attachment_cap_bytes: u64,
-    /// Messages read on a channel's first sight at most.
-    #[serde(default = "default_tg_backfill")]
-    pub backfill: usize,
-    /// On first sight, read back to this date (`2026-10-01` or RFC 3339), within `backfill`.
-    pub backfill_since: Option<String>,
-    /// Latest messages read again on each history read (one call): current views and
-    /// forwards, edits missed while offline. 0 turns it off.
-    #[serde(default = "default_refresh_recent")]
-    pub refresh_recent: usize,
-    /// Seconds between two history reads of a channel (new messages also come through the
-    /// updates stream as they are posted).
-    #[serde(default = "default_preview_interval")]
-    pub interval_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramChannelConfig {
-    /// Public username, or an invite link (`https://t.me/+HASH`) for a private channel the
-    /// account has joined.
-    pub channel: String,
-    /// Name used in source ids (default: the username).
-    pub name: Option<String>,
-}
-
-fn default_refresh_recent() -> usize {
-    20
-}
-fn default_api_id_env() -> String {
-    "VIGIE_TELEGRAM_API_ID".into()
-}
-fn default_api_hash_env() -> String {
-    "VIGIE_TELEGRAM_API_HASH".into()
-}
-fn default_calls() -> u32 {
-    20
-}
-fn default_attachment_cap() -> u64 {
-    20 * 1024 * 1024
-}
-fn default_tg_backfill() -> usize {
-    200
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramPreviewConfig {
-    /// The channel's public username.
-    pub channel: String,
-    /// Where previews are served (`https://t.me`; tests use a local server).
-    #[serde(default = "default_preview_base")]
-    pub base_url: String,
-    /// Seconds between two polls.
-    #[serde(default = "default_preview_interval")]
-    pub interval_secs: u64,
-    /// Posts read on the first poll (the latest ones).
-    #[serde(default = "default_preview_backfill")]
-    pub backfill: usize,
-    /// Pages read in one poll at most.
-    #[serde(default = "default_preview_pages")]
-    pub max_pages: usize,
-    /// Fetch through Tor (`[tor]`: arti or a SOCKS port), on a circuit of the channel's own,
-    /// instead of directly.
-    #[serde(default)]
-    pub via_tor: bool,
-}
-
-fn default_preview_base() -> String {
-    "https://t.me".into()
-}
-fn default_preview_interval() -> u64 {
-    300
-}
-fn default_preview_backfill() -> usize {
-    100
-}
-fn default_preview_pages() -> usize {
-    5
-}
+// The Telegram sections are typed and checked by the crate that reads them.
+pub use vigie_telegram::source::{
+    ChannelConfig as TelegramChannelConfig, LiveConfig as TelegramConfig,
+    PreviewConfig as TelegramPreviewConfig,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -304,68 +211,13 @@ impl Config {
                 *w = base.join(&*w);
             }
         }
-        for t in &config.telegram_preview {
-            let name_ok = (3..=64).contains(&t.channel.len())
-                && t.channel
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !name_ok {
-                bail!(
-                    "invalid config {}: telegram_preview.channel {:?} is not a public username (3-64 of A-Z, a-z, 0-9, _)",
-                    path.display(),
-                    t.channel
-                );
-            }
-            if !(t.base_url.starts_with("http://") || t.base_url.starts_with("https://")) {
-                bail!(
-                    "invalid config {}: telegram_preview.base_url must be an http(s) URL, got {}",
-                    path.display(),
-                    vigie_alerts::url_origin(&t.base_url)
-                );
-            }
-            if t.interval_secs == 0 || t.max_pages == 0 {
-                bail!(
-                    "invalid config {}: telegram_preview {}: interval_secs and max_pages must be at least 1",
-                    path.display(),
-                    t.channel
-                );
-            }
-        }
-        if !config.telegram_channels.is_empty() && config.telegram.is_none() {
-            bail!(
-                "invalid config {}: [[telegram_channel]] needs a [telegram] section (api_id, session)",
-                path.display()
-            );
-        }
-        for c in &config.telegram_channels {
-            if c.channel.trim().is_empty() {
-                bail!(
-                    "invalid config {}: telegram_channel.channel is empty",
-                    path.display()
-                );
-            }
-        }
-        if let Some(t) = &mut config.telegram {
-            if let Some(s) = &mut t.session {
-                if s.is_relative() {
-                    *s = base.join(&*s);
-                }
-            }
-            if t.calls_per_minute == 0 || t.interval_secs == 0 {
-                bail!(
-                    "invalid config {}: telegram.calls_per_minute and interval_secs must be at least 1",
-                    path.display()
-                );
-            }
-            if let Some(d) = &t.backfill_since {
-                if vigie_store::Timestamp::parse(d).is_none() {
-                    bail!(
-                        "invalid config {}: telegram.backfill_since {d:?} is not a date (2026-10-01 or RFC 3339)",
-                        path.display()
-                    );
-                }
-            }
-        }
+        vigie_telegram::source::validate(
+            &config.telegram_preview,
+            config.telegram.as_mut(),
+            &config.telegram_channels,
+            base,
+        )
+        .map_err(|e| anyhow!("invalid config {}: {e}", path.display()))?;
         if config.run.poll_ms == 0 {
             bail!(
                 "invalid config {}: run.poll_ms must be at least 1",
