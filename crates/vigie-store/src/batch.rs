@@ -248,40 +248,44 @@ impl Store {
         // The sighting: new, or the same source and place again.
         let identity = sighting_identity_hash(sighting, &hash);
         let identity_key = sighting_identity(&identity);
-        let (sighting_outcome, sighting_record, sighting_key) =
-            match self.staged_identity(cfs, st, &identity_key)? {
-                Some(key) => {
-                    let mut rec = self
-                        .staged_sighting(cfs, st, &key)?
-                        .ok_or_else(|| bad("sighting", "indexed sighting is missing"))?;
-                    if sighting.fetched_at >= rec.last_seen {
-                        rec.details.update_from(&sighting.details);
-                    }
-                    rec.first_seen = rec.first_seen.min(sighting.fetched_at);
-                    rec.last_seen = rec.last_seen.max(sighting.fetched_at);
-                    rec.times_seen += 1;
-                    (SightingOutcome::Repeat, rec, key)
+        // The identity covers the content hash: new content has no sighting yet.
+        let indexed = match snapshot_outcome {
+            SnapshotOutcome::New => None,
+            SnapshotOutcome::Known => self.staged_identity(cfs, st, &identity_key)?,
+        };
+        let (sighting_outcome, sighting_record, sighting_key) = match indexed {
+            Some(key) => {
+                let mut rec = self
+                    .staged_sighting(cfs, st, &key)?
+                    .ok_or_else(|| bad("sighting", "indexed sighting is missing"))?;
+                if sighting.fetched_at >= rec.last_seen {
+                    rec.details.update_from(&sighting.details);
                 }
-                None => {
-                    let id = st.next_sighting;
-                    st.next_sighting += 1;
-                    let key = sighting_key(&hash, id);
-                    st.batch.put_cf(cfs.index, identity_key, key);
-                    st.identities.insert(identity_key, key);
-                    let rec = SightingRecord {
-                        id,
-                        snapshot: hash_hex.clone(),
-                        source: sighting.source.clone(),
-                        locator: sighting.locator.clone(),
-                        collector: sighting.collector.clone(),
-                        first_seen: sighting.fetched_at,
-                        last_seen: sighting.fetched_at,
-                        times_seen: 1,
-                        details: sighting.details.clone(),
-                    };
-                    (SightingOutcome::New, rec, key)
-                }
-            };
+                rec.first_seen = rec.first_seen.min(sighting.fetched_at);
+                rec.last_seen = rec.last_seen.max(sighting.fetched_at);
+                rec.times_seen += 1;
+                (SightingOutcome::Repeat, rec, key)
+            }
+            None => {
+                let id = st.next_sighting;
+                st.next_sighting += 1;
+                let key = sighting_key(&hash, id);
+                st.batch.put_cf(cfs.index, identity_key, key);
+                st.identities.insert(identity_key, key);
+                let rec = SightingRecord {
+                    id,
+                    snapshot: hash_hex.clone(),
+                    source: sighting.source.clone(),
+                    locator: sighting.locator.clone(),
+                    collector: sighting.collector.clone(),
+                    first_seen: sighting.fetched_at,
+                    last_seen: sighting.fetched_at,
+                    times_seen: 1,
+                    details: sighting.details.clone(),
+                };
+                (SightingOutcome::New, rec, key)
+            }
+        };
         let sighting_bytes =
             serde_json::to_vec(&sighting_record).map_err(|e| bad("sighting", e))?;
         let action = match sighting_outcome {
@@ -344,7 +348,11 @@ impl Store {
         let mut alerts = Vec::new();
         let mut suppressed = None;
         if let Some((incident, opened)) = &changed_incident {
-            let mut triage = self.staged_triage(cfs, st, incident.id)?;
+            // An incident opened just now has no triage nor alert marks: nothing to read.
+            let mut triage = match opened {
+                true => None,
+                false => self.staged_triage(cfs, st, incident.id)?,
+            };
             if *opened {
                 if let Some(t) = self.suppression(cfs, st, &near_duplicates, content, &record)? {
                     put_triage(&mut st.batch, cfs.triage, incident.id, &t)?;
@@ -354,7 +362,10 @@ impl Store {
                 }
             }
             if !triage.is_some_and(|t| t.state.silences()) {
-                let marks = self.staged_alert_marks(cfs, st, incident.id)?;
+                let marks = match opened {
+                    true => Vec::new(),
+                    false => self.staged_alert_marks(cfs, st, incident.id)?,
+                };
                 let now = Timestamp::now();
                 for decision in policy.decide(incident, &marks) {
                     let id = st.next_alert;

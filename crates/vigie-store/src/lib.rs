@@ -62,7 +62,7 @@
 //! | | `F` ‖ alias-in-context pattern | incident id u64: a false positive's pattern |
 //! | | `C` ‖ kind ‖ 0 ‖ name | [`Candidate`]: a source seen but not followed |
 //! | `checkpoints` | source id | collector cursor (opaque bytes) |
-//! | `custody` | sequence number u64 | [`CustodyEntry`] |
+//! | `custody` | sequence number u64 | [`CustodyEntry`], binary (version byte 1; JSON in older stores, still read) |
 //! | `timestamps` | custody sequence number u64 | RFC 3161 time-stamp token (DER) |
 //! | `alerts` | alert id u64 | [`AlertRecord`] (immutable) |
 //! | `outbox` | state byte (`P` pending, `S` delivered, `D` dead) ‖ alert id | [`OutboxEntry`] |
@@ -98,6 +98,7 @@
 
 pub mod alerts;
 mod batch;
+mod codec;
 mod error;
 mod export;
 mod health;

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, IteratorMode, Options, WriteBatch, DB,
+    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, IteratorMode,
+    Options, WriteBatch, DB,
 };
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
@@ -134,6 +135,12 @@ fn cf_options() -> Options {
     // zstd is the only codec compiled in (see Cargo.toml).
     o.set_compression_type(DBCompressionType::Zstd);
     o.set_bottommost_compression_type(DBCompressionType::Zstd);
+    // Bloom filters: most point lookups of the record path miss (a new content's findings,
+    // a new place's sighting identity) and then skip every table file instead of reading
+    // its index. Tables written before keep working without.
+    let mut table = BlockBasedOptions::default();
+    table.set_bloom_filter(10.0, false);
+    o.set_block_based_table_factory(&table);
     o
 }
 
@@ -788,7 +795,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db.iterator_cf(cfs.custody, IteratorMode::Start) {
             let (_, v) = item.map_err(io)?;
-            out.push(serde_json::from_slice(&v).map_err(|e| bad("custody", e))?);
+            out.push(crate::codec::decode_custody(&v)?);
         }
         Ok(out)
     }
@@ -904,9 +911,7 @@ impl Chain {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        // Serialising this plain struct cannot fail.
-        let value = serde_json::to_vec(&entry).unwrap_or_default();
-        batch.put_cf(cf, u64_key(entry.seq), value);
+        batch.put_cf(cf, u64_key(entry.seq), crate::codec::encode_custody(&entry));
         self.head = Head {
             seq: entry.seq,
             hash: entry.hash,

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use rocksdb::IteratorMode;
 use sha2::{Digest, Sha256};
 
+use crate::codec::decode_custody;
 use crate::error::{io, StoreError};
 use crate::keys::*;
 use crate::model::*;
@@ -52,7 +53,7 @@ impl Store {
             let (k, v) = item.map_err(io)?;
             report.custody_entries += 1;
             let position = read_u64(&k).unwrap_or(0);
-            let entry: CustodyEntry = match serde_json::from_slice(&v) {
+            let entry: CustodyEntry = match decode_custody(&v) {
                 Ok(e) => e,
                 Err(e) => {
                     report
@@ -237,7 +238,7 @@ impl Store {
             .get_pinned_cf(cfs.custody, u64_key(seq))
             .map_err(io)?
         {
-            Some(v) => Ok(serde_json::from_slice(&v).ok()),
+            Some(v) => Ok(decode_custody(&v).ok()),
             None => Ok(None),
         }
     }

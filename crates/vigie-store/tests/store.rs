@@ -340,6 +340,39 @@ fn verify_catches_an_edited_snapshot_byte() {
 }
 
 #[test]
+fn custody_entries_written_as_json_by_older_versions_still_verify() {
+    let dir = populated();
+    let entries = Store::open_read_only(dir.path())
+        .unwrap()
+        .custody_entries()
+        .unwrap();
+    {
+        // Entries are binary now: rewrite every one as JSON, as older versions stored them.
+        let db = raw_db(dir.path());
+        let cf = db.cf_handle(CF_CUSTODY).unwrap();
+        for e in &entries {
+            let old = db.get_cf(cf, e.seq.to_be_bytes()).unwrap().unwrap();
+            assert_ne!(old.first(), Some(&b'{'), "entry {} was JSON", e.seq);
+            db.put_cf(cf, e.seq.to_be_bytes(), serde_json::to_vec(e).unwrap())
+                .unwrap();
+        }
+    }
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.custody_entries().unwrap(), entries);
+    assert!(store.verify().unwrap().ok());
+    // New entries (binary) chain onto the JSON ones.
+    record(
+        &mut store,
+        &matcher(),
+        &fixture("template_other_sale_lyon.txt"),
+        &sighting("forum-d", "http://dddd.onion/t/5", "2026-11-09"),
+    );
+    assert_eq!(store.custody_entries().unwrap().len(), entries.len() + 2);
+    let report = store.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+}
+
+#[test]
 fn verify_catches_a_deleted_custody_entry() {
     let dir = populated();
     {
@@ -385,6 +418,11 @@ fn verify_catches_reordered_custody_entries() {
 #[test]
 fn verify_catches_an_edited_sighting_and_a_rewritten_entry() {
     let dir = populated();
+    let entry = Store::open_read_only(dir.path())
+        .unwrap()
+        .custody_entry(1)
+        .unwrap()
+        .unwrap();
     {
         let db = raw_db(dir.path());
         let cf = db.cf_handle(CF_SIGHTINGS).unwrap();
@@ -396,11 +434,11 @@ fn verify_catches_an_edited_sighting_and_a_rewritten_entry() {
         let mut rec: serde_json::Value = serde_json::from_slice(&v).unwrap();
         rec["source"] = "somewhere-else".into();
         db.put_cf(cf, k, serde_json::to_vec(&rec).unwrap()).unwrap();
-        // An entry rewritten with a consistent-looking but wrong object hash.
+        // An entry rewritten with a consistent-looking but wrong object hash (as JSON, the
+        // encoding of older stores, which is still read).
         let cf = db.cf_handle(CF_CUSTODY).unwrap();
-        let v = db.get_cf(cf, 1u64.to_be_bytes()).unwrap().unwrap();
-        let mut e: serde_json::Value = serde_json::from_slice(&v).unwrap();
-        e["object"] = "00".repeat(32).into();
+        let mut e = entry.clone();
+        e.object = "00".repeat(32);
         db.put_cf(cf, 1u64.to_be_bytes(), serde_json::to_vec(&e).unwrap())
             .unwrap();
     }
