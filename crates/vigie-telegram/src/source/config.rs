@@ -254,10 +254,7 @@ mod tests {
     use super::*;
 
     fn preview(toml_text: &str) -> PreviewConfig {
-        serde_json::from_value(
-            toml_like(toml_text),
-        )
-        .unwrap()
+        serde_json::from_value(toml_like(toml_text)).unwrap()
     }
 
     /// `key = value` lines as a JSON object (the crate has no TOML parser).
@@ -279,7 +276,8 @@ mod tests {
         assert_eq!(validate(&[ok], None, &[], base), Ok(()));
         let err = validate(&[preview("channel = \"../etc\"")], None, &[], base).unwrap_err();
         assert!(err.0.contains("not a public username"), "{err}");
-        let secret = preview("channel = \"medleaks\"\nbase_url = \"ws://p.example/?token=tok-SECRET\"");
+        let secret =
+            preview("channel = \"medleaks\"\nbase_url = \"ws://p.example/?token=tok-SECRET\"");
         let err = validate(&[secret], None, &[], base).unwrap_err();
         assert_eq!(
             err.0,
@@ -302,10 +300,17 @@ mod tests {
         let mut live: LiveConfig =
             serde_json::from_value(toml_like("api_id = 1\nsession = \"tg.session\"")).unwrap();
         validate(&[], Some(&mut live), &[channel], base).unwrap();
-        assert_eq!(live.session_path(Path::new("/store")), Path::new("/etc/vigie/tg.session"));
+        assert_eq!(
+            live.session_path(Path::new("/store")),
+            Path::new("/etc/vigie/tg.session")
+        );
         assert_eq!(live.api_id(), Ok(1));
         live.backfill_since = Some("last spring".into());
         let err = validate(&[], Some(&mut live), &[], base).unwrap_err();
-        assert!(err.0.contains("backfill_since \"last spring\" is not a date"), "{err}");
+        assert!(
+            err.0
+                .contains("backfill_since \"last spring\" is not a date"),
+            "{err}"
+        );
     }
 }

@@ -193,16 +193,20 @@ impl ExportSource {
                 .file_name
                 .clone()
                 .unwrap_or_else(|| rel.to_string());
-            let text =
-                match extract_with_post(&name, &data, ArchiveLimits::default(), &message.text) {
-                    Ok(x) => x.text,
-                    Err(e) => {
-                        // The raw bytes are still evidence; only their contents are not matched.
-                        warn!(message = message.id, attachment = %name, error = %e, "archive refused");
-                        counts.archives_refused = counts.archives_refused.saturating_add(1);
-                        Vec::new()
-                    }
-                };
+            let text = match extract_with_post(
+                &name,
+                &data,
+                ArchiveLimits::default(),
+                &message.text,
+            ) {
+                Ok(x) => x.text,
+                Err(e) => {
+                    // The raw bytes are still evidence; only their contents are not matched.
+                    warn!(message = message.id, attachment = %name, error = %e, "archive refused");
+                    counts.archives_refused = counts.archives_refused.saturating_add(1);
+                    Vec::new()
+                }
+            };
             let file = AttachmentDoc {
                 name: &name,
                 bytes: data,
@@ -272,7 +276,9 @@ fn read_bounded(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use vigie_pipeline::{Event, MatchText, NoCheckpoints, Shutdown, Supervisor, SupervisorOptions};
+    use vigie_pipeline::{
+        Event, MatchText, NoCheckpoints, Shutdown, Supervisor, SupervisorOptions,
+    };
 
     #[test]
     fn an_export_is_emitted_through_the_supervisor_with_its_files_and_counts() {
@@ -364,14 +370,20 @@ mod tests {
             max_bytes: 1 << 20,
             max_attachment_bytes: 50,
         };
-        let err = ExportSource::open(&export, limits).err().unwrap().to_string();
+        let err = ExportSource::open(&export, limits)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("no message recorded: 1 entries"), "{err}");
         assert!(err.contains("1 unsupported; 2 in all"), "{err}");
         let small = ExportLimits {
             max_bytes: 10,
             max_attachment_bytes: 50,
         };
-        let err = ExportSource::open(&export, small).err().unwrap().to_string();
+        let err = ExportSource::open(&export, small)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.ends_with("is larger than --max-bytes 10"), "{err}");
     }
 }

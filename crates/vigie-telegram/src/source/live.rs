@@ -36,9 +36,9 @@ impl Ready {
             Ok(Ok(())) => Ok(true),
             Ok(Err(why)) => Err(SourceError::Config(why)),
             Err(mpsc::RecvTimeoutError::Timeout) => Ok(false),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                Err(SourceError::Failed("the Telegram source ended before signing in".into()))
-            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(SourceError::Failed(
+                "the Telegram source ended before signing in".into(),
+            )),
         }
     }
 }
@@ -169,7 +169,13 @@ async fn sign_in(
     api_id: i32,
     mut ready: Option<mpsc::Sender<Result<(), String>>>,
     mut stop: watch::Receiver<bool>,
-) -> Result<(LiveSource, Option<tokio_mpsc::Receiver<(i64, ChannelUpdate)>>), SourceError> {
+) -> Result<
+    (
+        LiveSource,
+        Option<tokio_mpsc::Receiver<(i64, ChannelUpdate)>>,
+    ),
+    SourceError,
+> {
     let report = |ready: &mut Option<mpsc::Sender<Result<(), String>>>, r| {
         if let Some(tx) = ready.take() {
             let _ = tx.send(r);
@@ -589,7 +595,10 @@ mod tests {
                     stopped_at.elapsed() < Duration::from_secs(1),
                     "stop waited for the FLOOD_WAIT"
                 );
-                assert!(rx.try_recv().is_err(), "nothing handed over from the cut step");
+                assert!(
+                    rx.try_recv().is_err(),
+                    "nothing handed over from the cut step"
+                );
             })
             .await;
     }
@@ -612,10 +621,7 @@ mod tests {
                 channel: "medleaks".into(),
                 id: 9,
                 text: "échantillon".into(),
-                attachments: vec![
-                    attachment(None),
-                    attachment(Some("sample.csv")),
-                ],
+                attachments: vec![attachment(None), attachment(Some("sample.csv"))],
                 ..TelegramMessage::default()
             },
             downloads: vec![Downloaded {

@@ -164,7 +164,10 @@ mod tests {
             views: Some(12),
             text: "vente base".into(),
             forwarded_from: Some("Pharma_Dark".into()),
-            links: vec![link("https://t.me/medleaks/3"), link("https://t.me/followed")],
+            links: vec![
+                link("https://t.me/medleaks/3"),
+                link("https://t.me/followed"),
+            ],
             ..TelegramMessage::default()
         };
         let followed: BTreeSet<String> = ["followed".to_string()].into();
@@ -183,7 +186,10 @@ mod tests {
         assert_eq!(d.sighting.source, "telegram:medleaks");
         assert_eq!(d.sighting.collector, "telegram-preview");
         assert_eq!(d.sighting.fetched_at, Timestamp(5));
-        assert_eq!(d.sighting.details.posted_at, Some(Timestamp(1_795_000_000_000)));
+        assert_eq!(
+            d.sighting.details.posted_at,
+            Some(Timestamp(1_795_000_000_000))
+        );
         assert_eq!(d.sighting.details.views, Some(12));
         assert!(
             matches!(&events[1], Event::Candidate { kind, name, seen_in, at }
