@@ -7,14 +7,16 @@
 //! self-contained page (inline CSS and SVG charts, no external asset, prints on A4);
 //! [`markdown`] the same in Markdown. Identifiers appear only as counts.
 //!
+//! Source health comes from the store's typed health history ([`vigie_store::Store::health_all`]):
+//! the digest depends on neither a collector nor the alerting crate.
+//!
 //! Not for: sending (the CLI posts it through `vigie-alerts`' signed webhooks) or exports to
 //! other tools (`vigie-export`).
 //!
 //! # Example
 //!
 //! ```
-//! use vigie_alerts::Language;
-//! use vigie_digest::{build, html, IsoWeek};
+//! use vigie_digest::{build, html, IsoWeek, Language};
 //! use vigie_store::{Store, Timestamp};
 //!
 //! let dir = tempfile::tempdir().unwrap();
@@ -36,7 +38,10 @@ mod week;
 pub use chart::escape;
 pub use error::DigestError;
 pub use model::{
-    build, Digest, IncidentRow, Pair, SourceActivity, WeekCounts, QUIET_LOOKBACK_WEEKS, TREND_WEEKS,
+    build, CollectorWeek, Digest, IncidentRow, Pair, SourceActivity, WeekCounts,
+    QUIET_LOOKBACK_WEEKS, TREND_WEEKS,
 };
 pub use render::{html, markdown};
+/// The digest's language (shared with alerts).
+pub use vigie_core::Language;
 pub use week::IsoWeek;

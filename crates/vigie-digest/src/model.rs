@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use vigie_core::{Category, IdentifierKind, Severity};
+use vigie_core::{Category, HealthStatus, IdentifierKind, Severity};
 use vigie_store::{Incident, SightingRecord, SourceKind, Store, Timestamp, TriageState};
 
 use crate::{DigestError, IsoWeek};
@@ -88,11 +88,15 @@ pub struct SourceActivity {
 /// One Tor source's runs during the week.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CollectorWeek {
+    /// The source id (`thread:NAME` for a `vigie run` source thread).
     pub source: String,
+    /// Runs (thread failures not counted).
     pub runs: u64,
     /// Runs where some mirror answered.
     pub reachable_runs: u64,
+    /// Pages read.
     pub pages_ok: u64,
+    /// Pages that failed.
     pub pages_failed: u64,
     /// Runs where a parser found nothing on pages that answered.
     pub blind_runs: u64,
@@ -100,6 +104,9 @@ pub struct CollectorWeek {
     pub blind_selectors: Vec<String>,
     /// Failures of a `vigie run` source thread (`thread:…`), each restarted.
     pub crashes: u64,
+    /// Runs where the site answered but kept the collector from its content, by status
+    /// (login wall, CAPTCHA, not found, maintenance, rate limit).
+    pub kept_out: BTreeMap<HealthStatus, u64>,
 }
 
 impl CollectorWeek {
@@ -253,7 +260,7 @@ fn row(store: &Store, i: &Incident) -> Result<IncidentRow, DigestError> {
         .collect();
     let mut places: Vec<String> = sightings
         .iter()
-        .map(|s| format!("{} — {}", s.source, vigie_alerts::place(&s.locator)))
+        .map(|s| format!("{} — {}", s.source, vigie_store::place(&s.locator)))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -351,18 +358,13 @@ fn source_activity(
     }
 }
 
-/// The Tor collector's health records that fall in the week, per source.
+/// The collectors' health records that fall in the week, per source (from the store's typed
+/// health history; records this build cannot read were already skipped there).
 fn collector_weeks(store: &Store, week: IsoWeek) -> Result<Vec<CollectorWeek>, DigestError> {
     let mut out = Vec::new();
-    for (key, bytes) in store.checkpoints_with_prefix(&vigie_tor::health_key(""))? {
-        // A record this build cannot read is skipped, not fatal: the digest still goes out.
-        let Ok(records) = serde_json::from_slice::<Vec<vigie_tor::HealthRecord>>(&bytes) else {
-            continue;
-        };
+    for (source, records) in store.health_all()? {
         let mut w = CollectorWeek {
-            source: key
-                .trim_start_matches(&vigie_tor::health_key(""))
-                .to_string(),
+            source,
             ..CollectorWeek::default()
         };
         let mut blind = BTreeSet::new();
@@ -370,13 +372,16 @@ fn collector_weeks(store: &Store, week: IsoWeek) -> Result<Vec<CollectorWeek>, D
             .iter()
             .filter(|r| r.at_ms >= week.start().0 && r.at_ms < week.end().0)
         {
-            if r.status == vigie_tor::HealthStatus::Crashed {
+            if r.status == HealthStatus::Crashed {
                 w.crashes += 1;
                 continue;
             }
             w.runs += 1;
-            if r.status != vigie_tor::HealthStatus::Unreachable {
+            if r.status != HealthStatus::Unreachable {
                 w.reachable_runs += 1;
+            }
+            if r.status.is_kept_out() {
+                *w.kept_out.entry(r.status).or_default() += 1;
             }
             w.pages_ok += r.pages_ok as u64;
             w.pages_failed += r.pages_failed as u64;

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use vigie_alerts::{source_kind_label, Language};
-use vigie_core::{Category, Severity};
+use vigie_core::{Category, Language, Severity};
+use vigie_store::source_kind_label;
 
 use crate::chart::{escape, stacked_bars, Series};
 use crate::model::{Digest, IncidentRow, Pair};
@@ -364,22 +364,25 @@ pub fn html(d: &Digest, lang: Language) -> String {
         let watched = c.iter().filter(|x| x.runs > 0).count();
         let _ = write!(
             h,
-            "<p>{watched} {} {reachable}.</p><p><strong>{}</strong>: {}</p><p><strong>{}</strong>: {}</p><ul>",
+            "<p>{watched} {} {reachable}.</p><p><strong>{}</strong>: {}</p><p><strong>{}</strong>: {}</p><p><strong>{}</strong>: {}</p><ul>",
             w.watched_reachable,
             w.failed_all_week,
             escape(&failed),
             w.blind_parsers,
-            escape(&blind)
+            escape(&blind),
+            w.kept_out,
+            escape(&kept_out_list(c, lang))
         );
         for x in c {
             let _ = write!(
                 h,
-                "<li>{} — {} {}, {} / {}{}</li>",
+                "<li>{} — {} {}, {} / {}{}{}</li>",
                 escape(&x.source),
                 x.runs,
                 w.runs_pages,
                 x.pages_ok,
                 x.pages_failed,
+                escape(&kept_out(x, lang)),
                 crashes(x, lang)
             );
         }
@@ -413,6 +416,35 @@ fn collector_lists(c: &[crate::model::CollectorWeek], lang: Language) -> (String
         or_none(failed.into_iter().map(str::to_string).collect()),
         or_none(blind),
     )
+}
+
+/// ", login wall ×2, rate limited ×1": the runs a reachable site kept out of its content.
+fn kept_out(x: &crate::model::CollectorWeek, lang: Language) -> String {
+    x.kept_out
+        .iter()
+        .map(|(s, n)| format!(", {} ×{n}", text::health_status(*s, lang)))
+        .collect()
+}
+
+/// The sources kept out of their content this week, with how, as a comma list (or "none").
+fn kept_out_list(c: &[crate::model::CollectorWeek], lang: Language) -> String {
+    let list: Vec<String> = c
+        .iter()
+        .filter(|x| !x.kept_out.is_empty())
+        .map(|x| {
+            let how: Vec<&str> = x
+                .kept_out
+                .keys()
+                .map(|s| text::health_status(*s, lang))
+                .collect();
+            format!("{} ({})", x.source, how.join(", "))
+        })
+        .collect();
+    if list.is_empty() {
+        text::words(lang).none.to_string()
+    } else {
+        list.join(", ")
+    }
 }
 
 /// ", N thread failures, restarted" when a source thread failed this week.
@@ -610,18 +642,23 @@ pub fn markdown(d: &Digest, lang: Language) -> String {
         let watched = c.iter().filter(|x| x.runs > 0).count();
         let _ = writeln!(
             m,
-            "{watched} {} {reachable}.\n\n**{}**: {failed}\n\n**{}**: {blind}\n",
-            w.watched_reachable, w.failed_all_week, w.blind_parsers
+            "{watched} {} {reachable}.\n\n**{}**: {failed}\n\n**{}**: {blind}\n\n**{}**: {}\n",
+            w.watched_reachable,
+            w.failed_all_week,
+            w.blind_parsers,
+            w.kept_out,
+            kept_out_list(c, lang)
         );
         for x in c {
             let _ = writeln!(
                 m,
-                "- {} — {} {}, {} / {}{}",
+                "- {} — {} {}, {} / {}{}{}",
                 x.source,
                 x.runs,
                 w.runs_pages,
                 x.pages_ok,
                 x.pages_failed,
+                kept_out(x, lang),
                 crashes(x, lang)
             );
         }

@@ -1,7 +1,6 @@
 //! The digest's words, in French (default) and English.
 
-use vigie_alerts::Language;
-use vigie_core::{Category, IdentifierKind, Severity};
+use vigie_core::{Category, HealthStatus, IdentifierKind, Language, Severity};
 use vigie_store::TriageState;
 
 /// A severity's name.
@@ -112,6 +111,7 @@ pub struct Words {
     pub watched_reachable: &'static str,
     pub failed_all_week: &'static str,
     pub blind_parsers: &'static str,
+    pub kept_out: &'static str,
     pub none: &'static str,
     pub runs_pages: &'static str,
     pub crashes: &'static str,
@@ -167,6 +167,7 @@ pub fn words(lang: Language) -> Words {
             watched_reachable: "source(s) Tor suivie(s) ; joignables au moins une fois :",
             failed_all_week: "Injoignables toute la semaine",
             blind_parsers: "Analyseurs qui ne trouvent plus rien (le HTML du site a changé ?)",
+            kept_out: "Sites joignables qui ont tenu le collecteur à l'écart du contenu",
             none: "aucune",
             runs_pages: "passages, pages lues / en échec",
             crashes: "panne(s) du fil de collecte, redémarré",
@@ -218,6 +219,7 @@ pub fn words(lang: Language) -> Words {
             watched_reachable: "Tor source(s) watched; reachable at least once:",
             failed_all_week: "Unreachable all week",
             blind_parsers: "Parsers that stopped finding anything (has the site's HTML changed?)",
+            kept_out: "Reachable sites that kept the collector from their content",
             none: "none",
             runs_pages: "runs, pages read / failed",
             crashes: "collection thread failure(s), restarted",
@@ -225,6 +227,34 @@ pub fn words(lang: Language) -> Words {
             sightings: "sightings",
             footer: "TLP:AMBER — limited to the recipients and their organisations. Personal identifiers never appear in this document; evidence is kept in Vigie's evidence store.",
         },
+    }
+}
+
+/// A collector run's status, in the digest's language.
+pub fn health_status(s: HealthStatus, lang: Language) -> &'static str {
+    match (s, lang) {
+        (HealthStatus::Ok, Language::Fr) => "pages lues",
+        (HealthStatus::Ok, Language::En) => "pages read",
+        (HealthStatus::Blind, Language::Fr) => "analyseur aveugle",
+        (HealthStatus::Blind, Language::En) => "parser blind",
+        (HealthStatus::Partial, Language::Fr) => "pages en partie en échec",
+        (HealthStatus::Partial, Language::En) => "some pages failed",
+        (HealthStatus::Failed, Language::Fr) => "aucune page lisible",
+        (HealthStatus::Failed, Language::En) => "no page readable",
+        (HealthStatus::Unreachable, Language::Fr) => "injoignable",
+        (HealthStatus::Unreachable, Language::En) => "unreachable",
+        (HealthStatus::Crashed, Language::Fr) => "panne du fil de collecte",
+        (HealthStatus::Crashed, Language::En) => "collection thread failure",
+        (HealthStatus::LoginWall, Language::Fr) => "connexion exigée",
+        (HealthStatus::LoginWall, Language::En) => "login wall",
+        (HealthStatus::Captcha, Language::Fr) => "CAPTCHA ou file anti-DDoS",
+        (HealthStatus::Captcha, Language::En) => "CAPTCHA or DDoS queue",
+        (HealthStatus::NotFound, Language::Fr) => "pages introuvables",
+        (HealthStatus::NotFound, Language::En) => "pages not found",
+        (HealthStatus::Maintenance, Language::Fr) => "en maintenance",
+        (HealthStatus::Maintenance, Language::En) => "under maintenance",
+        (HealthStatus::RateLimited, Language::Fr) => "requêtes limitées",
+        (HealthStatus::RateLimited, Language::En) => "rate limited",
     }
 }
 

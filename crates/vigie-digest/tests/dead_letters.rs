@@ -1,7 +1,6 @@
 //! Alerts in the dead-letter list are a health event the digest reports.
 
-use vigie_alerts::Language;
-use vigie_core::{Analysis, Report, Severity, Signature, SIGNATURE_LEN};
+use vigie_core::{Analysis, Language, Report, Severity, Signature, SIGNATURE_LEN};
 use vigie_digest::{build, html, markdown, IsoWeek};
 use vigie_store::*;
 
