@@ -198,7 +198,13 @@ mod tests {
             .collect();
         assert_eq!(
             kept,
-            ["login_wall", "captcha", "not_found", "maintenance", "rate_limited"]
+            [
+                "login_wall",
+                "captcha",
+                "not_found",
+                "maintenance",
+                "rate_limited"
+            ]
         );
     }
 }

@@ -84,10 +84,7 @@ fn all(db: &DB) -> Result<Vec<(String, Vec<HealthRecord>)>, StoreError> {
     let cf = checkpoints(db)?;
     let prefix = HEALTH_KEY_PREFIX.as_bytes();
     let mut out = Vec::new();
-    for item in db.iterator_cf(
-        cf,
-        IteratorMode::From(prefix, rocksdb::Direction::Forward),
-    ) {
+    for item in db.iterator_cf(cf, IteratorMode::From(prefix, rocksdb::Direction::Forward)) {
         let (k, v) = item.map_err(io)?;
         let Some(source) = k.strip_prefix(prefix) else {
             break;
@@ -149,7 +146,10 @@ mod tests {
         assert_eq!(a.len(), HEALTH_HISTORY);
         assert_eq!(a.first().unwrap().at_ms, 5);
         assert_eq!(a.last().unwrap().at_ms, HEALTH_HISTORY as i64 + 4);
-        assert_eq!(store.health_history("b").unwrap(), vec![run("b", 7, HealthStatus::Captcha)]);
+        assert_eq!(
+            store.health_history("b").unwrap(),
+            vec![run("b", 7, HealthStatus::Captcha)]
+        );
         assert!(store.health_history("never").unwrap().is_empty());
         let all = store.health_all().unwrap();
         let names: Vec<&str> = all.iter().map(|(s, _)| s.as_str()).collect();

@@ -82,7 +82,11 @@ impl std::fmt::Display for Applied {
                 incident,
                 alert: Some(alert),
                 state,
-            } => write!(f, "incident {incident} (alert {alert}) is now {}", state.as_str()),
+            } => write!(
+                f,
+                "incident {incident} (alert {alert}) is now {}",
+                state.as_str()
+            ),
             Applied::Triaged {
                 incident,
                 alert: None,

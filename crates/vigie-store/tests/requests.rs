@@ -3,7 +3,9 @@
 
 use vigie_core::Category;
 use vigie_match::{Entity, Matcher, ScanOptions};
-use vigie_store::requests::{apply_or_queue, queue_request, Applied, Request, RequestError, Submitted};
+use vigie_store::requests::{
+    apply_or_queue, queue_request, Applied, Request, RequestError, Submitted,
+};
 use vigie_store::*;
 
 struct Everything;
@@ -71,7 +73,13 @@ fn a_queue_file_of_an_earlier_version_is_applied_and_removed() {
     // Half-written (dot name): not read.
     std::fs::write(queue.join(".0001764000000001-4242.json"), "{").unwrap();
     let run = store.apply_queued_requests();
-    assert_eq!(run, QueueRun { applied: 1, refused: 0 });
+    assert_eq!(
+        run,
+        QueueRun {
+            applied: 1,
+            refused: 0
+        }
+    );
     let triage = store.triage(1).unwrap().unwrap();
     assert_eq!(triage.state, TriageState::Acknowledged);
     assert_eq!(triage.reason.as_deref(), Some("seen by the CERT"));
@@ -97,7 +105,13 @@ fn a_bad_request_is_set_aside_and_the_next_ones_still_apply() {
     )
     .unwrap();
     let run = store.apply_queued_requests();
-    assert_eq!(run, QueueRun { applied: 1, refused: 2 });
+    assert_eq!(
+        run,
+        QueueRun {
+            applied: 1,
+            refused: 2
+        }
+    );
     assert!(queue.join("0001-1.failed").exists());
     assert!(queue.join("0002-1.failed").exists());
     assert!(!queue.join("0003-1.json").exists());
@@ -170,7 +184,13 @@ fn requests_wait_in_order_while_a_writer_holds_the_store() {
     assert!(first < second);
     assert_eq!(state(&writer, 1), None);
     let run = writer.apply_queued_requests();
-    assert_eq!(run, QueueRun { applied: 2, refused: 0 });
+    assert_eq!(
+        run,
+        QueueRun {
+            applied: 2,
+            refused: 0
+        }
+    );
     // The later request wins.
     assert_eq!(state(&writer, 1), Some(TriageState::Acknowledged));
 }
@@ -203,7 +223,9 @@ fn errors_say_what_is_missing() {
         "{err}"
     );
     assert_eq!(
-        store.apply_request(&Request::Redeliver { alert: 1 }).unwrap(),
+        store
+            .apply_request(&Request::Redeliver { alert: 1 })
+            .unwrap(),
         Applied::Requeued { alert: 1 }
     );
 }

@@ -306,9 +306,7 @@ impl Collector {
         let Some((mirror, start_url, first)) = listing else {
             health.status = match refused {
                 Some(class) => {
-                    health
-                        .errors
-                        .push(of_class(class).explain().to_string());
+                    health.errors.push(of_class(class).explain().to_string());
                     of_class(class)
                 }
                 None => HealthStatus::Unreachable,
