@@ -16,8 +16,8 @@ use vigie_match::{Matcher, ScanOptions};
 use vigie_store::{content_hash, Locator, Sighting, SnapshotOutcome, Store, Timestamp};
 use vigie_telegram::{PageFetcher, TelegramError};
 use vigie_tor::{
-    checkpoint_key, health_key, Collector, CollectorEvent, HealthRecord, HealthStatus, HttpClient,
-    Session, TorSource,
+    checkpoint_key, Collector, CollectorEvent, HealthRecord, HealthStatus, HttpClient, Session,
+    TorSource,
 };
 
 use crate::config::Config;
@@ -25,8 +25,6 @@ use crate::stopping::{reap, Drain, Received, TryReceive};
 use crate::supervisor::{Drained, Recorder, SourceThread};
 use crate::Outcome;
 
-/// Health records kept per source.
-const HEALTH_HISTORY: usize = 100;
 /// How long a stopping run keeps recording what the collector already fetched.
 const DRAIN_GRACE: Duration = Duration::from_secs(8);
 
@@ -387,17 +385,10 @@ pub fn record_event(
     }
 }
 
-/// Appends a health record to its source's history (the last [`HEALTH_HISTORY`] kept).
+/// Appends a health record to its source's history (the store keeps the last
+/// [`vigie_store::HEALTH_HISTORY`]).
 pub fn push_health(store: &mut Store, h: HealthRecord) -> Result<()> {
-    let key = health_key(&h.source);
-    let mut history: Vec<HealthRecord> = store
-        .checkpoint(&key)?
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    history.push(h);
-    let excess = history.len().saturating_sub(HEALTH_HISTORY);
-    history.drain(..excess);
-    store.set_checkpoint(&key, &serde_json::to_vec(&history)?)?;
+    store.push_health(h)?;
     Ok(())
 }
 
@@ -554,7 +545,11 @@ pub fn health(
     json: bool,
 ) -> Result<Outcome> {
     let store = crate::incidents::open_for_queries(config, store_flag)?;
-    let threads = store.checkpoints_with_prefix(&health_key("thread:"))?;
+    let threads: Vec<(String, Vec<HealthRecord>)> = store
+        .health_all()?
+        .into_iter()
+        .filter(|(source, _)| source.starts_with("thread:"))
+        .collect();
     if config.tor_source.is_empty() && threads.is_empty() {
         bail!("no [[tor_source]] in the configuration and no source thread failure recorded");
     }
@@ -572,30 +567,20 @@ pub fn health(
         Ok(())
     };
     for s in &config.tor_source {
-        let records: Vec<HealthRecord> = store
-            .checkpoint(&health_key(&s.id))?
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let records = store.health_history(&s.id)?;
         let Some(last) = records.last() else {
             writeln!(out, "{:<24} never run", s.id)?;
             continue;
         };
-        bad |= matches!(
-            last.status,
-            HealthStatus::Blind
-                | HealthStatus::Unreachable
-                | HealthStatus::Failed
-                | HealthStatus::LoginWall
-                | HealthStatus::Captcha
-                | HealthStatus::NotFound
-                | HealthStatus::Maintenance
-                | HealthStatus::RateLimited
-        );
+        bad |= last.status.is_kept_out()
+            || matches!(
+                last.status,
+                HealthStatus::Blind | HealthStatus::Unreachable | HealthStatus::Failed
+            );
         show(&mut out, &records)?;
     }
     let now = Timestamp::now().0;
-    for (_, bytes) in threads {
-        let records: Vec<HealthRecord> = serde_json::from_slice(&bytes).unwrap_or_default();
+    for (_, records) in threads {
         if let Some(last) = records.last() {
             bad |= now.saturating_sub(last.at_ms) < RECENT_CRASH_MS;
         }
