@@ -31,3 +31,13 @@ if ! python3 -c 'import pymisp, stix2' 2>/dev/null; then
     || python3 -m pip install -q --break-system-packages pymisp stix2
 fi
 command -v cargo >/dev/null 2>&1 || { echo "ops/deps.sh: cargo is missing (rustup toolchain expected)" >&2; exit 2; }
+# The console's browser tests (tests/console) drive Debian's chromium with playwright-core
+# from npm (no browser download): node and npm from Debian, then `npm ci` from the lock file.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "ops/deps.sh: installing nodejs and npm" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+fi
+root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ ! -d "$root_dir/tests/console/node_modules/playwright-core" ]; then
+  (cd "$root_dir/tests/console" && npm ci --no-audit --no-fund --silent)
+fi

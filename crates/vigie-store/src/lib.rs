@@ -97,6 +97,8 @@
 #![deny(missing_docs)]
 
 pub mod alerts;
+pub mod audit;
+mod browse;
 mod batch;
 mod codec;
 mod error;
@@ -108,7 +110,9 @@ mod labels;
 mod model;
 pub mod requests;
 mod retention;
+pub mod sessions;
 mod store;
+pub mod users;
 mod verify;
 
 pub use alerts::{
@@ -132,6 +136,10 @@ pub use store::{
     SnapshotOutcome, Stats, Store, StoreReader, MARKER_FILE, SCHEMA_VERSION,
 };
 pub use verify::VerifyReport;
+pub use audit::{AuditAction, AuditEntry};
+pub use browse::{IncidentPage, PageCursor};
+pub use sessions::Session;
+pub use users::{LoginOutcome, Role, User, UserError};
 
 /// Column family names, for tests and tools that inspect the database directly.
 pub mod column_families {

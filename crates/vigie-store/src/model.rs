@@ -388,6 +388,9 @@ pub enum CustodyAction {
     SightingUpdated,
     /// Retention deleted a snapshot's raw bytes.
     RawPurged,
+    /// An entry was appended to the console's audit trail (key `audit:SEQ`, object the
+    /// SHA-256 of the audit record as stored).
+    AuditRecorded,
 }
 
 impl CustodyAction {
@@ -398,6 +401,7 @@ impl CustodyAction {
             CustodyAction::SightingAdded => "sighting_added",
             CustodyAction::SightingUpdated => "sighting_updated",
             CustodyAction::RawPurged => "raw_purged",
+            CustodyAction::AuditRecorded => "audit_recorded",
         }
     }
 }

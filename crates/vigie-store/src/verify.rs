@@ -101,6 +101,7 @@ impl Store {
                 CustodyAction::SightingAdded | CustodyAction::SightingUpdated => {
                     sighting_objects.insert(entry.key.clone(), entry.object.clone());
                 }
+                CustodyAction::AuditRecorded => {}
             }
             prev = Head {
                 seq: position,

@@ -1,0 +1,1465 @@
+//! The handlers and their templates.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use vigie_core::{DocumentKind, IdentifierKind, Severity};
+use vigie_match::ScanOptions;
+use vigie_store::{
+    AuditAction, AuditEntry, Incident, LoginOutcome, OutboxState, PageCursor, SourceKind, Store,
+    Timestamp, TriageState,
+};
+
+use crate::assets;
+use crate::i18n::{Lang, Texts};
+use crate::security::{
+    is_htmx, set_cookie, status_text, Auth, Form, Query, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE,
+};
+use crate::text::{segments, Segment};
+use crate::ConsoleState;
+
+/// Incidents per list page.
+pub const PAGE_SIZE: usize = 50;
+/// Incidents examined per list page without a text search.
+pub const MAX_EXAMINED: usize = 20_000;
+/// Incidents examined per list page with a text search (each reads its documents).
+pub const MAX_EXAMINED_TEXT: usize = 2_000;
+/// Bytes of a document searched by the text filter.
+pub const MAX_SEARCHED: usize = 256 * 1024;
+/// Snapshots per incident shown, searched or revealed.
+pub const MAX_DOCUMENTS: usize = 5;
+/// Shortest reveal reason.
+pub const MIN_REASON: usize = 10;
+
+/// What a handler can fail with; each maps to a status and a page.
+#[derive(Debug)]
+pub enum PageError {
+    /// No valid session: to the login page.
+    SignIn,
+    /// Not allowed (role, CSRF): 403.
+    Forbidden,
+    /// Bad input: 400 with the reason.
+    BadRequest(String),
+    /// No such thing: 404.
+    NotFound,
+    /// The store or a worker failed: 500 (the detail is logged, not shown).
+    Internal(String),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    status: String,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (code, message) = match self {
+            PageError::SignIn => {
+                let mut r = Redirect::to("/login").into_response();
+                *r.status_mut() = StatusCode::SEE_OTHER;
+                r.headers_mut()
+                    .insert("hx-redirect", HeaderValue::from_static("/login"));
+                return r;
+            }
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Action refusée / action refused.".to_string(),
+            ),
+            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Introuvable / not found.".to_string(),
+            ),
+            PageError::Internal(detail) => {
+                tracing::warn!(%detail, "console request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Erreur interne / internal error.".to_string(),
+                )
+            }
+        };
+        let page = ErrorPage {
+            c: Chrome::anonymous(Lang::Fr),
+            status: format!("{} {}", code.as_u16(), status_text(code)),
+            message,
+        };
+        (code, render(&page)).into_response()
+    }
+}
+
+fn render<T: Template>(t: &T) -> Html<String> {
+    match t.render() {
+        Ok(s) => Html(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "template failed");
+            Html("<!doctype html><title>error</title><p>template error</p>".into())
+        }
+    }
+}
+
+/// What the layout needs: labels, the user, the CSRF token, asset URLs.
+pub struct Chrome {
+    pub t: &'static Texts,
+    pub user: Option<String>,
+    pub role: &'static str,
+    pub can_triage: bool,
+    pub csrf: String,
+    pub path: String,
+    pub htmx: String,
+    pub css: String,
+    pub js: String,
+}
+
+impl Chrome {
+    fn anonymous(lang: Lang) -> Chrome {
+        Chrome {
+            t: lang.t(),
+            user: None,
+            role: "",
+            can_triage: false,
+            csrf: String::new(),
+            path: "/".into(),
+            htmx: assets::htmx_url(),
+            css: assets::css_url(),
+            js: assets::js_url(),
+        }
+    }
+
+    fn of(auth: &Auth, headers: &HeaderMap, path: &str) -> Chrome {
+        Chrome {
+            user: Some(auth.session.user.clone()),
+            role: auth.role().as_str(),
+            can_triage: auth.role().can_triage(),
+            csrf: auth.session.csrf.clone(),
+            path: path.to_string(),
+            ..Chrome::anonymous(Lang::of(headers))
+        }
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+fn fmt_time(t: Timestamp) -> String {
+    // `2026-11-23T08:30:00.000Z` → `2026-11-23 08:30`
+    let s = t.to_string();
+    match (s.get(..10), s.get(11..16)) {
+        (Some(d), Some(h)) => format!("{d} {h}"),
+        _ => s,
+    }
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    login_token: String,
+    error: Option<&'static str>,
+}
+
+fn login_page(
+    lang: Lang,
+    error: Option<&'static str>,
+    code: StatusCode,
+) -> Result<Response, PageError> {
+    let token = vigie_store::sessions::random_token()?;
+    let page = LoginPage {
+        c: Chrome::anonymous(lang),
+        login_token: token.clone(),
+        error,
+    };
+    Ok((
+        code,
+        [(
+            header::SET_COOKIE,
+            set_cookie(LOGIN_COOKIE, &token, Some(3600), false),
+        )],
+        render(&page),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+pub async fn home() -> Response {
+    see_other("/incidents")
+}
+
+pub async fn login_form(headers: HeaderMap, Query(_): Query<Empty>) -> Result<Response, PageError> {
+    login_page(Lang::of(&headers), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginForm {
+    user: String,
+    password: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn login(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let lang = Lang::of(&headers);
+    let ttl = i64::from(state.config.session_minutes) * 60_000;
+    let secure = state.config.secure_cookies;
+    let outcome = state
+        .with_store(move |store| {
+            let now = Timestamp::now();
+            let outcome = store.check_login(&form.user, &form.password, now)?;
+            match outcome {
+                LoginOutcome::Ok(user) => {
+                    let (token, _) = store.create_session(&user.name, user.role, now, ttl)?;
+                    store.audit(&user.name, AuditAction::Login, None, "password")?;
+                    Ok(Ok(token))
+                }
+                LoginOutcome::Refused => {
+                    store.audit(&form.user, AuditAction::LoginFailed, None, "refused")?;
+                    Ok(Err(false))
+                }
+                LoginOutcome::Locked(until) => {
+                    store.audit(
+                        &form.user,
+                        AuditAction::LoginFailed,
+                        None,
+                        &format!("locked until {until}"),
+                    )?;
+                    Ok(Err(true))
+                }
+            }
+        })
+        .await?;
+    match outcome {
+        Ok(token) => {
+            let mut r = see_other("/incidents");
+            let h = r.headers_mut();
+            let max_age = ttl / 1000;
+            for c in [
+                set_cookie(SESSION_COOKIE, &token, Some(max_age), secure),
+                set_cookie(LOGIN_COOKIE, "", Some(0), secure),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    h.append(header::SET_COOKIE, v);
+                }
+            }
+            Ok(r)
+        }
+        Err(locked) => {
+            let t = lang.t();
+            let msg = if locked { t.locked } else { t.login_failed };
+            login_page(lang, Some(msg), StatusCode::UNAUTHORIZED)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfOnly {
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Form(_): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let token = crate::security::cookie(&headers, SESSION_COOKIE)
+        .unwrap_or("")
+        .to_string();
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| {
+            store.delete_session(&token)?;
+            store.audit(&user, AuditAction::Logout, None, "")?;
+            Ok(())
+        })
+        .await?;
+    let mut r = see_other("/login");
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        SESSION_COOKIE,
+        "",
+        Some(0),
+        state.config.secure_cookies,
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LangForm {
+    lang: String,
+    back: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn set_lang(
+    State(state): State<ConsoleState>,
+    _auth: Auth,
+    Form(form): Form<LangForm>,
+) -> Result<Response, PageError> {
+    let lang =
+        Lang::parse(&form.lang).ok_or_else(|| PageError::BadRequest("lang: fr or en".into()))?;
+    // Only a path on this site: never an open redirect.
+    let back = if form.back.starts_with('/')
+        && !form.back.starts_with("//")
+        && !form.back.contains('\\')
+    {
+        form.back
+    } else {
+        "/incidents".into()
+    };
+    let mut r = see_other(&back);
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        LANG_COOKIE,
+        lang.code(),
+        Some(365 * 86400),
+        state.config.secure_cookies,
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+// ---------------------------------------------------------------- incident list
+
+/// Filters of the incident list (empty values mean "any").
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    source_kind: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    after: String,
+}
+
+struct Filters {
+    severity: Option<Severity>,
+    kind: Option<DocumentKind>,
+    org: Option<String>,
+    source_kind: Option<SourceKind>,
+    status: Option<TriageState>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    q: Option<String>,
+    after: Option<PageCursor>,
+}
+
+const SEVERITIES: [Severity; 5] = [
+    Severity::Info,
+    Severity::Low,
+    Severity::Medium,
+    Severity::High,
+    Severity::Critical,
+];
+const SOURCE_KINDS: [SourceKind; 5] = [
+    SourceKind::TorForum,
+    SourceKind::LeakSite,
+    SourceKind::Telegram,
+    SourceKind::Web,
+    SourceKind::File,
+];
+const STATUSES: [TriageState; 4] = [
+    TriageState::New,
+    TriageState::Acknowledged,
+    TriageState::FalsePositive,
+    TriageState::Suppressed,
+];
+
+fn pick<T: Copy>(
+    value: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    what: &str,
+) -> Result<Option<T>, PageError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == value)
+        .map(Some)
+        .ok_or_else(|| PageError::BadRequest(format!("unknown {what}: {value:?}")))
+}
+
+fn date(value: &str, what: &str, end_of_day: bool) -> Result<Option<Timestamp>, PageError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let t = Timestamp::parse(value)
+        .ok_or_else(|| PageError::BadRequest(format!("{what}: a date YYYY-MM-DD")))?;
+    // A date alone means the whole day.
+    Ok(Some(if end_of_day && value.len() == 10 {
+        Timestamp(t.0 + 86_400_000 - 1)
+    } else {
+        t
+    }))
+}
+
+impl ListQuery {
+    fn parse(&self) -> Result<Filters, PageError> {
+        if self.q.chars().count() > 200 || self.org.chars().count() > 100 {
+            return Err(PageError::BadRequest("search text too long".into()));
+        }
+        let after = if self.after.is_empty() {
+            None
+        } else {
+            let (ms, id) = self
+                .after
+                .split_once('.')
+                .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<u64>().ok()?)))
+                .ok_or_else(|| PageError::BadRequest("after: a page cursor".into()))?;
+            Some(PageCursor {
+                last_seen: Timestamp(ms),
+                id,
+            })
+        };
+        let trimmed = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_lowercase());
+        Ok(Filters {
+            severity: pick(&self.severity, &SEVERITIES, Severity::as_str, "severity")?,
+            kind: pick(&self.kind, &DocumentKind::ALL, DocumentKind::as_str, "kind")?,
+            org: trimmed(&self.org),
+            source_kind: pick(
+                &self.source_kind,
+                &SOURCE_KINDS,
+                SourceKind::as_str,
+                "source kind",
+            )?,
+            status: pick(&self.status, &STATUSES, TriageState::as_str, "status")?,
+            since: date(&self.since, "since", false)?,
+            until: date(&self.until, "until", true)?,
+            q: trimmed(&self.q),
+            after,
+        })
+    }
+
+    fn href(&self, after: Option<PageCursor>) -> String {
+        let q = ListQuery {
+            after: after.map_or(String::new(), |c| format!("{}.{}", c.last_seen.0, c.id)),
+            ..self.clone_filters()
+        };
+        format!(
+            "/incidents?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
+    }
+
+    fn clone_filters(&self) -> ListQuery {
+        ListQuery {
+            severity: self.severity.clone(),
+            kind: self.kind.clone(),
+            org: self.org.clone(),
+            source_kind: self.source_kind.clone(),
+            status: self.status.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            q: self.q.clone(),
+            after: String::new(),
+        }
+    }
+}
+
+fn text_contains(store: &Store, incident: &Incident, needle: &str) -> Result<bool, PageError> {
+    for h in incident.snapshots.iter().take(MAX_DOCUMENTS) {
+        let Some(hash) = vigie_store::parse_hash(h) else {
+            continue;
+        };
+        let Some(bytes) = store.snapshot_bytes(&hash)? else {
+            continue;
+        };
+        let bytes = bytes.get(..MAX_SEARCHED).unwrap_or(&bytes);
+        if vigie_match::document_text(bytes)
+            .to_lowercase()
+            .contains(needle)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn keep(store: &Store, i: &Incident, f: &Filters) -> Result<bool, PageError> {
+    if f.severity.is_some_and(|s| i.severity < s) || f.kind.is_some_and(|k| i.kind != k) {
+        return Ok(false);
+    }
+    if let Some(org) = &f.org {
+        if !i
+            .entities
+            .iter()
+            .any(|e| e.id == *org || e.name.to_lowercase().contains(org.as_str()))
+        {
+            return Ok(false);
+        }
+    }
+    if let Some(status) = f.status {
+        let state = store.triage(i.id)?.map_or(TriageState::New, |t| t.state);
+        if state != status {
+            return Ok(false);
+        }
+    }
+    if let Some(sk) = f.source_kind {
+        let sightings = store.incident_sightings(i)?;
+        if !sightings
+            .iter()
+            .any(|s| SourceKind::of(&s.locator, &i.topics) == sk)
+        {
+            return Ok(false);
+        }
+    }
+    if let Some(q) = &f.q {
+        return text_contains(store, i, q);
+    }
+    Ok(true)
+}
+
+struct Row {
+    id: u64,
+    severity: &'static str,
+    kind: &'static str,
+    organisations: String,
+    identifiers: String,
+    sightings: u64,
+    last_seen: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "incident_rows.html")]
+struct RowsPartial {
+    t: &'static Texts,
+    rows: Vec<Row>,
+    q: String,
+    bounded: bool,
+    next: Option<String>,
+    first: Option<String>,
+    examined: usize,
+}
+
+struct Opt {
+    value: &'static str,
+    selected: bool,
+}
+
+fn opts<T: Copy>(all: &[T], name: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
+    all.iter()
+        .map(|v| Opt {
+            value: name(*v),
+            selected: name(*v) == current,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct ListPage {
+    c: Chrome,
+    f: ListQuery,
+    severities: Vec<Opt>,
+    kinds: Vec<Opt>,
+    source_kinds: Vec<Opt>,
+    statuses: Vec<Opt>,
+    rows: String,
+}
+
+fn identifiers_summary(i: &Incident) -> String {
+    i.identifiers
+        .iter()
+        .filter(|(_, c)| c.valid > 0)
+        .map(|(k, c)| format!("{} {}", k.label(), c.valid))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn incidents(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let filters = query.parse()?;
+    let max = if filters.q.is_some() {
+        MAX_EXAMINED_TEXT
+    } else {
+        MAX_EXAMINED
+    };
+    let after = filters.after;
+    let (page, statuses) = state
+        .with_store(move |store| {
+            let mut failure = None;
+            let page = store.incident_page(
+                filters.after,
+                filters.since,
+                filters.until,
+                PAGE_SIZE,
+                max,
+                &mut |s: &Store, i: &Incident| match keep(s, i, &filters) {
+                    Ok(k) => Ok(k),
+                    Err(e) => {
+                        failure = Some(e);
+                        Ok(false)
+                    }
+                },
+            )?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            let mut statuses = Vec::new();
+            for i in &page.incidents {
+                statuses.push(store.triage(i.id)?.map_or(TriageState::New, |t| t.state));
+            }
+            Ok((page, statuses))
+        })
+        .await?;
+    let t = Lang::of(&headers).t();
+    let rows = page
+        .incidents
+        .iter()
+        .zip(statuses)
+        .map(|(i, status)| Row {
+            id: i.id,
+            severity: i.severity.as_str(),
+            kind: i.kind.as_str(),
+            organisations: i
+                .entities
+                .iter()
+                .take(3)
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            identifiers: identifiers_summary(i),
+            sightings: i.sightings,
+            last_seen: fmt_time(i.last_seen),
+            status: status.as_str(),
+        })
+        .collect();
+    let partial = RowsPartial {
+        t,
+        rows,
+        q: query.q.clone(),
+        bounded: page.bounded,
+        next: page.next.map(|c| query.href(Some(c))),
+        first: after.map(|_| query.href(None)),
+        examined: page.examined,
+    };
+    if is_htmx(&headers) {
+        return Ok(render(&partial).into_response());
+    }
+    let rows = render(&partial).0;
+    let page = ListPage {
+        c: Chrome::of(&auth, &headers, "/incidents"),
+        severities: opts(&SEVERITIES, Severity::as_str, &query.severity),
+        kinds: opts(&DocumentKind::ALL, DocumentKind::as_str, &query.kind),
+        source_kinds: opts(&SOURCE_KINDS, SourceKind::as_str, &query.source_kind),
+        statuses: opts(&STATUSES, TriageState::as_str, &query.status),
+        f: query,
+        rows,
+    };
+    Ok(render(&page).into_response())
+}
+
+// ---------------------------------------------------------------- one incident
+
+struct IdView {
+    kind: &'static str,
+    valid: u64,
+    invalid: u64,
+    examples: String,
+}
+
+struct SightingView {
+    source: String,
+    place: String,
+    first_seen: String,
+    last_seen: String,
+    times: u64,
+    views: String,
+}
+
+struct EvidenceView {
+    hash: String,
+    size: u64,
+    purged: bool,
+}
+
+struct CustodyView {
+    seq: u64,
+    time: String,
+    action: &'static str,
+    hash: String,
+}
+
+struct AlertView {
+    id: u64,
+    revision: u32,
+    recipient: String,
+    reason: String,
+    state: &'static str,
+    attempts: u32,
+}
+
+struct DocView {
+    hash: String,
+    segments: Vec<Segment>,
+    truncated: bool,
+}
+
+struct IncidentView {
+    id: u64,
+    severity: &'static str,
+    kind: &'static str,
+    first_seen: String,
+    last_seen: String,
+    sources: String,
+    organisations: Vec<String>,
+    why: Vec<String>,
+    identifiers: Vec<IdView>,
+    sample_columns: String,
+    sample_rows: u64,
+    documents: Vec<DocView>,
+    sightings: Vec<SightingView>,
+    evidence: Vec<EvidenceView>,
+    custody: Vec<CustodyView>,
+    alerts: Vec<AlertView>,
+}
+
+struct HistoryView {
+    at: String,
+    user: String,
+    action: &'static str,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "triage_panel.html")]
+struct TriagePanel {
+    t: &'static Texts,
+    id: u64,
+    csrf: String,
+    can_triage: bool,
+    state: &'static str,
+    reason: Option<String>,
+    assignee: String,
+    users: Vec<String>,
+    history: Vec<HistoryView>,
+    saved: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    c: Chrome,
+    v: IncidentView,
+    triage_panel: String,
+}
+
+/// Audit entries about an incident, newest first (bounded scan of the trail).
+const HISTORY_SCAN: usize = 200;
+
+fn triage_panel(
+    store: &Store,
+    id: u64,
+    auth: &Auth,
+    t: &'static Texts,
+    saved: Option<&'static str>,
+) -> Result<TriagePanel, PageError> {
+    let triage = store.triage(id)?;
+    let history: Vec<AuditEntry> = store.audit_entries(None, HISTORY_SCAN, Some(id), None)?;
+    let assignee = history
+        .iter()
+        .find(|e| e.action == AuditAction::Assign)
+        .map_or_else(|| "—".to_string(), |e| e.detail.clone());
+    Ok(TriagePanel {
+        t,
+        id,
+        csrf: auth.session.csrf.clone(),
+        can_triage: auth.role().can_triage(),
+        state: triage.as_ref().map_or("new", |t| t.state.as_str()),
+        reason: triage.and_then(|t| t.reason),
+        assignee,
+        users: store.users()?.into_iter().map(|u| u.name).collect(),
+        history: history
+            .into_iter()
+            .map(|e| HistoryView {
+                at: fmt_time(e.at),
+                user: e.user,
+                action: e.action.as_str(),
+                detail: e.detail,
+            })
+            .collect(),
+        saved,
+    })
+}
+
+/// Custody entries read around a snapshot's storage, at most.
+const CUSTODY_WINDOW: u64 = 64;
+
+/// The custody entries written when a snapshot was stored (its `snapshot_added` and the
+/// sightings recorded in the same batch). The chain has no index by object, but its times
+/// only grow: a binary search on the storage time finds the batch in O(log n) reads, where
+/// a scan would read the whole chain. Later repeat sightings are in `vigie evidence`.
+fn custody_near(
+    store: &Store,
+    hash: &str,
+    stored_at: Option<Timestamp>,
+) -> Result<Vec<vigie_store::CustodyEntry>, PageError> {
+    let Some(at) = stored_at else {
+        return Ok(Vec::new());
+    };
+    let (mut lo, mut hi) = (1u64, store.custody_head().seq.saturating_add(1));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match store.custody_entry(mid)? {
+            Some(e) if e.time < at => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    let mut out = Vec::new();
+    for seq in lo..lo.saturating_add(CUSTODY_WINDOW) {
+        let Some(e) = store.custody_entry(seq)? else {
+            break;
+        };
+        if e.key.starts_with(hash) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+fn incident_view(store: &Store, i: &Incident) -> Result<IncidentView, PageError> {
+    let mut documents = Vec::new();
+    let mut evidence = Vec::new();
+    let mut sample_columns = String::new();
+    for h in &i.snapshots {
+        let Some(hash) = vigie_store::parse_hash(h) else {
+            continue;
+        };
+        let record = store.snapshot_record(&hash)?;
+        evidence.push(EvidenceView {
+            hash: h.clone(),
+            size: record.as_ref().map_or(0, |r| r.size),
+            purged: record.as_ref().is_some_and(|r| r.purged_at.is_some()),
+        });
+        let Some(record) = record else { continue };
+        if sample_columns.is_empty() {
+            if let Some(s) = &record.analysis.report.sample {
+                sample_columns = s.columns.join(", ");
+            }
+        }
+        if documents.len() < MAX_DOCUMENTS {
+            if let Some(bytes) = store.snapshot_bytes(&hash)? {
+                let text = vigie_match::document_text(&bytes);
+                let (segments, truncated) = segments(&text, &record.analysis.report);
+                documents.push(DocView {
+                    hash: h.clone(),
+                    segments,
+                    truncated,
+                });
+            }
+        }
+    }
+    let sightings = store
+        .incident_sightings(i)?
+        .into_iter()
+        .map(|s| SightingView {
+            source: s.source,
+            place: s.locator.to_string(),
+            first_seen: fmt_time(s.first_seen),
+            last_seen: fmt_time(s.last_seen),
+            times: s.times_seen,
+            views: s.details.views.map_or(String::new(), |v| v.to_string()),
+        })
+        .collect();
+    let mut custody = Vec::new();
+    for h in &i.snapshots {
+        let Some(hash) = vigie_store::parse_hash(h) else {
+            continue;
+        };
+        if let Some(record) = store.snapshot_record(&hash)? {
+            for e in custody_near(store, h, record.stored_at)? {
+                custody.push(CustodyView {
+                    seq: e.seq,
+                    time: fmt_time(e.time),
+                    action: e.action.as_str(),
+                    hash: e.hash,
+                });
+            }
+        }
+    }
+    let queue = store.alert_queue();
+    let mut alerts = Vec::new();
+    for mark in store.alert_marks(i.id)? {
+        let record = queue.alert(mark.alert)?;
+        let entry = queue.entry(mark.alert)?;
+        alerts.push(AlertView {
+            id: mark.alert,
+            revision: mark.revision,
+            recipient: mark.recipient,
+            reason: record.map_or(String::new(), |r| r.reason),
+            state: entry.as_ref().map_or("?", |e| e.state.as_str()),
+            attempts: entry.map_or(0, |e| e.attempts),
+        });
+    }
+    Ok(IncidentView {
+        id: i.id,
+        severity: i.severity.as_str(),
+        kind: i.kind.as_str(),
+        first_seen: fmt_time(i.first_seen),
+        last_seen: fmt_time(i.last_seen),
+        sources: i.sources.join(", "),
+        organisations: i
+            .entities
+            .iter()
+            .map(|e| format!("{} [{}] ({})", e.name, e.id, e.category))
+            .collect(),
+        why: i.why.clone(),
+        identifiers: i
+            .identifiers
+            .iter()
+            .map(|(k, c)| IdView {
+                kind: k.label(),
+                valid: c.valid,
+                invalid: c.invalid,
+                // Only masks, never more than four digits (older stores kept seven).
+                examples: c
+                    .examples
+                    .iter()
+                    .filter(|e| e.contains('*'))
+                    .map(|e| vigie_core::cap_shown_digits(e))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        sample_columns,
+        sample_rows: i.sample_rows,
+        documents,
+        sightings,
+        evidence,
+        custody,
+        alerts,
+    })
+}
+
+pub async fn incident(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Query(_): Query<Empty>,
+) -> Result<Response, PageError> {
+    let t = Lang::of(&headers).t();
+    let a = auth.clone();
+    let (view, panel) = state
+        .with_store(move |store| {
+            let i = store.incident(id)?.ok_or(PageError::NotFound)?;
+            Ok((
+                incident_view(store, &i)?,
+                triage_panel(store, id, &a, t, None)?,
+            ))
+        })
+        .await?;
+    let page = IncidentPage {
+        c: Chrome::of(&auth, &headers, &format!("/incidents/{id}")),
+        v: view,
+        triage_panel: render(&panel).0,
+    };
+    Ok(render(&page).into_response())
+}
+
+// ---------------------------------------------------------------- triage
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageForm {
+    state: String,
+    #[serde(default)]
+    reason: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+async fn after_change(
+    state: &ConsoleState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    id: u64,
+) -> Result<Response, PageError> {
+    if !is_htmx(headers) {
+        return Ok(see_other(&format!("/incidents/{id}")));
+    }
+    let t = Lang::of(headers).t();
+    let a = auth.clone();
+    let panel = state
+        .with_store(move |store| triage_panel(store, id, &a, t, Some(t.saved)))
+        .await?;
+    Ok(render(&panel).into_response())
+}
+
+pub async fn triage(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Form(form): Form<TriageForm>,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let new_state = match form.state.as_str() {
+        "acknowledged" => TriageState::Acknowledged,
+        "false_positive" => TriageState::FalsePositive,
+        "new" => TriageState::New,
+        other => return Err(PageError::BadRequest(format!("unknown state {other:?}"))),
+    };
+    let reason = form.reason.trim().chars().take(500).collect::<String>();
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| {
+            store.incident(id)?.ok_or(PageError::NotFound)?;
+            let r = (!reason.is_empty()).then(|| format!("{reason} ({user})"));
+            store.set_triage(id, new_state, r)?;
+            store.audit(
+                &user,
+                AuditAction::Triage,
+                Some(id),
+                &format!("{}: {reason}", new_state.as_str()),
+            )?;
+            Ok(())
+        })
+        .await?;
+    after_change(&state, &auth, &headers, id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentForm {
+    text: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn comment(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let text = form.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(PageError::BadRequest(
+            "a comment is 1 to 2000 characters".into(),
+        ));
+    }
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| {
+            store.incident(id)?.ok_or(PageError::NotFound)?;
+            store.audit(&user, AuditAction::Comment, Some(id), &text)?;
+            Ok(())
+        })
+        .await?;
+    after_change(&state, &auth, &headers, id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignForm {
+    user: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn assign(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| {
+            store.incident(id)?.ok_or(PageError::NotFound)?;
+            if store.user(&form.user)?.is_none() {
+                return Err(PageError::BadRequest("no such user".into()));
+            }
+            store.audit(&user, AuditAction::Assign, Some(id), &form.user)?;
+            Ok(())
+        })
+        .await?;
+    after_change(&state, &auth, &headers, id).await
+}
+
+// ---------------------------------------------------------------- reveal
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealForm {
+    reason: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+struct RevealRow {
+    kind: &'static str,
+    values: String,
+}
+
+#[derive(Template)]
+#[template(path = "revealed.html")]
+struct Revealed {
+    t: &'static Texts,
+    reason: String,
+    rows: Vec<RevealRow>,
+}
+
+/// Raw values shown per kind, at most.
+const REVEAL_EXAMPLES: usize = 50;
+
+pub async fn reveal(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Form(form): Form<RevealForm>,
+) -> Result<Response, PageError> {
+    let user = auth.session.user.clone();
+    let reason = form.reason.trim().chars().take(500).collect::<String>();
+    if !auth.role().can_triage() {
+        state
+            .with_store(move |store| {
+                store.audit(&user, AuditAction::RevealRefused, Some(id), "role viewer")?;
+                Ok(())
+            })
+            .await?;
+        return Err(PageError::Forbidden);
+    }
+    if reason.chars().count() < MIN_REASON {
+        return Err(PageError::BadRequest(format!(
+            "a reveal needs a reason of at least {MIN_REASON} characters"
+        )));
+    }
+    let matcher = std::sync::Arc::clone(&state.matcher);
+    let r = reason.clone();
+    let rows = state
+        .with_store(move |store| {
+            let incident = store.incident(id)?.ok_or(PageError::NotFound)?;
+            let mut found: std::collections::BTreeMap<IdentifierKind, Vec<String>> =
+                Default::default();
+            for h in incident.snapshots.iter().take(MAX_DOCUMENTS) {
+                let Some(hash) = vigie_store::parse_hash(h) else {
+                    continue;
+                };
+                let Some(bytes) = store.snapshot_bytes(&hash)? else {
+                    continue;
+                };
+                let options = ScanOptions {
+                    reveal: true,
+                    examples: REVEAL_EXAMPLES,
+                    ..ScanOptions::default()
+                };
+                let report = matcher.scan_bytes(h, &bytes, options);
+                for (kind, count) in report.identifiers {
+                    let slot = found.entry(kind).or_default();
+                    for v in count.examples {
+                        if slot.len() < REVEAL_EXAMPLES && !slot.contains(&v) {
+                            slot.push(v);
+                        }
+                    }
+                }
+            }
+            // The trail says who saw what kinds and how many, never the values.
+            let shown = found
+                .iter()
+                .map(|(k, v)| format!("{} {}", k.as_str(), v.len()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            store.audit(
+                &user,
+                AuditAction::Reveal,
+                Some(id),
+                &format!("reason: {r}; shown: {shown}"),
+            )?;
+            Ok(found)
+        })
+        .await?;
+    let t = Lang::of(&headers).t();
+    let partial = Revealed {
+        t,
+        reason,
+        rows: rows
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| RevealRow {
+                kind: k.label(),
+                values: v.join(", "),
+            })
+            .collect(),
+    };
+    Ok(render(&partial).into_response())
+}
+
+// ---------------------------------------------------------------- audit, alerts, sources
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    #[serde(default)]
+    before: Option<u64>,
+}
+
+struct AuditView {
+    seq: u64,
+    at: String,
+    user: String,
+    action: &'static str,
+    incident: Option<u64>,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    entries: Vec<AuditView>,
+    next: Option<String>,
+}
+
+/// Audit entries per page.
+const AUDIT_PAGE: usize = 100;
+
+pub async fn audit(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let entries = state
+        .with_store(move |store| Ok(store.audit_entries(q.before, AUDIT_PAGE, None, None)?))
+        .await?;
+    let next = (entries.len() == AUDIT_PAGE)
+        .then(|| entries.last().map(|e| format!("/audit?before={}", e.seq)))
+        .flatten();
+    let page = AuditPage {
+        c: Chrome::of(&auth, &headers, "/audit"),
+        entries: entries
+            .into_iter()
+            .map(|e| AuditView {
+                seq: e.seq,
+                at: fmt_time(e.at),
+                user: e.user,
+                action: e.action.as_str(),
+                incident: e.incident,
+                detail: e.detail,
+            })
+            .collect(),
+        next,
+    };
+    Ok(render(&page).into_response())
+}
+
+struct OutboxRow {
+    id: u64,
+    recipient: String,
+    incident: Option<u64>,
+    attempts: u32,
+    last_error: String,
+}
+
+struct OutboxGroup {
+    title: &'static str,
+    redeliverable: bool,
+    rows: Vec<OutboxRow>,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    c: Chrome,
+    groups: Vec<OutboxGroup>,
+}
+
+/// Outbox entries listed per state.
+const OUTBOX_ROWS: usize = 200;
+
+pub async fn alerts(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Query(_): Query<Empty>,
+) -> Result<Response, PageError> {
+    let t = Lang::of(&headers).t();
+    let groups = state
+        .with_store(move |store| {
+            let queue = store.alert_queue();
+            let mut groups = Vec::new();
+            for (st, title, redeliverable) in [
+                (OutboxState::Dead, t.outbox_dead, true),
+                (OutboxState::Pending, t.outbox_pending, false),
+                (OutboxState::Delivered, t.outbox_delivered, true),
+            ] {
+                let mut rows = Vec::new();
+                for e in queue.entries(st, OUTBOX_ROWS)? {
+                    let incident = queue.alert(e.alert)?.map(|a| a.incident.id);
+                    rows.push(OutboxRow {
+                        id: e.alert,
+                        recipient: e.recipient,
+                        incident,
+                        attempts: e.attempts,
+                        last_error: e.last_error.unwrap_or_default(),
+                    });
+                }
+                groups.push(OutboxGroup {
+                    title,
+                    redeliverable,
+                    rows,
+                });
+            }
+            Ok(groups)
+        })
+        .await?;
+    let page = AlertsPage {
+        c: Chrome::of(&auth, &headers, "/alerts"),
+        groups,
+    };
+    Ok(render(&page).into_response())
+}
+
+pub async fn redeliver(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    Path(id): Path<u64>,
+    Form(_): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| {
+            let entry = store
+                .alert_queue()
+                .redeliver(id, Timestamp::now())?
+                .ok_or(PageError::NotFound)?;
+            let incident = store.alert_queue().alert(id)?.map(|a| a.incident.id);
+            store.audit(
+                &user,
+                AuditAction::Redeliver,
+                incident,
+                &format!("alert {id} to {}", entry.recipient),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(see_other("/alerts"))
+}
+
+struct CandidateView {
+    kind: String,
+    name: String,
+    first_seen: String,
+    last_seen: String,
+    times: u64,
+    seen_in: String,
+}
+
+struct HealthView {
+    source: String,
+    runs: usize,
+    last_at: String,
+    status: &'static str,
+    /// The last runs' statuses, oldest first (at most 20).
+    trend: String,
+    pages: String,
+    documents: usize,
+    blind: String,
+}
+
+#[derive(Template)]
+#[template(path = "sources.html")]
+struct SourcesPage {
+    c: Chrome,
+    health: Vec<HealthView>,
+    candidates: Vec<CandidateView>,
+}
+
+pub async fn sources(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Query(_): Query<Empty>,
+) -> Result<Response, PageError> {
+    let (health, candidates) = state
+        .with_store(|store| Ok((store.health_all()?, store.candidates()?)))
+        .await?;
+    let health = health
+        .into_iter()
+        .filter_map(|(source, runs)| {
+            let last = runs.last()?;
+            Some(HealthView {
+                runs: runs.len(),
+                last_at: fmt_time(Timestamp(last.at_ms)),
+                status: last.status.as_str(),
+                trend: runs
+                    .iter()
+                    .rev()
+                    .take(20)
+                    .rev()
+                    .map(|r| r.status.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                pages: format!("{} / {}", last.pages_ok, last.pages_ok + last.pages_failed),
+                documents: last.documents,
+                blind: last.blind.join(", "),
+                source,
+            })
+        })
+        .collect();
+    let page = SourcesPage {
+        c: Chrome::of(&auth, &headers, "/sources"),
+        health,
+        candidates: candidates
+            .into_iter()
+            .take(1000)
+            .map(|c| CandidateView {
+                kind: c.kind,
+                name: c.name,
+                first_seen: fmt_time(c.first_seen),
+                last_seen: fmt_time(c.last_seen),
+                times: c.times,
+                seen_in: c.seen_in.join(", "),
+            })
+            .collect(),
+    };
+    Ok(render(&page).into_response())
+}

@@ -1,0 +1,651 @@
+//! The console's handlers called in process (`tower::ServiceExt::oneshot`), over a real store
+//! holding a hostile post.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use vigie_console::{router, ConsoleConfig, ConsoleState};
+use vigie_core::Category;
+use vigie_match::{Entity, Matcher, ScanOptions};
+use vigie_store::{AuditAction, Locator, Role, Sighting, Store, Timestamp, TriageState};
+
+/// Valid NIRs (key 97 - n mod 97), computed by hand for this test.
+const NIR_A: &str = "185057512345673";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A sale post with raw NIRs, a script tag and htmx attributes in its text.
+fn hostile_post(variant: &str) -> String {
+    format!(
+        "Vends base MEDECIN DIRECT {variant}, 300k patients, échantillon:\n\
+         nom;nir\nDupont;{NIR_A}\nMartin;285057512345623\nDurand;185057512345772\n\
+         <script>alert('xss')</script> <div hx-get=\"/logout\" hx-trigger=\"load\">clic</div>\n\
+         Prix 2 BTC, escrow ok, contact tox.\n"
+    )
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<Mutex<Store>>,
+    app: Router,
+    matcher: Matcher,
+}
+
+fn matcher() -> Matcher {
+    Matcher::from_entities(vec![Entity {
+        id: "medecindirect".into(),
+        name: "MédecinDirect".into(),
+        category: Category::Telehealth,
+        aliases: vec!["Medecin Direct".into()],
+        domains: vec!["medecindirect.fr".into()],
+        finess: vec![],
+        strict: false,
+        strict_aliases: vec![],
+        notify: vec![],
+    }])
+    .unwrap()
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        for (name, role) in [
+            ("ana", Role::Analyst),
+            ("vic", Role::Viewer),
+            ("root", Role::Admin),
+        ] {
+            store.put_user(name, role, PASSWORD).unwrap();
+        }
+        let matcher = matcher();
+        let store = Arc::new(Mutex::new(store));
+        let state = ConsoleState::new(
+            Arc::clone(&store),
+            Arc::new(self::matcher()),
+            ConsoleConfig::default(),
+        )
+        .unwrap();
+        let world = World {
+            _dir: dir,
+            store,
+            app: router(state),
+            matcher,
+        };
+        world.record(
+            &hostile_post("v1"),
+            "http://forum.onion/t/1\"><script>alert(2)</script>",
+        );
+        world
+    }
+
+    fn record(&self, text: &str, url: &str) -> vigie_store::Recorded {
+        let analysis = self
+            .matcher
+            .analyze("post", text.as_bytes(), ScanOptions::default());
+        let sighting = Sighting {
+            source: "forum-x".into(),
+            locator: Locator::Url { url: url.into() },
+            fetched_at: Timestamp::now(),
+            collector: "test".into(),
+            details: Default::default(),
+        };
+        self.store
+            .lock()
+            .unwrap()
+            .record(text.as_bytes(), &sighting, Some(&analysis))
+            .unwrap()
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn get(
+        &self,
+        uri: &str,
+        session: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut req = Request::get(uri);
+        if let Some(s) = session {
+            req = req.header(header::COOKIE, format!("vigie_session={s}"));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(
+        &self,
+        uri: &str,
+        session: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let req = Request::post(uri)
+            .header(header::COOKIE, format!("vigie_session={session}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Logs in through the form; returns the session token and its CSRF token.
+    async fn login(&self, user: &str) -> (String, String) {
+        let (status, headers, body) = self.get("/login", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let login_cookie = cookie_value(&headers, "vigie_login").unwrap();
+        assert_eq!(field(&body, "csrf"), login_cookie);
+        let form = serde_urlencoded::to_string([
+            ("user", user),
+            ("password", PASSWORD),
+            ("csrf", login_cookie.as_str()),
+        ])
+        .unwrap();
+        let req = Request::post("/login")
+            .header(header::COOKIE, format!("vigie_login={login_cookie}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap();
+        let (status, headers, _) = self.send(req).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let set = set_cookies(&headers);
+        let session_cookie = set
+            .iter()
+            .find(|c| c.starts_with("vigie_session="))
+            .unwrap();
+        assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
+        assert!(
+            session_cookie.contains("SameSite=Strict"),
+            "{session_cookie}"
+        );
+        let token = cookie_value(&headers, "vigie_session").unwrap();
+        let (status, _, page) = self.get("/incidents", Some(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+        (token, field(&page, "csrf"))
+    }
+}
+
+fn set_cookies(headers: &axum::http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    set_cookies(headers).iter().find_map(|c| {
+        c.split(';')
+            .next()?
+            .strip_prefix(&format!("{name}="))
+            .map(str::to_string)
+    })
+}
+
+/// The value of the first hidden input named `name`.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn login_sets_strict_cookies_and_every_page_has_security_headers() {
+    let w = World::new();
+    let (token, csrf) = w.login("ana").await;
+    assert_eq!(token.len(), 64);
+    assert_eq!(csrf.len(), 64);
+    let (status, headers, body) = w.get("/incidents", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+    assert!(headers
+        .get_all(header::VARY)
+        .iter()
+        .any(|v| v.to_str().unwrap().contains("HX-Request")));
+    // No inline script: every <script> has a src on this site.
+    for tag in body.split("<script").skip(1) {
+        assert!(tag.trim_start().starts_with("src=\"/assets/"), "{tag}");
+    }
+    // The vendored htmx, under its hashed name, cached for a year.
+    let src = body
+        .split("<script src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        src.starts_with("/assets/htmx-") && src.ends_with(".min.js"),
+        "{src}"
+    );
+    let (status, headers, js) = w.get(src, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(js.contains("htmx"));
+    assert_eq!(
+        w.get("/assets/htmx-0000.min.js", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // A wrong password: 401, no session, and a failed login in the trail.
+    let (_, headers, body) = w.get("/login", None).await;
+    let lc = cookie_value(&headers, "vigie_login").unwrap();
+    assert_eq!(field(&body, "csrf"), lc);
+    let req = Request::post("/login")
+        .header(header::COOKIE, format!("vigie_login={lc}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("user=ana&password=nope&csrf={lc}")))
+        .unwrap();
+    let (status, headers, _) = w.send(req).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(cookie_value(&headers, "vigie_session").is_none());
+    // The login form without its double-submit token: refused.
+    let req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("user=ana&password={PASSWORD}&csrf=x")))
+        .unwrap();
+    assert_eq!(w.send(req).await.0, StatusCode::FORBIDDEN);
+    let trail = w
+        .store
+        .lock()
+        .unwrap()
+        .audit_entries(None, 10, None, None)
+        .unwrap();
+    assert_eq!(trail[0].action, AuditAction::LoginFailed);
+    assert_eq!(trail[0].user, "ana");
+    assert_eq!(trail[1].action, AuditAction::Login);
+}
+
+#[tokio::test]
+async fn a_post_without_the_sessions_csrf_token_is_refused() {
+    let w = World::new();
+    let (token, csrf) = w.login("ana").await;
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/triage",
+            &token,
+            &[("state", "false_positive")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/triage",
+            &token,
+            &[("state", "false_positive"), ("csrf", &"0".repeat(64))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Another session's token does not do either.
+    let (_, other_csrf) = w.login("root").await;
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/triage",
+            &token,
+            &[("state", "false_positive"), ("csrf", &other_csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(w.store.lock().unwrap().triage(1).unwrap().is_none());
+    // With it: done, and in the trail.
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/triage",
+            &token,
+            &[
+                ("state", "acknowledged"),
+                ("reason", "calling the vendor"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let store = w.store.lock().unwrap();
+    assert_eq!(
+        store.triage(1).unwrap().unwrap().state,
+        TriageState::Acknowledged
+    );
+    let last = &store.audit_entries(None, 1, None, None).unwrap()[0];
+    assert_eq!(last.action, AuditAction::Triage);
+    assert_eq!(last.incident, Some(1));
+    assert!(last.detail.contains("calling the vendor"));
+}
+
+#[tokio::test]
+async fn a_viewer_is_refused_a_reveal_and_an_analyst_reveal_is_audited_with_its_reason() {
+    let w = World::new();
+    let (viewer, viewer_csrf) = w.login("vic").await;
+    let reason = "victim hospital asked to confirm patient list";
+    let (status, _, body) = w
+        .post(
+            "/incidents/1/reveal",
+            &viewer,
+            &[("reason", reason), ("csrf", &viewer_csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!body.contains(NIR_A));
+    // Viewers do not triage either.
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/triage",
+            &viewer,
+            &[("state", "acknowledged"), ("csrf", &viewer_csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The page a viewer sees holds no raw NIR and no reveal form.
+    let (status, _, page) = w.get("/incidents/1", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains(NIR_A), "raw NIR on a viewer's page");
+    assert!(!page.contains("/incidents/1/reveal"));
+
+    let (analyst, csrf) = w.login("ana").await;
+    let (status, _, body) = w
+        .post(
+            "/incidents/1/reveal",
+            &analyst,
+            &[("reason", "short"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!body.contains(NIR_A));
+    let (status, _, body) = w
+        .post(
+            "/incidents/1/reveal",
+            &analyst,
+            &[("reason", reason), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(NIR_A), "{body}");
+    let store = w.store.lock().unwrap();
+    let trail = store.audit_entries(None, 20, Some(1), None).unwrap();
+    let reveal = trail
+        .iter()
+        .find(|e| e.action == AuditAction::Reveal)
+        .unwrap();
+    assert_eq!(reveal.user, "ana");
+    assert!(reveal.detail.contains(reason), "{}", reveal.detail);
+    assert!(reveal.detail.contains("nir 3"), "{}", reveal.detail);
+    assert!(!reveal.detail.contains(NIR_A));
+    let refused = trail
+        .iter()
+        .find(|e| e.action == AuditAction::RevealRefused)
+        .unwrap();
+    assert_eq!(refused.user, "vic");
+    // Each audit entry is also in the chain of custody.
+    assert!(store.verify().unwrap().ok());
+    assert!(store.verify_audit().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn hostile_document_text_and_places_are_escaped() {
+    let w = World::new();
+    let (token, _) = w.login("ana").await;
+    let (status, _, page) = w.get("/incidents/1", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("<script>alert"), "script tag unescaped");
+    // askama writes entities as numeric references.
+    let page = page
+        .replace("&#60;", "&lt;")
+        .replace("&#62;", "&gt;")
+        .replace("&#34;", "&quot;");
+    assert!(
+        page.contains("&lt;script&gt;alert("),
+        "document text missing"
+    );
+    assert!(!page.contains("<div hx-get"), "htmx attribute live");
+    assert!(page.contains("&lt;div hx-get="));
+    // The place, from the collector, is escaped too.
+    assert!(
+        page.contains("/t/1&quot;&gt;&lt;script&gt;alert(2)"),
+        "{page}"
+    );
+    // The organisation mention is highlighted; identifiers are masked.
+    assert!(page.contains("<mark>MEDECIN DIRECT</mark>"), "{page}");
+    assert!(!page.contains(NIR_A));
+    assert!(page.contains("*************73"));
+}
+
+#[tokio::test]
+async fn oversized_queries_unknown_parameters_and_bad_values_are_400() {
+    let w = World::new();
+    let (token, _) = w.login("ana").await;
+    for uri in [
+        format!("/incidents?q={}", "a".repeat(3000)),
+        "/incidents?nope=1".to_string(),
+        "/incidents?severity=apocalyptic".to_string(),
+        "/incidents?since=yesterday".to_string(),
+        "/incidents?after=x".to_string(),
+        "/incidents/1?x=1".to_string(),
+        "/audit?before=z".to_string(),
+    ] {
+        let (status, _, body) = w.get(&uri, Some(&token)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(body.contains("400"), "{body}");
+    }
+    let (status, _, body) = w.get("/incidents?nope=%3Cb%3E", Some(&token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("unknown field"), "{body}");
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/comment",
+            &token,
+            &[("text", "x"), ("csrf", "y"), ("extra", "z")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn filters_search_and_htmx_partials() {
+    let w = World::new();
+    w.record(
+        "Discussion: someone mentions MEDECIN DIRECT moved offices. Nothing for sale.\n",
+        "http://forum.onion/t/2",
+    );
+    let (token, _) = w.login("ana").await;
+    let count = |body: &str| body.matches("href=\"/incidents/").count();
+    let (_, _, all) = w.get("/incidents", Some(&token)).await;
+    let (_, _, critical) = w.get("/incidents?severity=high", Some(&token)).await;
+    assert_eq!(count(&critical), 1, "{critical}");
+    assert!(count(&all) >= count(&critical));
+    let (_, _, news) = w.get("/incidents?kind=news", Some(&token)).await;
+    assert_eq!(count(&news), 0);
+    let (_, _, found) = w.get("/incidents?q=escrow", Some(&token)).await;
+    assert_eq!(count(&found), 1);
+    let (_, _, missing) = w.get("/incidents?q=ransomware%20gang", Some(&token)).await;
+    assert_eq!(count(&missing), 0);
+    let (_, _, org) = w
+        .get("/incidents?org=medecindirect&status=new", Some(&token))
+        .await;
+    assert!(count(&org) >= 1);
+    let (_, _, tor) = w.get("/incidents?source_kind=telegram", Some(&token)).await;
+    assert_eq!(count(&tor), 0);
+    let (_, _, future) = w.get("/incidents?since=2999-01-01", Some(&token)).await;
+    assert_eq!(count(&future), 0);
+    // htmx asks for the rows only.
+    let req = Request::get("/incidents?severity=high")
+        .header(header::COOKIE, format!("vigie_session={token}"))
+        .header("HX-Request", "true")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, partial) = w.send(req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!partial.contains("<html"));
+    assert_eq!(count(&partial), 1);
+}
+
+#[tokio::test]
+async fn pages_follow_with_a_keyset_cursor() {
+    let w = World::new();
+    // Sixty different sales (random filler words: no two are near-duplicates).
+    let syllables = [
+        "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "qui", "ro", "su",
+        "ta", "ve", "wi", "xo", "zu",
+    ];
+    let words: Vec<String> = (0..400)
+        .map(|i| {
+            format!(
+                "{}{}{}",
+                syllables[i % 20],
+                syllables[i / 20],
+                syllables[(i * 7) % 20]
+            )
+        })
+        .collect();
+    let mut seed: u64 = 7;
+    for n in 0..60 {
+        let mut filler = String::new();
+        for _ in 0..60 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            filler.push_str(&words[(seed >> 33) as usize % words.len()]);
+            filler.push(' ');
+        }
+        w.record(
+            &format!("{filler}\n{}", hostile_post(&n.to_string())),
+            &format!("http://m.onion/{n}"),
+        );
+    }
+    let (token, _) = w.login("ana").await;
+    let (_, _, first) = w.get("/incidents", Some(&token)).await;
+    let next = first.split("rel=\"next\"").next().unwrap();
+    let href = next
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(href.contains("after="), "{href}");
+    let (status, _, second) = w.get(&href, Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids = |b: &str| -> Vec<String> {
+        b.split("<td><a href=\"/incidents/")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!(a.len(), 50);
+    assert!(!b.is_empty());
+    assert!(
+        a.iter().all(|x| !b.contains(x)),
+        "pages overlap: {href} {a:?} {b:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_goes_back_to_the_login_page() {
+    let w = World::new();
+    let long_ago = Timestamp(Timestamp::now().0 - 10 * 3_600_000);
+    let (token, _) = w
+        .store
+        .lock()
+        .unwrap()
+        .create_session("ana", Role::Analyst, long_ago, 3_600_000)
+        .unwrap();
+    let (status, headers, _) = w.get("/incidents", Some(&token)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login");
+    let (status, _, _) = w.get("/incidents", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Logging out ends the session.
+    let (token, csrf) = w.login("ana").await;
+    let (status, _, _) = w.post("/logout", &token, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        w.get("/incidents", Some(&token)).await.0,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_false_positive_marked_in_the_console_suppresses_a_repost() {
+    let w = World::new();
+    let (token, csrf) = w.login("ana").await;
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/triage",
+            &token,
+            &[
+                ("state", "false_positive"),
+                ("reason", "test data"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The same sale, posted again elsewhere with a small edit.
+    let repost = w.record(&hostile_post("v2 repost"), "http://other.onion/p/9");
+    assert!(repost.incident.is_some());
+    let (status, _, page) = w
+        .get("/incidents?status=false_positive", Some(&token))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("false_positive"));
+    let id = repost.incident.unwrap().0;
+    let t = w.store.lock().unwrap().triage(id).unwrap();
+    // Joined the false positive, or opened suppressed as its look-alike.
+    assert!(
+        id == 1 || t.is_some_and(|t| t.state == TriageState::Suppressed),
+        "{id}"
+    );
+}
+
+#[tokio::test]
+async fn audit_screen_is_for_analysts_and_shows_reveals() {
+    let w = World::new();
+    let (viewer, _) = w.login("vic").await;
+    assert_eq!(
+        w.get("/audit", Some(&viewer)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (token, csrf) = w.login("ana").await;
+    let reason = "CERT ticket 4521 needs the raw list";
+    w.post(
+        "/incidents/1/reveal",
+        &token,
+        &[("reason", reason), ("csrf", &csrf)],
+    )
+    .await;
+    let (status, _, page) = w.get("/audit", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(reason));
+    assert!(page.contains(">reveal<"));
+    assert!(!page.contains(NIR_A));
+    // Language: English by Accept-Language.
+    let req = Request::get("/audit")
+        .header(header::COOKIE, format!("vigie_session={token}"))
+        .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+        .body(Body::empty())
+        .unwrap();
+    let (_, _, en) = w.send(req).await;
+    assert!(en.contains("Audit trail"));
+    assert!(
+        page.contains("Journal d'audit")
+            || page.contains("Journal d&#39;audit")
+            || page.contains("Journal d&#x27;audit")
+    );
+}

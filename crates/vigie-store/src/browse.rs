@@ -1,0 +1,103 @@
+//! Keyset pages of incidents for the console: most recently seen first, from a cursor, with a
+//! caller's predicate and a bound on the incidents examined per page, so a page costs the
+//! same at 100 or 100,000 incidents.
+
+use rocksdb::{Direction, IteratorMode};
+
+use crate::error::{bad, io, StoreError};
+use crate::keys::{read_u64, time_index, IDX_TIME};
+use crate::model::{Incident, Timestamp};
+use crate::store::Store;
+
+/// Where a page starts: the (last seen, id) of the last incident of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCursor {
+    /// The incident's last-seen time.
+    pub last_seen: Timestamp,
+    /// Its id.
+    pub id: u64,
+}
+
+/// One page of [`Store::incident_page`].
+#[derive(Debug, Clone)]
+pub struct IncidentPage {
+    /// The incidents kept, most recently seen first.
+    pub incidents: Vec<Incident>,
+    /// Where the next page starts, when there may be more.
+    pub next: Option<PageCursor>,
+    /// Incidents examined.
+    pub examined: usize,
+    /// Whether the page stopped at the examination bound before filling (the next page goes
+    /// on from there).
+    pub bounded: bool,
+}
+
+impl Store {
+    /// Incidents seen in `since..=until`, most recently seen first, starting after `after`,
+    /// for which `keep` is true: at most `limit` of them, examining at most `max_examined`.
+    pub fn incident_page(
+        &self,
+        after: Option<PageCursor>,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        limit: usize,
+        max_examined: usize,
+        keep: &mut dyn FnMut(&Store, &Incident) -> Result<bool, StoreError>,
+    ) -> Result<IncidentPage, StoreError> {
+        let cf = self.console_cf()?;
+        let start = match (after, until) {
+            (Some(c), Some(u)) if u < c.last_seen => time_index(u.0, u64::MAX),
+            (Some(c), _) => time_index(c.last_seen.0, c.id),
+            (None, Some(u)) => time_index(u.0, u64::MAX),
+            (None, None) => time_index(i64::MAX, u64::MAX),
+        };
+        let floor = since.map(|s| time_index(s.0, 0));
+        let mut page = IncidentPage {
+            incidents: Vec::new(),
+            next: None,
+            examined: 0,
+            bounded: false,
+        };
+        let mut last: Option<PageCursor> = None;
+        for item in self
+            .db
+            .iterator_cf(cf, IteratorMode::From(&start, Direction::Reverse))
+        {
+            let (k, _) = item.map_err(io)?;
+            if k.first() != Some(&IDX_TIME) {
+                break;
+            }
+            if after.is_some() && *k == start {
+                continue;
+            }
+            if floor.as_ref().is_some_and(|f| *k < f[..]) {
+                break;
+            }
+            if page.incidents.len() >= limit {
+                page.next = last;
+                break;
+            }
+            if page.examined >= max_examined {
+                page.bounded = true;
+                page.next = last;
+                break;
+            }
+            let id = k
+                .get(9..)
+                .and_then(read_u64)
+                .ok_or_else(|| bad("time index", "short key"))?;
+            page.examined += 1;
+            let Some(incident) = self.incident(id)? else {
+                continue;
+            };
+            last = Some(PageCursor {
+                last_seen: incident.last_seen,
+                id,
+            });
+            if keep(self, &incident)? {
+                page.incidents.push(incident);
+            }
+        }
+        Ok(page)
+    }
+}

@@ -1,0 +1,173 @@
+// Browser tests of the analyst console: playwright-core driving Debian's chromium (no browser
+// download), against `vigie serve` on 127.0.0.1 (started by tests/e2e/console.rs, which seeds
+// the store with `vigie ingest` and `vigie users add`).
+//
+// Environment: VIGIE_URL (http://127.0.0.1:PORT), VIGIE_PASSWORD (every test user's),
+// VIGIE_SHOTS (directory for the screenshots, e.g. docs/console), CHROMIUM (default
+// /usr/bin/chromium). Prints one line per check; exits 1 on the first failure.
+
+import { chromium } from "playwright-core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const base = process.env.VIGIE_URL;
+const password = process.env.VIGIE_PASSWORD;
+const shots = process.env.VIGIE_SHOTS;
+if (!base || !password) {
+  console.error("VIGIE_URL and VIGIE_PASSWORD are required");
+  process.exit(2);
+}
+
+function check(cond, what) {
+  if (!cond) {
+    throw new Error(`FAILED: ${what}`);
+  }
+  console.log(`ok - ${what}`);
+}
+
+async function shot(page, name) {
+  if (shots) {
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+  }
+}
+
+async function login(context, user) {
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('input[name="user"]', user);
+  await page.fill('input[name="password"]', password);
+  await Promise.all([page.waitForURL(`${base}/incidents`), page.click("#login")]);
+  return page;
+}
+
+const profile = mkdtempSync(join(tmpdir(), "vigie-chromium-"));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+  ],
+});
+let failed = false;
+const cspErrors = [];
+try {
+  const analyst = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: "fr-FR" });
+  // A wrong password first: refused, and it will be in the trail.
+  {
+    const page = await analyst.newPage();
+    await page.goto(`${base}/login`);
+    await shot(page, "login");
+    await page.fill('input[name="user"]', "ana");
+    await page.fill('input[name="password"]', "not the password");
+    await page.click("#login");
+    await page.waitForSelector(".error");
+    check(page.url().endsWith("/login"), "a wrong password stays on the login page");
+    await page.close();
+  }
+  const page = await login(analyst, "ana");
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) cspErrors.push(m.text());
+  });
+  const rows = await page.locator("table.incidents tbody tr").count();
+  check(rows >= 3, `the incident list shows the seeded incidents (${rows})`);
+  await shot(page, "incidents");
+
+  // Filter with htmx: only critical incidents, the URL follows.
+  await page.selectOption('select[name="severity"]', "critical");
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/incidents?") && r.request().headers()["hx-request"] === "true"),
+    page.click("#filter"),
+  ]);
+  await page.waitForURL(/severity=critical/);
+  const critical = await page.locator("table.incidents tbody tr").count();
+  const badges = await page.locator("table.incidents tbody .badge").allTextContents();
+  check(critical >= 1 && critical < rows, `the severity filter keeps ${critical} of ${rows}`);
+  check(badges.every((b) => b.trim() === "critical"), "every row kept is critical");
+
+  // Full-text search.
+  await page.fill('input[name="q"]', "escrow");
+  await Promise.all([page.waitForURL(/q=escrow/), page.click("#filter")]);
+  check((await page.locator("table.incidents tbody tr").count()) >= 1, "text search finds the sale mentioning escrow");
+
+  // Open the first critical incident.
+  await page.goto(`${base}/incidents?severity=critical`);
+  const first = page.locator("table.incidents tbody tr td a").first();
+  const id = (await first.textContent()).trim();
+  await Promise.all([page.waitForURL(`${base}/incidents/${id}`), first.click()]);
+  check((await page.locator("h1").textContent()).includes(id), `incident ${id} opens`);
+  const pageText = await page.locator("main").textContent();
+  check(!/\b[12]\d{14}\b/.test(pageText), "no raw NIR on the incident page before a reveal");
+  check((await page.locator("pre.doc mark").count()) >= 1, "organisation mentions are highlighted");
+  await shot(page, "incident");
+
+  // Reveal with a typed reason (htmx swaps the result in).
+  const reason = `Appel du CHU, confirmation de la liste (browser test ${Date.now()})`;
+  await page.fill("#reveal-reason", reason);
+  await page.click("#reveal-button");
+  await page.waitForSelector("#reveal table.revealed");
+  const revealed = await page.locator("#reveal table.revealed").textContent();
+  check(/\b[12]\d{14}\b/.test(revealed), "the reveal shows raw NIRs to the analyst");
+  await shot(page, "reveal");
+
+  // The reveal is in the audit trail with its reason.
+  await page.goto(`${base}/audit`);
+  const audit = await page.locator("table.audit").textContent();
+  check(audit.includes(reason), "the audit screen shows the reveal with its reason");
+  check(audit.includes("login_failed"), "the audit screen shows the failed login");
+  check(!/\b[12]\d{14}\b/.test(audit), "the audit trail holds no raw NIR");
+  await shot(page, "audit");
+
+  // Mark a false positive.
+  await page.goto(`${base}/incidents/${id}`);
+  await page.fill('#triage input[name="reason"]', "données de test publiées par un chercheur");
+  await page.click("#false-positive");
+  await page.waitForFunction(() => document.querySelector("#triage-state")?.textContent === "false_positive");
+  check(true, "false positive recorded and shown by the htmx partial");
+  await page.goto(`${base}/incidents?status=false_positive`);
+  check((await page.locator(`table.incidents a[href="/incidents/${id}"]`).count()) === 1, "the false positive is listed under its status");
+
+  // A POST without the CSRF token, with the session cookie: refused.
+  const forged = await page.request.post(`${base}/incidents/${id}/triage`, {
+    form: { state: "new" },
+    maxRedirects: 0,
+  });
+  check(forged.status() === 403, `a CSRF-less POST is refused (${forged.status()})`);
+  await page.goto(`${base}/incidents/${id}`);
+  check((await page.locator("#triage-state").textContent()) === "false_positive", "the refused POST changed nothing");
+
+  // A viewer: no reveal form, and a reveal POST (with a valid CSRF token) is refused.
+  const viewerContext = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: "en-GB" });
+  const viewer = await login(viewerContext, "vic");
+  await viewer.goto(`${base}/incidents/${id}`);
+  check((await viewer.locator("#reveal-button").count()) === 0, "a viewer has no reveal button");
+  const csrf = await viewer.locator('input[name="csrf"]').first().getAttribute("value");
+  const refused = await viewer.request.post(`${base}/incidents/${id}/reveal`, {
+    form: { reason: "I would like to see them please", csrf },
+    maxRedirects: 0,
+  });
+  check(refused.status() === 403, `a viewer's reveal is refused (${refused.status()})`);
+  check(!/\b[12]\d{14}\b/.test(await refused.text()), "the refusal shows no raw NIR");
+  check((await viewer.locator("nav").textContent()).includes("Incidents"), "English for an en-GB browser");
+
+  // Signing out ends the session.
+  await Promise.all([viewer.waitForURL(`${base}/login`), viewer.click("#logout")]);
+  await viewer.goto(`${base}/incidents`);
+  check(viewer.url().endsWith("/login"), "after signing out, pages ask to sign in again");
+
+  check(cspErrors.length === 0, `no Content-Security-Policy violation (${cspErrors.join(" | ")})`);
+} catch (e) {
+  failed = true;
+  console.error(e.message || e);
+} finally {
+  await browser.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
