@@ -69,6 +69,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Console accounts (password read from stdin).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Serve the analyst console alone (when nothing is collecting): `[console]` in the config.
+    Serve {
+        /// Address to listen on (default: the config's console.listen, else 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// The console's audit trail (logins, triage, reveals with their reasons), newest first.
+    Audit {
+        /// Entries shown at most.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user, or change a user's role and password (the password is read from stdin,
+    /// one line; at least 12 bytes).
+    Add {
+        /// Login name.
+        name: String,
+        /// admin, analyst or viewer.
+        #[arg(long, value_parser = ["admin", "analyst", "viewer"])]
+        role: String,
+    },
+    /// List users (name, role, lock state).
+    List,
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,6 +41,9 @@ pub struct Config {
     /// Onion forums, leak sites and pages (`[[tor_source]]`).
     #[serde(default)]
     pub tor_source: Vec<vigie_tor::TorSourceConfig>,
+    /// The analyst console (`[console]`: `listen`, `secure_cookies`, `session_minutes`).
+    #[serde(default)]
+    pub console: Option<vigie_console::ConsoleConfig>,
 }
 
 // The Telegram sections are typed and checked by the crate that reads them.

@@ -5,6 +5,7 @@ mod alerting;
 mod alerts;
 mod args;
 mod config;
+mod console;
 mod digest;
 mod evidence;
 mod export;
@@ -55,6 +56,9 @@ fn main() -> ExitCode {
             args::Command::Alerts(c) => alerts::run(c, &config, store),
             args::Command::Run => run::run(&config, store),
             args::Command::Crawl { sources, json } => tor::crawl(&config, store, &sources, json),
+            args::Command::Users(c) => console::users(c, &config, store),
+            args::Command::Serve { listen } => console::serve(listen, &config, store),
+            args::Command::Audit { limit, json } => console::audit(limit, json, &config, store),
             args::Command::Digest(a) => digest::run(a, &config, store),
             args::Command::Export(c) => export::run(c, &config, store),
             args::Command::Import(c) => import::run(c, &config, store),

@@ -1,0 +1,145 @@
+//! `vigie users`, `vigie serve` and `vigie audit`: the analyst console's accounts, server and
+//! trail (the console itself is the `vigie-console` crate).
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use vigie_store::{AuditAction, Role, Store};
+
+use crate::args::UsersCommand;
+use crate::config::Config;
+use crate::incidents::open_for_queries;
+use crate::Outcome;
+
+fn open_writable(config: &Config, store_flag: Option<&Path>) -> Result<Store> {
+    let dir = config.store_dir(store_flag);
+    Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))
+}
+
+pub fn users(command: UsersCommand, config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
+    match command {
+        UsersCommand::Add { name, role } => {
+            let role = Role::parse(&role).context("role: admin, analyst or viewer")?;
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            let password = line.trim_end_matches(['\n', '\r']);
+            let mut store = open_writable(config, store_flag)?;
+            let existed = store.put_user(&name, role, password)?;
+            let what = if existed { "changed" } else { "added" };
+            store.audit(
+                "cli",
+                AuditAction::UserChanged,
+                None,
+                &format!("{name} {what}, role {}", role.as_str()),
+            )?;
+            store.sync()?;
+            eprintln!("user {name} {what} ({})", role.as_str());
+            Ok(Outcome::Success)
+        }
+        UsersCommand::List => {
+            let store = open_for_queries(config, store_flag)?;
+            let mut out = std::io::stdout().lock();
+            let users = store.users()?;
+            for u in &users {
+                let lock = match u.locked_until {
+                    Some(t) => format!("locked until {t}"),
+                    None => String::new(),
+                };
+                writeln!(out, "{:<24} {:<8} {lock}", u.name, u.role.as_str())?;
+            }
+            Ok(if users.is_empty() {
+                Outcome::NothingFound
+            } else {
+                Outcome::Found
+            })
+        }
+    }
+}
+
+pub fn serve(
+    listen: Option<SocketAddr>,
+    config: &Config,
+    store_flag: Option<&Path>,
+) -> Result<Outcome> {
+    let mut console = config.console.clone().unwrap_or_default();
+    if let Some(l) = listen {
+        console.listen = l;
+    }
+    let store = open_writable(config, store_flag)?;
+    if store.users()?.is_empty() {
+        bail!("no console user yet: add one with `vigie users add NAME --role admin` (password on stdin)");
+    }
+    let listen = console.listen;
+    let store = Arc::new(Mutex::new(store));
+    let watchlist = crate::shipped::load(&config.watchlists)?;
+    let matcher = vigie_match::Matcher::new(&watchlist).context("compiling the watchlists")?;
+    let state = vigie_console::ConsoleState::new(Arc::clone(&store), Arc::new(matcher), console)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let shutdown = async move {
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        vigie_console::serve_until(listen, state, shutdown).await
+    })?;
+    let store = store.lock().unwrap_or_else(|p| p.into_inner());
+    store.sync()?;
+    Ok(Outcome::Success)
+}
+
+pub fn audit(
+    limit: usize,
+    json: bool,
+    config: &Config,
+    store_flag: Option<&Path>,
+) -> Result<Outcome> {
+    let store = open_for_queries(config, store_flag)?;
+    let entries = store.audit_entries(None, limit, None, None)?;
+    let mut out = std::io::stdout().lock();
+    for e in &entries {
+        if json {
+            serde_json::to_writer(&mut out, e)?;
+            writeln!(out)?;
+        } else {
+            let incident = e
+                .incident
+                .map_or(String::new(), |i| format!(" incident {i}"));
+            writeln!(
+                out,
+                "{:>6} {} {:<16} {:<14}{incident} {}",
+                e.seq,
+                e.at,
+                e.user,
+                e.action.as_str(),
+                e.detail
+            )?;
+        }
+    }
+    let problems = store.verify_audit()?;
+    for p in &problems {
+        eprintln!("audit trail: {p}");
+    }
+    Ok(if !problems.is_empty() {
+        Outcome::CheckFailed
+    } else if entries.is_empty() {
+        Outcome::NothingFound
+    } else {
+        Outcome::Found
+    })
+}
