@@ -1,71 +1,50 @@
-//! The Tor collector in `vigie run` and `vigie crawl`, and `vigie sources health`. The
-//! collector runs on its own tokio runtime thread and hands its events over a channel; this
-//! module records them in the store (the only writer), in the order they came.
+//! The Tor source in the CLI: its constructor from the configuration (`vigie run`), the
+//! adapter lending its transport to Telegram previews, `vigie crawl` (the crawl source run
+//! through the pipeline's supervisor and recorder), and `vigie sources health`. The source
+//! itself lives in `vigie-tor` (`TorCollector`, `TorCrawl`).
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use tokio::sync::{mpsc, watch};
-use tracing::{error, info};
+use tracing::error;
 use vigie_alerts::Router;
 use vigie_match::{Matcher, ScanOptions};
-use vigie_store::{content_hash, Locator, Sighting, SnapshotOutcome, Store, Timestamp};
+use vigie_pipeline::{
+    Event, Pending, Recorder as PipelineRecorder, RecorderOptions, Shutdown, Source, SourceContext,
+    Supervisor as PipelineSupervisor, SupervisorOptions,
+};
+use vigie_store::{content_hash, SnapshotOutcome, Store, Timestamp};
 use vigie_telegram::{PageFetcher, TelegramError};
 use vigie_tor::{
-    checkpoint_key, Collector, CollectorEvent, HealthRecord, HealthStatus, HttpClient, Session,
-    TorSource,
+    AccessError, HealthRecord, HealthStatus, Session, TorCollector, TorCrawl, TorPlan,
 };
 
+pub use vigie_tor::TorAccess;
+
 use crate::config::Config;
-use crate::stopping::{reap, Drain, Received, TryReceive};
+use crate::stopping::{reap, Drain};
 use crate::supervisor::{Drained, Recorder, SourceThread};
 use crate::Outcome;
 
 /// How long a stopping run keeps recording what the collector already fetched.
 const DRAIN_GRACE: Duration = Duration::from_secs(8);
 
-/// Checks `[tor]` and `[[tor_source]]` (cookie secrets from the environment included).
-fn prepare(config: &Config) -> Result<(vigie_tor::TorSettings, Vec<TorSource>)> {
-    let settings = config.tor.clone().unwrap_or_default();
-    let sources = vigie_tor::validate(&settings, &config.tor_source, &|v| std::env::var(v).ok())?;
-    if let Some(p) = &settings.arti_config {
-        if !p.is_file() {
-            bail!("[tor] arti_config {} does not exist", p.display());
-        }
-    }
-    Ok((settings, sources))
+/// `[tor]` and `[[tor_source]]`, checked (cookie secrets from the environment included).
+pub fn plan(config: &Config) -> Result<TorPlan> {
+    Ok(TorPlan::from_config(
+        config.tor.as_ref(),
+        &config.tor_source,
+        &|v| std::env::var(v).ok(),
+    )?)
 }
 
-fn tor_dir(store_dir: &Path) -> Result<PathBuf> {
-    let dir = store_dir.join("tor");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("restricting {}", dir.display()))?;
-    }
-    Ok(dir)
+fn tor_state_dir(store_dir: &Path) -> Result<std::path::PathBuf> {
+    vigie_tor::tor_dir(store_dir)
+        .with_context(|| format!("preparing {}", store_dir.join("tor").display()))
 }
-
-fn checkpoints(store: &Store, sources: &[TorSource]) -> Result<HashMap<String, Vec<u8>>> {
-    let mut out = HashMap::new();
-    for s in sources {
-        if let Some(b) = store.checkpoint(&checkpoint_key(&s.id))? {
-            out.insert(s.id.clone(), b);
-        }
-    }
-    Ok(out)
-}
-
-/// The collector's HTTP client and runtime while Tor is bootstrapped: how other sources
-/// (Telegram previews with `via_tor`) fetch through the same transport and limits. Emptied
-/// when the collector's thread ends, filled again by its restart.
-pub type TorAccess = Arc<RwLock<Option<(tokio::runtime::Handle, Arc<HttpClient>)>>>;
 
 /// Pages fetched through Tor for one Telegram preview channel, on a circuit of its own.
 pub struct TorPages {
@@ -84,25 +63,20 @@ impl TorPages {
 
 impl PageFetcher for TorPages {
     fn get(&self, url: &str, max_body: u64) -> Result<Vec<u8>, TelegramError> {
-        let current = self.access.read().ok().and_then(|a| a.clone());
-        let Some((runtime, http)) = current else {
-            return Err(TelegramError::Fetch(
-                "Tor has not bootstrapped yet; retrying next interval".into(),
-            ));
-        };
         let parsed =
             url::Url::parse(url).map_err(|e| TelegramError::Fetch(format!("{url}: {e}")))?;
-        // Run on the Tor runtime and wait for the answer here: if that runtime stops (the run
-        // is stopping), the fetch is dropped and this returns an error instead of panicking.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let session = Arc::clone(&self.session);
-        runtime.spawn(async move {
-            let _ = tx.send(http.get(&parsed, &session).await);
-        });
-        let page = rx
-            .recv()
-            .map_err(|_| TelegramError::Fetch(format!("{url}: Tor stopped during the fetch")))?
-            .map_err(|e| TelegramError::Fetch(format!("{url} over Tor: {e}")))?;
+        let page = self
+            .access
+            .get_blocking(&parsed, &self.session)
+            .map_err(|e| {
+                TelegramError::Fetch(match e {
+                    AccessError::NotBootstrapped => {
+                        "Tor has not bootstrapped yet; retrying next interval".into()
+                    }
+                    AccessError::Stopped => format!("{url}: Tor stopped during the fetch"),
+                    AccessError::Fetch(e) => format!("{url} over Tor: {e}"),
+                })
+            })?;
         if page.body.len() as u64 > max_body {
             return Err(TelegramError::Fetch(format!(
                 "{url}: body over {max_body} bytes, refused"
@@ -112,18 +86,19 @@ impl PageFetcher for TorPages {
     }
 }
 
-/// The collector running beside `vigie run`'s loop.
+/// The Tor source running beside `vigie run`'s loop, its events recorded by that loop.
+/// Kept until `run.rs` runs [`source`] through the pipeline's supervisor and recorder; then
+/// this type, [`record_event`] and [`push_health`] go.
 pub struct TorCollection {
-    events: mpsc::Receiver<CollectorEvent>,
-    stop: watch::Sender<bool>,
+    events: flume::Receiver<Pending>,
+    shutdown: Shutdown,
     thread: Option<std::thread::JoinHandle<()>>,
     access: TorAccess,
 }
 
 impl TorCollection {
     /// Starts the collector when sources are configured (or a Telegram preview goes through
-    /// Tor). Configuration problems fail here; Tor bootstrap happens on the collector's thread
-    /// (retried, logged) so the rest of the run is not held up.
+    /// Tor).
     pub fn start(
         config: &Config,
         store: &Store,
@@ -143,21 +118,23 @@ impl TorCollection {
         store_dir: &Path,
         access: TorAccess,
     ) -> Result<TorCollection> {
-        let (settings, sources) = prepare(config)?;
-        let checkpoints = checkpoints(store, &sources)?;
-        let dir = tor_dir(store_dir)?;
-        let (tx, rx) = mpsc::channel(1024);
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let published = Arc::clone(&access);
+        let plan = plan(config)?;
+        let dir = tor_state_dir(store_dir)?;
+        let mut source = TorCollector::with_access(plan, dir, Arc::clone(&access));
+        let (tx, rx) = flume::bounded(1024);
+        let shutdown = Shutdown::new();
+        let cx = SourceContext::new(tx, shutdown.clone(), Arc::new(store.reader()));
         let thread = std::thread::Builder::new()
             .name("vigie-tor".into())
             .spawn(move || {
-                collector_thread(settings, sources, checkpoints, dir, tx, stop_rx, published)
+                if let Err(e) = source.run(&cx) {
+                    error!(error = %e, "Tor collector ended");
+                }
             })
             .context("starting the Tor collector thread")?;
         Ok(TorCollection {
             events: rx,
-            stop: stop_tx,
+            shutdown,
             thread: Some(thread),
             access,
         })
@@ -178,15 +155,15 @@ impl TorCollection {
     ) -> Result<Drained> {
         let mut alerts = 0;
         loop {
-            match self.events.try_receive() {
-                Received::Event(ev) => alerts += record_event(store, matcher, router, ev)?,
-                Received::Empty => {
+            match self.events.try_recv() {
+                Ok(ev) => alerts += record_event(store, matcher, router, ev.event)?,
+                Err(flume::TryRecvError::Empty) => {
                     return Ok(Drained {
                         alerts,
                         closed: false,
                     })
                 }
-                Received::Closed => {
+                Err(flume::TryRecvError::Disconnected) => {
                     return Ok(Drained {
                         alerts,
                         closed: true,
@@ -198,16 +175,29 @@ impl TorCollection {
 
     /// Stops the collector and records what it had already fetched (bounded wait).
     pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
-        let _ = self.stop.send(true);
+        self.shutdown.signal();
         let drain = Drain::new(
             DRAIN_GRACE,
             "Tor collector still busy at shutdown; unfinished pages will be fetched next run",
         );
-        while let Some(ev) = drain.next(&mut self.events) {
-            record_event(store, matcher, router, ev)?;
+        while let Some(ev) = drain.next(&mut FlumeEvents(&self.events)) {
+            record_event(store, matcher, router, ev.event)?;
         }
         reap(self.thread.take());
         Ok(())
+    }
+}
+
+struct FlumeEvents<'a>(&'a flume::Receiver<Pending>);
+
+impl crate::stopping::TryReceive<Pending> for FlumeEvents<'_> {
+    fn try_receive(&mut self) -> crate::stopping::Received<Pending> {
+        use crate::stopping::Received;
+        match self.0.try_recv() {
+            Ok(p) => Received::Event(p),
+            Err(flume::TryRecvError::Empty) => Received::Empty,
+            Err(flume::TryRecvError::Disconnected) => Received::Closed,
+        }
     }
 }
 
@@ -223,141 +213,31 @@ impl SourceThread<Recorder<'_>> for TorCollection {
     }
 }
 
-/// The collector's own runtime: two workers, so fetches wait on Tor while parsing runs.
-fn collector_runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-}
-
-fn collector_thread(
-    settings: vigie_tor::TorSettings,
-    sources: Vec<TorSource>,
-    checkpoints: HashMap<String, Vec<u8>>,
-    dir: PathBuf,
-    tx: mpsc::Sender<CollectorEvent>,
-    mut stop: watch::Receiver<bool>,
-    access: TorAccess,
-) {
-    let runtime = match collector_runtime() {
-        Ok(r) => r,
-        Err(e) => {
-            error!(error = %e, "cannot start the Tor collector's runtime");
-            return;
-        }
-    };
-    // The channel stays open while this thread lives (a collector without sources of its own
-    // drops its sender at once): a closed channel means the thread is gone.
-    let _open = tx.clone();
-    let _clear = ClearOnExit(Arc::clone(&access));
-    runtime.block_on(async move {
-        let mut wait = Duration::from_secs(5);
-        let collector = loop {
-            match Collector::start(settings.clone(), sources.clone(), &checkpoints, &dir).await {
-                Ok(c) => break c,
-                Err(e) => {
-                    error!(error = %e, retry_in_secs = wait.as_secs(), "Tor collector could not start");
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = stop.changed() => return,
-                    }
-                    wait = (wait * 2).min(Duration::from_secs(300));
-                }
-            }
-        };
-        info!(sources = ?collector.source_ids(), "Tor collector running");
-        if let Ok(mut a) = access.write() {
-            *a = Some((tokio::runtime::Handle::current(), collector.http_client()));
-        }
-        // Without sources of its own the collector only serves other sources' fetches: the
-        // runtime stays up until the run stops.
-        let idle = collector.source_ids().is_empty();
-        let until_stopped = {
-            let mut stop = stop.clone();
-            async move {
-                while !*stop.borrow() {
-                    if stop.changed().await.is_err() {
-                        break;
-                    }
-                }
-            }
-        };
-        let grace = {
-            let mut stop = stop.clone();
-            async move {
-                while !*stop.borrow() {
-                    if stop.changed().await.is_err() {
-                        break;
-                    }
-                }
-                tokio::time::sleep(DRAIN_GRACE / 2).await;
-            }
-        };
-        let run = async {
-            Arc::clone(&collector).run(tx, stop).await;
-            if idle {
-                until_stopped.await;
-            }
-        };
-        tokio::select! {
-            _ = run => {}
-            _ = grace => {}
-        }
-    });
-    runtime.shutdown_timeout(Duration::from_secs(1));
-}
-
-/// Empties the published transport when the collector's thread ends, a panic included.
-struct ClearOnExit(TorAccess);
-
-impl Drop for ClearOnExit {
-    fn drop(&mut self) {
-        if let Ok(mut a) = self.0.write() {
-            *a = None;
-        }
-    }
-}
-
-/// Records one collector event; returns the alerts it queued.
+/// Records one event of the Tor source on `vigie run`'s loop; returns the alerts it queued.
 pub fn record_event(
     store: &mut Store,
     matcher: &Matcher,
     router: &Router,
-    ev: CollectorEvent,
+    ev: Event,
 ) -> Result<usize> {
     match ev {
-        CollectorEvent::Document(d) => {
-            let bytes = d.document.as_bytes();
-            let analysis = if store.contains(&content_hash(bytes))? {
+        Event::Document(d) => {
+            let analysis = if store.contains(&content_hash(&d.content))? {
                 None
             } else {
-                // A leak-site entry is a ransomware claim by construction (issue 16).
-                let origin = match d.kind {
-                    vigie_tor::SourceKind::LeakSite => vigie_core::Origin::LeakSite,
-                    vigie_tor::SourceKind::Forum => vigie_core::Origin::Forum,
-                    _ => vigie_core::Origin::Unknown,
-                };
                 let options = ScanOptions {
-                    origin,
+                    origin: d.origin,
                     ..ScanOptions::default()
                 };
-                Some(matcher.analyze(&d.url, bytes, options))
-            };
-            let sighting = Sighting {
-                source: d.source.clone(),
-                locator: Locator::Url { url: d.url.clone() },
-                fetched_at: Timestamp(d.fetched_at_ms),
-                collector: "tor".into(),
-                details: Default::default(),
+                Some(matcher.analyze(&d.label, &d.content, options))
             };
             let recorded = store
-                .record_alerting(bytes, &sighting, analysis.as_ref(), router)
-                .with_context(|| format!("recording {}", d.url))?;
+                .record_alerting(&d.content, &d.sighting, analysis.as_ref(), router)
+                .with_context(|| format!("recording {}", d.label))?;
             if recorded.snapshot == SnapshotOutcome::New {
-                info!(
-                    source = %d.source,
-                    url = %d.url,
+                tracing::info!(
+                    source = %d.sighting.source,
+                    url = %d.label,
                     incident = ?recorded.incident.map(|(id, _)| id),
                     severity = %recorded.severity,
                     alerts = recorded.alerts.len(),
@@ -366,84 +246,78 @@ pub fn record_event(
             }
             Ok(recorded.alerts.len())
         }
-        CollectorEvent::Candidate {
-            onion,
+        Event::Candidate {
+            kind,
+            name,
             seen_in,
-            at_ms,
+            at,
         } => {
-            store.note_candidate("onion", &onion, &seen_in, Timestamp(at_ms))?;
+            store.note_candidate(&kind, &name, &seen_in, at)?;
             Ok(0)
         }
-        CollectorEvent::Checkpoint { key, cursor } => {
-            store.set_checkpoint(&key, &cursor)?;
+        Event::Checkpoint { key, value } => {
+            store.set_checkpoint(&key, &value)?;
             Ok(0)
         }
-        CollectorEvent::Health(h) => {
+        Event::Health(h) => {
             push_health(store, h)?;
             Ok(0)
         }
     }
 }
 
-/// Appends a health record to its source's history (the store keeps the last
-/// [`vigie_store::HEALTH_HISTORY`]).
+/// Appends a health record to its source's history (the store keeps the last ones).
 pub fn push_health(store: &mut Store, h: HealthRecord) -> Result<()> {
     store.push_health(h)?;
     Ok(())
 }
 
-/// `vigie crawl SOURCE...`: each source once, concurrently, recorded as `vigie run` would.
+/// `vigie crawl SOURCE...`: each source once, concurrently, recorded as `vigie run` would
+/// (the crawl source through the pipeline's supervisor and recorder).
 pub fn crawl(
     config: &Config,
     store_flag: Option<&Path>,
     ids: &[String],
     json: bool,
 ) -> Result<Outcome> {
-    let (settings, sources) = prepare(config)?;
-    for id in ids {
-        if !sources.iter().any(|s| &s.id == id) {
-            bail!("no [[tor_source]] with id {id:?} in the configuration");
-        }
-    }
+    let plan = plan(config)?;
+    plan.check_ids(ids)?;
     let watchlist = crate::shipped::load(&config.watchlists)?;
     let matcher = Matcher::new(&watchlist).context("compiling the watchlists")?;
     let (router, _) = crate::alerting::setup(config, &watchlist)?;
     let dir = config.store_dir(store_flag);
     let mut store =
         Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
-    let checkpoints = checkpoints(&store, &sources)?;
-    let tor = tor_dir(&dir)?;
-    let runtime = collector_runtime().context("starting the async runtime")?;
-    let collector = runtime.block_on(Collector::start(settings, sources, &checkpoints, &tor))?;
-    let (tx, mut rx) = mpsc::channel(1024);
-    let (_stop_tx, stop_rx) = watch::channel(false);
+    let (source, report) = TorCrawl::new(plan, tor_state_dir(&dir)?, ids.to_vec());
+    let recorder = PipelineRecorder::new(
+        Arc::new(matcher),
+        Arc::new(router),
+        RecorderOptions::default(),
+    );
     let started = Instant::now();
-    let crawls = {
-        let ids = ids.to_vec();
-        let collector = Arc::clone(&collector);
-        runtime.spawn(async move {
-            let mut set = tokio::task::JoinSet::new();
-            for id in ids {
-                let (c, tx, stop) = (Arc::clone(&collector), tx.clone(), stop_rx.clone());
-                set.spawn(async move { c.crawl(&id, &tx, &stop).await });
-            }
-            let mut out = Vec::new();
-            while let Some(r) = set.join_next().await {
-                if let Ok(Ok(h)) = r {
-                    out.push(h);
-                }
-            }
-            out
-        })
-    };
+    let (supervisor, events) = PipelineSupervisor::start(
+        vec![Box::new(source)],
+        Arc::new(store.reader()),
+        Shutdown::new(),
+        SupervisorOptions::default(),
+    )
+    .context("starting the crawl")?;
     let mut alerts = 0;
-    while let Some(ev) = rx.blocking_recv() {
-        alerts += record_event(&mut store, &matcher, &router, ev)?;
+    while !events.is_disconnected() || !events.is_empty() {
+        let batch = recorder.next_batch(&events, Duration::from_millis(200));
+        if batch.is_empty() {
+            continue;
+        }
+        alerts += recorder.record(&mut store, batch)?.alerts;
     }
-    let mut healths = runtime.block_on(crawls).context("crawl task")?;
+    supervisor.stop(Duration::from_secs(1));
     let elapsed = started.elapsed();
     store.sync()?;
-    healths.sort_by(|a, b| a.source.cmp(&b.source));
+    let report = std::mem::take(&mut *report.lock().unwrap_or_else(|p| p.into_inner()));
+    if let Some(e) = report.failure {
+        return Err(e.into());
+    }
+    let healths = report.healths;
     let pages: usize = healths.iter().map(|h| h.pages_ok).sum();
     let mut out = std::io::stdout().lock();
     for h in &healths {

@@ -7,7 +7,9 @@
 //! rotation), turning pages into one document per post, spotting new onion addresses, and
 //! noticing when a parser goes blind. What it is not for: matching, storing or alerting —
 //! everything it collects leaves through a channel as [`CollectorEvent`]s; the caller records
-//! them. Its own sources are onion services only; the one clear-web use is lending its
+//! them. In Vigie's pipeline, [`TorCollector`] (`vigie run`) and [`TorCrawl`] (`vigie crawl`) are
+//! the `vigie_pipeline::Source`s that run the collector and emit those events as pipeline
+//! events. Its own sources are onion services only; the one clear-web use is lending its
 //! [`HttpClient`] (over Tor, https on top) to other sources through
 //! [`Collector::http_client`] — Telegram web previews. It never runs JavaScript and never
 //! resolves names outside Tor.
@@ -39,6 +41,7 @@ mod error;
 mod http;
 pub mod onion;
 mod parse;
+mod source;
 mod transport;
 
 pub use collector::{
@@ -52,4 +55,8 @@ pub use config::{
 pub use error::{ConfigError, FetchError, Retry, StartError};
 pub use http::{decode, Fetched, HttpClient, Session};
 pub use parse::{parse_page, readable_text, same_site, CompiledSelectors, ParsedPage, Post};
+pub use source::{
+    to_event, tor_dir, AccessError, CrawlReport, PageAccess, TorAccess, TorCollector, TorCrawl,
+    TorPlan,
+};
 pub use transport::{Isolation, Transport};
