@@ -58,8 +58,24 @@ pub enum Command {
     /// The weekly threat digest (default: the last full ISO week, French, HTML).
     Digest(DigestArgs),
     /// The main job: collect (Tor sources, Telegram channels, the spool directory), match,
-    /// store, alert and deliver until SIGINT or SIGTERM.
-    Run,
+    /// store, alert and deliver until SIGINT or SIGTERM. With `--bus`, the recorder role:
+    /// record what collectors publish to the bus instead of collecting here.
+    Run {
+        /// Consume events from this NATS JetStream bus (`nats://HOST:PORT`, `tls://…`;
+        /// several comma-separated for a cluster).
+        #[arg(long, value_name = "URL")]
+        bus: Option<String>,
+    },
+    /// The collector role of distributed mode: run sources (all configured ones, or those
+    /// named) and publish their events to the bus until SIGINT or SIGTERM.
+    Collect {
+        /// The NATS JetStream bus (`nats://HOST:PORT`, `tls://…`; comma-separated for a
+        /// cluster).
+        #[arg(long, value_name = "URL", required = true)]
+        bus: String,
+        /// Source names: `[[tor_source]]` ids, `telegram-preview`, `telegram`, `spool`.
+        sources: Vec<String>,
+    },
     /// Crawl Tor sources once (concurrently), record what they yield, print their health.
     Crawl {
         /// `[[tor_source]]` ids.
@@ -285,6 +301,10 @@ pub struct IngestArgs {
     /// Matcher threads (default: the number of cores).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Publish the files to this NATS JetStream bus (`nats://HOST:PORT`, `tls://…`) for a
+    /// recorder elsewhere (`vigie run --bus`), instead of recording them here.
+    #[arg(long, value_name = "URL")]
+    pub bus: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -44,6 +44,9 @@ pub struct Config {
     /// The analyst console (`[console]`: `listen`, `secure_cookies`, `session_minutes`).
     #[serde(default)]
     pub console: Option<vigie_console::ConsoleConfig>,
+    /// The NATS JetStream bus of distributed mode (`[bus]`; `--bus URL` is enough alone).
+    #[serde(default)]
+    pub bus: Option<vigie_bus::BusConfig>,
 }
 
 // The Telegram sections are typed and checked by the crate that reads them.

@@ -1,33 +1,26 @@
-//! `vigie ingest`: files → matcher (on a thread pool, skipped for content already stored) →
-//! the store, recorded in input order so that incident numbers do not depend on timing.
+//! `vigie ingest`: the files source (vigie-files) → the pipeline's recorder (matcher pool,
+//! content already stored never matched again, batched store writes) → per-file lines and a
+//! summary. Files are recorded in input order, so incident numbers do not depend on timing.
+//! With `--bus`, the files are published to the bus instead, for a recorder elsewhere.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::thread;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use crossbeam_channel::bounded;
 use serde::Serialize;
-use vigie_alerts::Router;
-use vigie_core::{Analysis, Severity};
-use vigie_match::{Matcher, ScanOptions};
-use vigie_store::{
-    content_hash, IncidentChange, Locator, Sighting, SightingOutcome, SnapshotOutcome, Store,
-    StoreReader, Timestamp,
+use vigie_core::Severity;
+use vigie_files::{FilesOptions, FilesSource};
+use vigie_match::Matcher;
+use vigie_pipeline::{
+    NoCheckpoints, Outcome as Recorded, Recorder, RecorderOptions, Shutdown, Source, Supervisor,
+    SupervisorOptions,
 };
+use vigie_store::{IncidentChange, Locator, SightingOutcome, SnapshotOutcome, Store, Timestamp};
 
 use crate::args::IngestArgs;
 use crate::config::Config;
-use crate::{files, shipped, Outcome};
-
-/// One file, read, hashed and (if new) analysed by a worker.
-struct Prepared {
-    index: usize,
-    path: PathBuf,
-    result: io::Result<Option<(Vec<u8>, Option<Analysis>)>>,
-}
+use crate::{shipped, Outcome};
 
 #[derive(Default, Serialize)]
 struct Summary {
@@ -63,6 +56,19 @@ pub fn run(
             .with_context(|| format!("--seen-at {s:?}: expected RFC 3339 or YYYY-MM-DD"))?,
         None => Timestamp::now(),
     };
+    let files = FilesSource::new(
+        args.paths.clone(),
+        FilesOptions {
+            source: args.source.clone(),
+            max_bytes: args.max_bytes,
+            seen_at: Some(seen_at),
+            collector: "ingest".into(),
+        },
+    );
+    let report = files.report();
+    if let Some(url) = &args.bus {
+        return crate::bus::ingest(config, url, Box::new(files), &report);
+    }
     let watchlist = if args.watchlists.is_empty() {
         shipped::load(&config.watchlists)?
     } else {
@@ -73,75 +79,58 @@ pub fn run(
     let dir = config.store_dir(store_flag);
     let mut store =
         Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
-    let mut paths = Vec::new();
+    let mut options = RecorderOptions::default();
+    if let Some(t) = args.threads {
+        options.workers = usize::from(t);
+    }
+    let recorder = Recorder::new(matcher, Arc::new(router), options);
+    let sources: Vec<Box<dyn Source>> = vec![Box::new(files)];
+    // A finite source: its checkpoints are never read.
+    let (supervisor, events) = Supervisor::start(
+        sources,
+        Arc::new(NoCheckpoints),
+        Shutdown::new(),
+        SupervisorOptions::default(),
+    )
+    .context("starting the files source")?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
     let mut summary = Summary::default();
-    for p in &args.paths {
-        if let Err(e) = files::collect(p, &mut paths) {
-            eprintln!("vigie: {}: {e}", p.display());
+    loop {
+        let batch = recorder.next_batch(&events, Duration::from_millis(200));
+        if batch.is_empty() {
+            if events.is_disconnected() && events.is_empty() {
+                break;
+            }
+            continue;
+        }
+        let recorded = recorder
+            .record(&mut store, batch)
+            .context("recording the files")?;
+        for outcome in recorded.outcomes {
+            if let Recorded::Document {
+                label,
+                locator,
+                recorded,
+            } = outcome
+            {
+                let label = match locator {
+                    Locator::File { path } => path,
+                    _ => label,
+                };
+                note(&label, &recorded, &args, &mut summary, &mut out)?;
+            }
+        }
+    }
+    supervisor.stop(Duration::from_secs(5));
+    {
+        let report = report.lock().unwrap_or_else(|p| p.into_inner());
+        summary.skipped += report.skipped;
+        for (path, e) in &report.errors {
+            eprintln!("vigie: {}: {e}", path.display());
             summary.errors += 1;
         }
     }
-    let threads = args.threads.map_or_else(
-        || thread::available_parallelism().map_or(1, |n| n.get()),
-        usize::from,
-    );
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let reader = store.reader();
-    thread::scope(|scope| -> Result<()> {
-        // Channels live inside the scope: when recording fails, dropping the receivers stops
-        // the workers and the feeder instead of leaving them blocked on a full channel.
-        let (job_tx, job_rx) = bounded::<(usize, PathBuf)>(threads * 4);
-        let (done_tx, done_rx) = bounded::<Prepared>(threads * 4);
-        for _ in 0..threads {
-            let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
-            let (matcher, reader) = (Arc::clone(&matcher), reader.clone());
-            let max = args.max_bytes;
-            scope.spawn(move || {
-                for (index, path) in job_rx {
-                    let result = prepare(&matcher, &reader, &path, max);
-                    if done_tx
-                        .send(Prepared {
-                            index,
-                            path,
-                            result,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
-        }
-        drop((job_rx, done_tx));
-        let feeder_paths = paths.clone();
-        scope.spawn(move || {
-            for job in feeder_paths.into_iter().enumerate() {
-                if job_tx.send(job).is_err() {
-                    break;
-                }
-            }
-        });
-        // Record in input order.
-        let mut pending: BTreeMap<usize, Prepared> = BTreeMap::new();
-        let mut next = 0;
-        for prepared in done_rx {
-            pending.insert(prepared.index, prepared);
-            while let Some(p) = pending.remove(&next) {
-                next += 1;
-                record_one(
-                    &mut store,
-                    &router,
-                    p,
-                    &args,
-                    seen_at,
-                    &mut summary,
-                    &mut out,
-                )?;
-            }
-        }
-        Ok(())
-    })?;
     store.sync().context("syncing the store")?;
     store.flush().context("flushing the store")?;
     crate::timestamping::stamp_if_due(&mut store, config.timestamping.as_ref());
@@ -193,63 +182,15 @@ pub fn run(
     })
 }
 
-/// Reads a file; matches it only if its content is not stored yet. `Ok(None)`: skipped.
-fn prepare(
-    matcher: &Matcher,
-    reader: &StoreReader,
-    path: &std::path::Path,
-    max: u64,
-) -> io::Result<Option<(Vec<u8>, Option<Analysis>)>> {
-    let Some(bytes) = files::read_bounded(path, max)? else {
-        tracing::warn!(path = %path.display(), max, "file larger than --max-bytes, skipped");
-        return Ok(None);
-    };
-    let known = reader
-        .contains(&content_hash(&bytes))
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let analysis = (!known).then(|| {
-        let label = path.display().to_string();
-        let text = crate::scan::text_to_match(&label, &bytes);
-        matcher.analyze(&label, &text, ScanOptions::default())
-    });
-    Ok(Some((bytes, analysis)))
-}
-
-fn record_one(
-    store: &mut Store,
-    router: &Router,
-    prepared: Prepared,
+/// Counts one recorded file and prints its line (`--json`).
+fn note(
+    label: &str,
+    recorded: &vigie_store::Recorded,
     args: &IngestArgs,
-    seen_at: Timestamp,
     summary: &mut Summary,
     out: &mut impl Write,
 ) -> Result<()> {
-    let label = prepared.path.display().to_string();
-    let (bytes, analysis) = match prepared.result {
-        Ok(Some(x)) => x,
-        Ok(None) => {
-            summary.skipped += 1;
-            return Ok(());
-        }
-        Err(e) => {
-            eprintln!("vigie: {label}: {e}");
-            summary.errors += 1;
-            return Ok(());
-        }
-    };
     summary.files += 1;
-    let sighting = Sighting {
-        source: args.source.clone(),
-        locator: Locator::File {
-            path: label.clone(),
-        },
-        fetched_at: seen_at,
-        collector: "ingest".into(),
-        details: Default::default(),
-    };
-    let recorded = store
-        .record_alerting(&bytes, &sighting, analysis.as_ref(), router)
-        .with_context(|| format!("recording {label}"))?;
     summary.alerts_queued += recorded.alerts.len() as u64;
     match recorded.snapshot {
         SnapshotOutcome::New => summary.new_snapshots += 1,
@@ -276,7 +217,7 @@ fn record_one(
     });
     if args.json {
         let line = FileLine {
-            path: label,
+            path: label.to_string(),
             sha256: &recorded.hash,
             snapshot: match recorded.snapshot {
                 SnapshotOutcome::New => "new",

@@ -4,12 +4,13 @@
 mod alerting;
 mod alerts;
 mod args;
+mod assemble;
+mod bus;
 mod config;
 mod console;
 mod digest;
 mod evidence;
 mod export;
-mod files;
 mod import;
 mod incidents;
 mod ingest;
@@ -18,9 +19,6 @@ mod run;
 mod scan;
 mod shipped;
 mod sources;
-mod stopping;
-mod supervisor;
-mod telegram;
 mod telegram_live;
 mod timestamping;
 mod tor;
@@ -54,7 +52,9 @@ fn main() -> ExitCode {
             args::Command::Evidence(c) => evidence::run(c, &config, store),
             args::Command::Retention(c) => evidence::retention(c, &config, store),
             args::Command::Alerts(c) => alerts::run(c, &config, store),
-            args::Command::Run => run::run(&config, store),
+            args::Command::Run { bus: None } => run::run(&config, store),
+            args::Command::Run { bus: Some(url) } => run::record_from_bus(&config, store, &url),
+            args::Command::Collect { bus, sources } => run::collect(&config, store, &bus, &sources),
             args::Command::Crawl { sources, json } => tor::crawl(&config, store, &sources, json),
             args::Command::Users(c) => console::users(c, &config, store),
             args::Command::Serve { listen } => console::serve(listen, &config, store),

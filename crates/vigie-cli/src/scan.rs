@@ -103,7 +103,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
 /// Adds a file, or every file under a directory.
 fn collect(path: &Path, inputs: &mut Vec<Input>) -> io::Result<()> {
     let mut files = Vec::new();
-    crate::files::collect(path, &mut files)?;
+    vigie_files::collect_files(path, &mut files)?;
     inputs.extend(files.into_iter().map(Input::File));
     Ok(())
 }
@@ -219,20 +219,6 @@ impl Unpacked {
             self.current = Some(WindowReader::new(Box::new(io::Cursor::new(body))));
         }
     }
-}
-
-/// What to match for a stored file (`vigie ingest`, the spool of `vigie run`): the text
-/// vigie-unpack finds in an archive, workbook or PDF, else the bytes as they are. The bytes
-/// themselves stay the evidence either way.
-pub(crate) fn text_to_match<'a>(name: &str, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
-    if vigie_unpack::worth_unpacking(&bytes[..bytes.len().min(2048)]) {
-        match vigie_unpack::unpack(name, bytes, &vigie_unpack::Options::default()) {
-            Ok(x) if x.entries > 0 => return std::borrow::Cow::Owned(x.text),
-            Ok(_) => {}
-            Err(e) => tracing::info!(file = name, error = %e, "archive not unpacked"),
-        }
-    }
-    std::borrow::Cow::Borrowed(bytes)
 }
 
 /// Reads an archive, workbook or PDF whole and scans what vigie-unpack finds in it. Entry

@@ -9,28 +9,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use tracing::error;
-use vigie_alerts::Router;
-use vigie_match::{Matcher, ScanOptions};
+use vigie_match::Matcher;
 use vigie_pipeline::{
-    Event, Pending, Recorder as PipelineRecorder, RecorderOptions, Shutdown, Source, SourceContext,
-    Supervisor as PipelineSupervisor, SupervisorOptions,
+    Recorder as PipelineRecorder, RecorderOptions, Shutdown, Supervisor as PipelineSupervisor,
+    SupervisorOptions,
 };
-use vigie_store::{content_hash, SnapshotOutcome, Store, Timestamp};
+use vigie_store::{Store, Timestamp};
 use vigie_telegram::{PageFetcher, TelegramError};
-use vigie_tor::{
-    AccessError, HealthRecord, HealthStatus, Session, TorCollector, TorCrawl, TorPlan,
-};
+use vigie_tor::{AccessError, HealthRecord, HealthStatus, Session, TorCrawl, TorPlan};
 
 pub use vigie_tor::TorAccess;
 
 use crate::config::Config;
-use crate::stopping::{reap, Drain};
-use crate::supervisor::{Drained, Recorder, SourceThread};
 use crate::Outcome;
-
-/// How long a stopping run keeps recording what the collector already fetched.
-const DRAIN_GRACE: Duration = Duration::from_secs(8);
 
 /// `[tor]` and `[[tor_source]]`, checked (cookie secrets from the environment included).
 pub fn plan(config: &Config) -> Result<TorPlan> {
@@ -84,192 +75,6 @@ impl PageFetcher for TorPages {
         }
         Ok(page.body)
     }
-}
-
-/// The Tor source running beside `vigie run`'s loop, its events recorded by that loop.
-/// Kept until `run.rs` runs [`source`] through the pipeline's supervisor and recorder; then
-/// this type, [`record_event`] and [`push_health`] go.
-pub struct TorCollection {
-    events: flume::Receiver<Pending>,
-    shutdown: Shutdown,
-    thread: Option<std::thread::JoinHandle<()>>,
-    access: TorAccess,
-}
-
-impl TorCollection {
-    /// Starts the collector when sources are configured (or a Telegram preview goes through
-    /// Tor).
-    pub fn start(
-        config: &Config,
-        store: &Store,
-        store_dir: &Path,
-    ) -> Result<Option<TorCollection>> {
-        if config.tor_source.is_empty() && !config.telegram_preview.iter().any(|p| p.via_tor) {
-            return Ok(None);
-        }
-        TorCollection::start_with(config, store, store_dir, TorAccess::default()).map(Some)
-    }
-
-    /// Starts the collector publishing its transport in `access` (a restart keeps the
-    /// access the previews already hold).
-    pub fn start_with(
-        config: &Config,
-        store: &Store,
-        store_dir: &Path,
-        access: TorAccess,
-    ) -> Result<TorCollection> {
-        let plan = plan(config)?;
-        let dir = tor_state_dir(store_dir)?;
-        let mut source = TorCollector::with_access(plan, dir, Arc::clone(&access));
-        let (tx, rx) = flume::bounded(1024);
-        let shutdown = Shutdown::new();
-        let cx = SourceContext::new(tx, shutdown.clone(), Arc::new(store.reader()));
-        let thread = std::thread::Builder::new()
-            .name("vigie-tor".into())
-            .spawn(move || {
-                if let Err(e) = source.run(&cx) {
-                    error!(error = %e, "Tor collector ended");
-                }
-            })
-            .context("starting the Tor collector thread")?;
-        Ok(TorCollection {
-            events: rx,
-            shutdown,
-            thread: Some(thread),
-            access,
-        })
-    }
-
-    /// The transport for other sources, once bootstrapped.
-    pub fn access(&self) -> TorAccess {
-        Arc::clone(&self.access)
-    }
-
-    /// Records every event waiting; says how many alerts were queued and whether the
-    /// collector's channel is closed (its thread gone).
-    pub fn drain(
-        &mut self,
-        store: &mut Store,
-        matcher: &Matcher,
-        router: &Router,
-    ) -> Result<Drained> {
-        let mut alerts = 0;
-        loop {
-            match self.events.try_recv() {
-                Ok(ev) => alerts += record_event(store, matcher, router, ev.event)?,
-                Err(flume::TryRecvError::Empty) => {
-                    return Ok(Drained {
-                        alerts,
-                        closed: false,
-                    })
-                }
-                Err(flume::TryRecvError::Disconnected) => {
-                    return Ok(Drained {
-                        alerts,
-                        closed: true,
-                    })
-                }
-            }
-        }
-    }
-
-    /// Stops the collector and records what it had already fetched (bounded wait).
-    pub fn stop(mut self, store: &mut Store, matcher: &Matcher, router: &Router) -> Result<()> {
-        self.shutdown.signal();
-        let drain = Drain::new(
-            DRAIN_GRACE,
-            "Tor collector still busy at shutdown; unfinished pages will be fetched next run",
-        );
-        while let Some(ev) = drain.next(&mut FlumeEvents(&self.events)) {
-            record_event(store, matcher, router, ev.event)?;
-        }
-        reap(self.thread.take());
-        Ok(())
-    }
-}
-
-struct FlumeEvents<'a>(&'a flume::Receiver<Pending>);
-
-impl crate::stopping::TryReceive<Pending> for FlumeEvents<'_> {
-    fn try_receive(&mut self) -> crate::stopping::Received<Pending> {
-        use crate::stopping::Received;
-        match self.0.try_recv() {
-            Ok(p) => Received::Event(p),
-            Err(flume::TryRecvError::Empty) => Received::Empty,
-            Err(flume::TryRecvError::Disconnected) => Received::Closed,
-        }
-    }
-}
-
-impl SourceThread<Recorder<'_>> for TorCollection {
-    fn drain(&mut self, cx: &mut Recorder<'_>) -> Result<Drained> {
-        TorCollection::drain(self, cx.store, cx.matcher, cx.router)
-    }
-    fn thread(&mut self) -> &mut Option<std::thread::JoinHandle<()>> {
-        &mut self.thread
-    }
-    fn stop(self, cx: &mut Recorder<'_>) -> Result<()> {
-        TorCollection::stop(self, cx.store, cx.matcher, cx.router)
-    }
-}
-
-/// Records one event of the Tor source on `vigie run`'s loop; returns the alerts it queued.
-pub fn record_event(
-    store: &mut Store,
-    matcher: &Matcher,
-    router: &Router,
-    ev: Event,
-) -> Result<usize> {
-    match ev {
-        Event::Document(d) => {
-            let analysis = if store.contains(&content_hash(&d.content))? {
-                None
-            } else {
-                let options = ScanOptions {
-                    origin: d.origin,
-                    ..ScanOptions::default()
-                };
-                Some(matcher.analyze(&d.label, &d.content, options))
-            };
-            let recorded = store
-                .record_alerting(&d.content, &d.sighting, analysis.as_ref(), router)
-                .with_context(|| format!("recording {}", d.label))?;
-            if recorded.snapshot == SnapshotOutcome::New {
-                tracing::info!(
-                    source = %d.sighting.source,
-                    url = %d.label,
-                    incident = ?recorded.incident.map(|(id, _)| id),
-                    severity = %recorded.severity,
-                    alerts = recorded.alerts.len(),
-                    "tor post recorded"
-                );
-            }
-            Ok(recorded.alerts.len())
-        }
-        Event::Candidate {
-            kind,
-            name,
-            seen_in,
-            at,
-        } => {
-            store.note_candidate(&kind, &name, &seen_in, at)?;
-            Ok(0)
-        }
-        Event::Checkpoint { key, value } => {
-            store.set_checkpoint(&key, &value)?;
-            Ok(0)
-        }
-        Event::Health(h) => {
-            push_health(store, h)?;
-            Ok(0)
-        }
-    }
-}
-
-/// Appends a health record to its source's history (the store keeps the last ones).
-pub fn push_health(store: &mut Store, h: HealthRecord) -> Result<()> {
-    store.push_health(h)?;
-    Ok(())
 }
 
 /// `vigie crawl SOURCE...`: each source once, concurrently, recorded as `vigie run` would

@@ -98,8 +98,8 @@
 
 pub mod alerts;
 pub mod audit;
-mod browse;
 mod batch;
+mod browse;
 mod codec;
 mod error;
 mod export;
@@ -119,27 +119,27 @@ pub use alerts::{
     alias_patterns, AlertDecision, AlertMark, AlertPolicy, AlertQueue, AlertRecord, NoAlerts,
     OutboxEntry, OutboxState, Triage, TriageState,
 };
+pub use audit::{AuditAction, AuditEntry};
 pub use batch::BatchItem;
+pub use browse::{IncidentPage, PageCursor};
 pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use health::{HealthReader, HEALTH_HISTORY};
 pub use incident::IncidentFilter;
 pub use labels::{place, source_kind_label};
-pub use requests::{QueueRun, Request, RequestError};
 pub use model::{
     host_of, Candidate, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, PostDetails,
     Sighting, SightingRecord, SnapshotRecord, SourceKind, Timestamp, GENESIS,
 };
+pub use requests::{QueueRun, Request, RequestError};
 pub use retention::RetentionReport;
+pub use sessions::Session;
 pub use store::{
     content_hash, parse_hash, ContentHash, Head, IncidentChange, Recorded, SightingOutcome,
     SnapshotOutcome, Stats, Store, StoreReader, MARKER_FILE, SCHEMA_VERSION,
 };
-pub use verify::VerifyReport;
-pub use audit::{AuditAction, AuditEntry};
-pub use browse::{IncidentPage, PageCursor};
-pub use sessions::Session;
 pub use users::{LoginOutcome, Role, User, UserError};
+pub use verify::VerifyReport;
 
 /// Column family names, for tests and tools that inspect the database directly.
 pub mod column_families {
