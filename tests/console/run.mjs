@@ -7,8 +7,8 @@
 // /usr/bin/chromium). Prints one line per check; exits 1 on the first failure.
 
 import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+
+
 import { join } from "node:path";
 
 const base = process.env.VIGIE_URL;
@@ -41,7 +41,7 @@ async function login(context, user) {
   return page;
 }
 
-const profile = mkdtempSync(join(tmpdir(), "vigie-chromium-"));
+// Playwright gives each launch a fresh temporary profile of its own.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
@@ -53,7 +53,6 @@ const browser = await chromium.launch({
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    `--user-data-dir=${profile}`,
   ],
 });
 let failed = false;
@@ -168,6 +167,6 @@ try {
   console.error(e.message || e);
 } finally {
   await browser.close();
-  rmSync(profile, { recursive: true, force: true });
+
 }
 process.exit(failed ? 1 : 0);

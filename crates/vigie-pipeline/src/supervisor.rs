@@ -148,11 +148,11 @@ fn supervise(source: &mut dyn Source, cx: &SourceContext, mut backoff: Backoff) 
                 return;
             }
             Ok(Err(e)) => e.to_string(),
-            Err(panic) => format!("panicked: {}", panic_text(panic.as_ref())),
+            Err(panic) => format!("the thread panicked: {}", panic_text(panic.as_ref())),
         };
         let uptime = started.elapsed();
         let wait = backoff.after_failure(uptime);
-        error!(source = %name, reason = %why, retry_in_ms = wait.as_millis() as u64, "source failed; restarting");
+        error!(source = %name, reason = %why, retry_in_ms = wait.as_millis() as u64, "source thread failed; restarting");
         let record = crashed(&name, why, wait, uptime);
         if cx.emit(Event::Health(record)).is_err() {
             return;
@@ -263,7 +263,7 @@ mod tests {
         let Event::Health(second) = &events[1] else {
             panic!("{events:?}")
         };
-        assert!(second.errors[0].contains("panicked: crafted page"));
+        assert!(second.errors[0].contains("the thread panicked: crafted page"));
         assert!(matches!(&events[2], Event::Checkpoint { key, .. } if key == "flaky"));
         assert!(sup.finished());
         sup.stop(Duration::from_secs(1));

@@ -324,14 +324,15 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect();
+        // The chat is named with its id ("name (id)"), as the export reader names it.
         assert_eq!(
             summary,
             [
-                "telegram:medleaks/5",
+                "telegram:medleaks (77)/5",
                 "candidate pharma_dark",
-                "telegram:medleaks/5/sample.csv",
-                "telegram:medleaks/6",
-                "telegram:medleaks/7",
+                "telegram:medleaks (77)/5/sample.csv",
+                "telegram:medleaks (77)/6",
+                "telegram:medleaks (77)/7",
             ]
         );
         let Event::Document(file) = &events[2] else {
