@@ -16,13 +16,12 @@ const PREVIEWS: &str = "telegram-preview";
 const LIVE: &str = "telegram";
 const SPOOL: &str = "spool";
 
+/// The sources of a run, and the Telegram account's sign-in signal when it has one.
+pub type Assembled = (Vec<Box<dyn Source>>, Option<Ready>);
+
 /// The configured sources; with `names`, only those (`[[tor_source]]` ids, `telegram-preview`,
 /// `telegram`, `spool`). Configuration problems fail here, before anything starts.
-pub fn sources(
-    config: &Config,
-    store_dir: &Path,
-    names: &[String],
-) -> Result<(Vec<Box<dyn Source>>, Option<Ready>)> {
+pub fn sources(config: &Config, store_dir: &Path, names: &[String]) -> Result<Assembled> {
     let wanted = |name: &str| names.is_empty() || names.iter().any(|n| n == name);
     let tor_ids: Vec<String> = names
         .iter()

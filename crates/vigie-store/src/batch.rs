@@ -27,6 +27,9 @@ use crate::store::{
     Recorded, SightingOutcome, SnapshotOutcome, Store,
 };
 
+/// An index entry read back: its key and value.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// One document of a [`Store::record_batch`] call: the same arguments as
 /// [`Store::record_alerting`].
 #[derive(Debug, Clone, Copy)]
@@ -140,7 +143,7 @@ impl Store {
         st: &Staged<'_>,
         prefix: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<KeyValue>, StoreError> {
         let mut slot = st.index.borrow_mut();
         let it = match slot.as_mut() {
             Some(it) => it,

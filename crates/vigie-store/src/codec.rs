@@ -59,7 +59,7 @@ pub(crate) fn decode_custody(v: &[u8]) -> Result<CustodyEntry, StoreError> {
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.len() % 2 == 0
+    s.len().is_multiple_of(2)
         && s.len() <= 2 * usize::from(u8::MAX)
         && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -182,6 +182,11 @@ fn normalise(mut r: Recorded) -> Recorded {
 
 /// Everything the record path writes, without clock readings (opened, stored and custody
 /// times differ between two runs, and so do the custody hashes that cover them).
+/// An incident's triage as compared: id, state, reason, assignee.
+type TriageRow = (u64, Option<TriageState>, Option<String>, Option<u64>);
+/// An alert as compared: id, recipient, attempts, state, incident, sighting.
+type AlertRow = (u64, String, u32, String, u64, SightingRecord);
+
 #[derive(Debug, PartialEq)]
 struct State {
     stats: Stats,
@@ -190,8 +195,8 @@ struct State {
     sightings: Vec<SightingRecord>,
     snapshots: BTreeMap<String, SnapshotRecord>,
     incidents: Vec<Incident>,
-    triage: Vec<(u64, Option<TriageState>, Option<String>, Option<u64>)>,
-    alerts: Vec<(u64, String, u32, String, u64, SightingRecord)>,
+    triage: Vec<TriageRow>,
+    alerts: Vec<AlertRow>,
     marks: Vec<(u64, Vec<AlertMark>)>,
     pending: Vec<(u64, String)>,
 }
