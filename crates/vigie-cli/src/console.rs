@@ -77,27 +77,15 @@ pub fn serve(
     if store.users()?.is_empty() {
         bail!("no console user yet: add one with `vigie users add NAME --role admin` (password on stdin)");
     }
-    let listen = console.listen;
     let store = Arc::new(Mutex::new(store));
     let watchlist = crate::shipped::load(&config.watchlists)?;
     let matcher = vigie_match::Matcher::new(&watchlist).context("compiling the watchlists")?;
-    let state = vigie_console::ConsoleState::new(Arc::clone(&store), Arc::new(matcher), console)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let shutdown = async move {
-            while !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        };
-        vigie_console::serve_until(listen, state, shutdown).await
-    })?;
+    let server = Server::start(console, Arc::clone(&store), Arc::new(matcher), stop)?;
+    server.join()?;
     let store = store.lock().unwrap_or_else(|p| p.into_inner());
     store.sync()?;
     Ok(Outcome::Success)
@@ -142,4 +130,53 @@ pub fn audit(
     } else {
         Outcome::Found
     })
+}
+
+/// The console served on a thread of its own, for `vigie serve` and for `vigie run` with a
+/// `[console]` section (the run's store, shared with the recorder).
+pub struct Server {
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Binds the console's address now (a taken port is an error before anything starts),
+    /// then serves until `stop` is set.
+    pub fn start(
+        console: vigie_console::ConsoleConfig,
+        store: Arc<Mutex<Store>>,
+        matcher: Arc<vigie_match::Matcher>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Server> {
+        let listen = console.listen;
+        let state = vigie_console::ConsoleState::new(store, matcher, console)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("console")
+            .enable_all()
+            .build()?;
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(listen))
+            .with_context(|| format!("console: listening on {listen}"))?;
+        let thread = std::thread::Builder::new()
+            .name("console".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let shutdown = async move {
+                        while !stop.load(Ordering::Relaxed) {
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                    };
+                    vigie_console::serve_listener(listener, state, shutdown).await
+                })
+            })?;
+        Ok(Server { thread })
+    }
+
+    /// Waits for the console to stop (requests in flight finish first).
+    pub fn join(self) -> Result<()> {
+        match self.thread.join() {
+            Ok(served) => served.context("serving the console"),
+            Err(_) => bail!("the console thread panicked"),
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! the summary.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,9 +63,8 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
     )
     .context("starting the export reader")?;
     let mut summary = Summary::default();
-    while !events.is_disconnected() || !events.is_empty() {
-        let batch = recorder.next_batch(&events, Duration::from_millis(200));
-        for outcome in recorder.record(&mut store, batch)?.outcomes {
+    recorder.drain(&mut store, &events, |_, batch| {
+        for outcome in batch.outcomes {
             let Recorded::Document { recorded, .. } = outcome else {
                 continue;
             };
@@ -83,7 +83,8 @@ pub fn run(command: ImportCommand, config: &Config, store_flag: Option<&Path>) -
                 .alerts_queued
                 .saturating_add(recorded.alerts.len() as u64);
         }
-    }
+        ControlFlow::Continue(())
+    })?;
     supervisor.stop(Duration::from_secs(5));
     store.sync().context("syncing the store")?;
     summary.read = counts.lock().map(|c| c.clone()).unwrap_or_default();

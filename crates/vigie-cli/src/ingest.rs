@@ -4,6 +4,7 @@
 //! With `--bus`, the files are published to the bus instead, for a recorder elsewhere.
 
 use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,31 +97,31 @@ pub fn run(
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut summary = Summary::default();
-    loop {
-        let batch = recorder.next_batch(&events, Duration::from_millis(200));
-        if batch.is_empty() {
-            if events.is_disconnected() && events.is_empty() {
-                break;
+    let mut failed: Option<anyhow::Error> = None;
+    recorder
+        .drain(&mut store, &events, |_, recorded| {
+            for outcome in recorded.outcomes {
+                if let Recorded::Document {
+                    label,
+                    locator,
+                    recorded,
+                } = outcome
+                {
+                    let label = match locator {
+                        Locator::File { path } => path,
+                        _ => label,
+                    };
+                    if let Err(e) = note(&label, &recorded, &args, &mut summary, &mut out) {
+                        failed = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
             }
-            continue;
-        }
-        let recorded = recorder
-            .record(&mut store, batch)
-            .context("recording the files")?;
-        for outcome in recorded.outcomes {
-            if let Recorded::Document {
-                label,
-                locator,
-                recorded,
-            } = outcome
-            {
-                let label = match locator {
-                    Locator::File { path } => path,
-                    _ => label,
-                };
-                note(&label, &recorded, &args, &mut summary, &mut out)?;
-            }
-        }
+            ControlFlow::Continue(())
+        })
+        .context("recording the files")?;
+    if let Some(e) = failed {
+        return Err(e);
     }
     supervisor.stop(Duration::from_secs(5));
     {

@@ -12,7 +12,7 @@
 //! the bus.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -26,6 +26,7 @@ use vigie_pipeline::{
 use vigie_store::Store;
 
 use crate::config::Config;
+use crate::console::Server;
 use crate::{requests, shipped, Outcome};
 
 /// How long a stopping run keeps recording what sources already read.
@@ -43,7 +44,9 @@ fn on_signals() -> Result<Shutdown> {
 
 /// The recording side of a run: the store, the recorder, the deliverers, the time-stamper.
 struct RecordingSide {
-    store: Store,
+    /// Shared with the console when it is served: the recorder locks it per batch.
+    store: Arc<Mutex<Store>>,
+    matcher: Arc<Matcher>,
     recorder: Recorder,
     wake: crossbeam_channel::Sender<()>,
     delivery_stop: Arc<std::sync::atomic::AtomicBool>,
@@ -71,14 +74,16 @@ impl RecordingSide {
         // Time-stamps are requested on a thread of their own: a TSA that hangs never holds
         // the documents waiting to be recorded.
         let stamper = crate::timestamping::Stamper::start(config.timestamping.as_ref(), &store)?;
+        let matcher = Arc::new(matcher);
         let recorder = Recorder::new(
-            Arc::new(matcher),
+            Arc::clone(&matcher),
             Arc::new(router),
             RecorderOptions::default(),
         );
         info!(store = %dir.display(), "store open");
         Ok(RecordingSide {
-            store,
+            store: Arc::new(Mutex::new(store)),
+            matcher,
             recorder,
             wake,
             delivery_stop,
@@ -106,20 +111,49 @@ impl RecordingSide {
         }
     }
 
-    fn close(mut self) -> Result<()> {
+    /// The console on the run's store, when the configuration has a `[console]` section.
+    fn serve_console(&self, config: &Config, shutdown: &Shutdown) -> Result<Option<Server>> {
+        let Some(console) = config.console.clone() else {
+            return Ok(None);
+        };
+        if self.lock().users()?.is_empty() {
+            warn!("[console] is configured but has no user yet: add one with `vigie users add NAME --role admin` (password on stdin)");
+        }
+        let server = Server::start(
+            console,
+            Arc::clone(&self.store),
+            Arc::clone(&self.matcher),
+            shutdown.flag(),
+        )?;
+        Ok(Some(server))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A poisoned lock means a console request panicked mid-call; RocksDB batches are
+        // atomic, so the store itself is whole.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn close(mut self, console: Option<Server>) -> Result<()> {
         info!("stopping: saving the store, letting deliveries in flight finish");
+        if let Some(console) = console {
+            if let Err(e) = console.join() {
+                warn!(error = %format!("{e:#}"), "console stopped with an error");
+            }
+        }
         if let Some(stamper) = self.stamper.take() {
-            stamper.stop(&mut self.store);
+            stamper.stop(&mut self.lock());
         }
         self.delivery_stop
             .store(true, std::sync::atomic::Ordering::Relaxed);
         drop(self.wake);
         // The senders record their last results first; the sync then covers them too.
-        for h in self.deliverers {
+        for h in std::mem::take(&mut self.deliverers) {
             let _ = h.join();
         }
-        self.store.sync().context("syncing the store")?;
-        self.store.flush().context("flushing the store")?;
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        store.sync().context("syncing the store")?;
+        store.flush().context("flushing the store")?;
         Ok(())
     }
 }
@@ -128,11 +162,13 @@ impl RecordingSide {
 pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
     let shutdown = on_signals()?;
     let mut side = RecordingSide::open(config, store_flag)?;
+    let console = side.serve_console(config, &shutdown)?;
     let dir = config.store_dir(store_flag);
     let (sources, ready) = crate::assemble::sources(config, &dir, &[])?;
+    let reader = side.lock().reader();
     let (supervisor, events) = Supervisor::start(
         sources,
-        Arc::new(side.store.reader()),
+        Arc::new(reader),
         shutdown.clone(),
         SupervisorOptions::default(),
     )
@@ -149,11 +185,18 @@ pub fn run(config: &Config, store_flag: Option<&Path>) -> Result<Outcome> {
         stamper,
         ..
     } = &mut side;
-    let result = recorder.run(store, &events, &shutdown, poll, STOP_GRACE, |store, out| {
-        RecordingSide::after_batch(wake, stamper, store, out)
-    });
+    let result = recorder.run_shared(
+        store.as_ref(),
+        &events,
+        &shutdown,
+        poll,
+        STOP_GRACE,
+        |store, out| RecordingSide::after_batch(wake, stamper, store, out),
+    );
     supervisor.stop(Duration::from_millis(500));
-    let closed = side.close();
+    // An error stops the run: the console goes with it.
+    shutdown.signal();
+    let closed = side.close(console);
     result.context("recording")?;
     closed?;
     Ok(Outcome::Success)
@@ -169,6 +212,7 @@ pub fn record_from_bus(config: &Config, store_flag: Option<&Path>, url: &str) ->
         .block_on(bus.consumer())
         .context("opening the bus consumer")?;
     let mut side = RecordingSide::open(config, store_flag)?;
+    let console = side.serve_console(config, &shutdown)?;
     info!(bus = %settings.redacted_urls(), stream = %settings.stream, consumer = %settings.consumer, "recording from the bus; SIGINT or SIGTERM stops it");
     let RecordingSide {
         store,
@@ -181,11 +225,12 @@ pub fn record_from_bus(config: &Config, store_flag: Option<&Path>, url: &str) ->
         &consumer,
         runtime.handle(),
         recorder,
-        store,
+        store.as_ref(),
         &shutdown,
         |store, out| RecordingSide::after_batch(wake, stamper, store, out),
     );
-    let closed = side.close();
+    shutdown.signal();
+    let closed = side.close(console);
     let consumed = result.context("recording from the bus")?;
     closed?;
     info!(

@@ -4,6 +4,7 @@
 //! itself lives in `vigie-tor` (`TorCollector`, `TorCrawl`).
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -108,13 +109,10 @@ pub fn crawl(
     )
     .context("starting the crawl")?;
     let mut alerts = 0;
-    while !events.is_disconnected() || !events.is_empty() {
-        let batch = recorder.next_batch(&events, Duration::from_millis(200));
-        if batch.is_empty() {
-            continue;
-        }
-        alerts += recorder.record(&mut store, batch)?.alerts;
-    }
+    recorder.drain(&mut store, &events, |_, batch| {
+        alerts += batch.alerts;
+        ControlFlow::Continue(())
+    })?;
     supervisor.stop(Duration::from_secs(1));
     let elapsed = started.elapsed();
     store.sync()?;

@@ -158,6 +158,8 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/alerts", get(pages::alerts))
         .route("/alerts/{id}/redeliver", post(pages::redeliver))
         .route("/sources", get(pages::sources))
+        .route("/watchlists", get(pages::watchlists))
+        .route("/digest", get(pages::digest))
         .route("/assets/{name}", get(assets::serve));
     routes
         .layer(axum::middleware::from_fn_with_state(
@@ -181,7 +183,19 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!(%listen, "console listening");
+    serve_listener(listener, state, shutdown).await
+}
+
+/// Serves the console on a listener already bound (so that the caller reports a taken port
+/// before starting anything else) until `shutdown` completes.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    state: ConsoleState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(listen) = listener.local_addr() {
+        tracing::info!(%listen, "console listening");
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

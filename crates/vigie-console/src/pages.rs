@@ -614,23 +614,47 @@ pub async fn incidents(
         MAX_EXAMINED
     };
     let after = filters.after;
+    // An organisation of the watchlist is looked up in the entity index; a name no entity
+    // carries any more (an older watchlist) falls back to the walk through time.
+    let entities: Vec<String> = filters.org.as_deref().map_or_else(Vec::new, |org| {
+        state
+            .matcher
+            .entities()
+            .iter()
+            .filter(|e| e.id == org || e.name.to_lowercase().contains(org))
+            .map(|e| e.id.clone())
+            .collect()
+    });
     let (page, statuses) = state
         .with_store(move |store| {
             let mut failure = None;
-            let page = store.incident_page(
-                filters.after,
-                filters.since,
-                filters.until,
-                PAGE_SIZE,
-                max,
-                &mut |s: &Store, i: &Incident| match keep(s, i, &filters) {
-                    Ok(k) => Ok(k),
-                    Err(e) => {
-                        failure = Some(e);
-                        Ok(false)
-                    }
-                },
-            )?;
+            let mut keep = |s: &Store, i: &Incident| match keep(s, i, &filters) {
+                Ok(k) => Ok(k),
+                Err(e) => {
+                    failure = Some(e);
+                    Ok(false)
+                }
+            };
+            let page = if entities.is_empty() {
+                store.incident_page(
+                    filters.after,
+                    filters.since,
+                    filters.until,
+                    PAGE_SIZE,
+                    max,
+                    &mut keep,
+                )?
+            } else {
+                let entities: Vec<&str> = entities.iter().map(String::as_str).collect();
+                store.entity_incident_page(
+                    &entities,
+                    filters.after,
+                    filters.since,
+                    filters.until,
+                    PAGE_SIZE,
+                    &mut keep,
+                )?
+            };
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -1462,4 +1486,126 @@ pub async fn sources(
             .collect(),
     };
     Ok(render(&page).into_response())
+}
+
+// ---------------------------------------------------------------- watchlists
+
+struct EntityView {
+    id: String,
+    name: String,
+    category: &'static str,
+    aliases: String,
+    domains: String,
+    finess: usize,
+    notify: String,
+}
+
+#[derive(Template)]
+#[template(path = "watchlists.html")]
+struct WatchlistsPage {
+    c: Chrome,
+    q: String,
+    shown: usize,
+    total: usize,
+    entities: Vec<EntityView>,
+}
+
+/// Rows shown at most (the shipped watchlists hold a few thousand organisations).
+const MAX_ENTITIES_SHOWN: usize = 500;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchlistQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// The organisations watched, with their aliases, domains and who is notified; searchable.
+pub async fn watchlists(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Query(query): Query<WatchlistQuery>,
+) -> Result<Response, PageError> {
+    if query.q.chars().count() > 100 {
+        return Err(PageError::BadRequest(
+            "search text over 100 characters".into(),
+        ));
+    }
+    let q = query.q.trim().to_lowercase();
+    let all = state.matcher.entities();
+    let hit = |e: &&vigie_match::Entity| {
+        q.is_empty()
+            || e.id.contains(q.as_str())
+            || e.names().any(|n| n.to_lowercase().contains(q.as_str()))
+            || e.domains
+                .iter()
+                .any(|d| d.to_lowercase().contains(q.as_str()))
+    };
+    let entities: Vec<EntityView> = all
+        .iter()
+        .filter(hit)
+        .take(MAX_ENTITIES_SHOWN)
+        .map(|e| EntityView {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            category: e.category.as_str(),
+            aliases: e.aliases.join(", "),
+            domains: e.domains.join(", "),
+            finess: e.finess.len(),
+            notify: e.notify.join(", "),
+        })
+        .collect();
+    let page = WatchlistsPage {
+        c: Chrome::of(&auth, &headers, "/watchlists"),
+        q: query.q.trim().to_string(),
+        shown: entities.len(),
+        total: all.len(),
+        entities,
+    };
+    Ok(render(&page).into_response())
+}
+
+// ---------------------------------------------------------------- weekly digest
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestQuery {
+    #[serde(default)]
+    week: String,
+}
+
+/// The weekly digest (`?week=2026-W47`, default the last full week) as the digest crate
+/// renders it: a document of its own, whose one inline style sheet is allowed by its hash.
+pub async fn digest(
+    State(state): State<ConsoleState>,
+    _auth: Auth,
+    headers: HeaderMap,
+    Query(query): Query<DigestQuery>,
+) -> Result<Response, PageError> {
+    let now = Timestamp::now();
+    let week = match query.week.trim() {
+        "" => vigie_digest::IsoWeek::last_full(now),
+        w if w.len() > 10 => return Err(PageError::BadRequest("week: YYYY-Www".into())),
+        w => w
+            .parse::<vigie_digest::IsoWeek>()
+            .map_err(|e| PageError::BadRequest(format!("week: {e}")))?,
+    };
+    let lang = match Lang::of(&headers) {
+        Lang::Fr => vigie_digest::Language::Fr,
+        Lang::En => vigie_digest::Language::En,
+    };
+    let digest = state
+        .with_store(move |store| {
+            vigie_digest::build(store, week, now).map_err(|e| PageError::Internal(e.to_string()))
+        })
+        .await?;
+    let html = vigie_digest::html(&digest, lang);
+    let mut response = Html(html.clone()).into_response();
+    if let Ok(csp) = HeaderValue::from_str(&crate::security::digest_csp(&html)) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(response)
 }

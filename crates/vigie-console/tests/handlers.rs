@@ -554,6 +554,122 @@ async fn pages_follow_with_a_keyset_cursor() {
         a.iter().all(|x| !b.contains(x)),
         "pages overlap: {href} {a:?} {b:?}"
     );
+
+    // Every incident names MédecinDirect: filtered by the organisation (read from the entity
+    // index, not the time index), the pages are the same.
+    let (_, _, org_first) = w.get("/incidents?org=medecindirect", Some(&token)).await;
+    let org_next = org_first.split("rel=\"next\"").next().unwrap();
+    let org_href = org_next
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(org_href.contains("org=medecindirect"), "{org_href}");
+    let (_, _, org_second) = w.get(&org_href, Some(&token)).await;
+    assert_eq!(ids(&org_first), a);
+    assert_eq!(ids(&org_second), b);
+    // A name of the organisation finds it too; an organisation nobody watches finds nothing.
+    let (_, _, by_name) = w.get("/incidents?org=Direct", Some(&token)).await;
+    assert_eq!(ids(&by_name), a);
+    let (_, _, other) = w.get("/incidents?org=weda", Some(&token)).await;
+    assert!(ids(&other).is_empty());
+    let (_, _, later) = w
+        .get(
+            "/incidents?org=medecindirect&since=2999-01-01",
+            Some(&token),
+        )
+        .await;
+    assert!(ids(&later).is_empty());
+}
+
+#[tokio::test]
+async fn watchlist_screen_lists_and_searches_the_organisations() {
+    let w = World::new();
+    let (token, _) = w.login("vic").await;
+    let (status, _, page) = w.get("/watchlists", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("MédecinDirect"), "{page}");
+    assert!(page.contains("medecindirect.fr"));
+    assert!(page.contains("href=\"/incidents?org=medecindirect\""));
+    let (_, _, by_domain) = w.get("/watchlists?q=DIRECT.FR", Some(&token)).await;
+    assert!(by_domain.contains("MédecinDirect"));
+    let (_, _, none) = w.get("/watchlists?q=weda", Some(&token)).await;
+    assert!(!none.contains("MédecinDirect"));
+    let (status, _, _) = w
+        .get(&format!("/watchlists?q={}", "a".repeat(101)), Some(&token))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = w.get("/watchlists?x=1", Some(&token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_digest_is_rendered_with_its_style_allowed_by_hash_only() {
+    let w = World::new();
+    let (status, headers, _) = w.get("/digest", None).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "signed-out: to the login page"
+    );
+    assert!(headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .contains("/login"));
+    let (token, _) = w.login("vic").await;
+    let now = Timestamp::now();
+    let week = chrono_week(now);
+    let (status, headers, page) = w.get(&format!("/digest?week={week}"), Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..100]);
+    assert!(page.contains(&week), "the week asked for");
+    // The hostile sale of this week is in the digest, masked and escaped.
+    assert!(page.contains("MédecinDirect") || page.contains("MEDECIN DIRECT"));
+    assert!(!page.contains(NIR_A));
+    assert!(!page.contains("<script>alert"));
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("style-src 'sha256-"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(!csp.contains("script-src"), "no script at all: {csp}");
+    for bad in ["2026-W99", "last week", "2026-W47-and-more"] {
+        let (status, _, _) = w
+            .get(
+                &format!("/digest?week={}", bad.replace(' ', "+")),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+/// The ISO week holding `t`, as `2026-W47` (computed here from the date, not by the digest).
+fn chrono_week(t: Timestamp) -> String {
+    // Days since 1970-01-01 (a Thursday); ISO weeks run Monday to Sunday and belong to the
+    // year of their Thursday.
+    let days = t.0.div_euclid(86_400_000);
+    let weekday = (days + 3).rem_euclid(7); // 0 = Monday
+    let thursday = days - weekday + 3;
+    let (year, ordinal) = year_and_ordinal(thursday);
+    format!("{year}-W{:02}", ordinal / 7 + 1)
+}
+
+/// The year and the day of the year (0-based) of a day counted from 1970-01-01.
+fn year_and_ordinal(mut days: i64) -> (i64, i64) {
+    let mut year = 1970;
+    loop {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let len = if leap { 366 } else { 365 };
+        if days < len {
+            return (year, days);
+        }
+        days -= len;
+        year += 1;
+    }
 }
 
 #[tokio::test]

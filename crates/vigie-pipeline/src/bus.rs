@@ -19,7 +19,7 @@ use vigie_bus::{BufferedPublisher, Consumer, KvCheckpoints, PublishStats};
 use vigie_store::Store;
 
 use crate::event::{Event, Pending, Receipt};
-use crate::recorder::{BatchOutcome, RecordError, Recorder};
+use crate::recorder::{BatchOutcome, RecordError, Recorder, StoreSlot};
 use crate::source::{Checkpoints, Shutdown};
 
 /// Checkpoints of remote collectors, read from the bus's key-value bucket.
@@ -204,7 +204,7 @@ pub fn consume(
     consumer: &Consumer,
     runtime: &Handle,
     recorder: &Recorder,
-    store: &mut Store,
+    store: &impl StoreSlot,
     shutdown: &Shutdown,
     mut after: impl FnMut(&mut Store, &BatchOutcome),
 ) -> Result<Consumed, ConsumeError> {
@@ -232,7 +232,7 @@ pub fn consume(
             }
         };
         if deliveries.is_empty() {
-            after(store, &BatchOutcome::default());
+            store.with(|s| after(s, &BatchOutcome::default()));
             continue;
         }
         let mut events = Vec::with_capacity(deliveries.len());
@@ -255,8 +255,11 @@ pub fn consume(
                 }
             }
         }
-        let outcome = recorder.record_events(store, &events)?;
-        store.sync()?;
+        let outcome = store.with(|s| -> Result<BatchOutcome, ConsumeError> {
+            let outcome = recorder.record_events(s, &events)?;
+            s.sync()?;
+            Ok(outcome)
+        })?;
         if let Err(e) = runtime.block_on(consumer.ack(&good)) {
             // Redelivered later: repeat sightings, nothing doubled.
             warn!(error = %e, messages = good.len(), "acknowledgement lost; the batch will be delivered again");
@@ -265,7 +268,7 @@ pub fn consume(
         out.batches += 1;
         out.new_snapshots += outcome.new_snapshots as u64;
         out.alerts += outcome.alerts as u64;
-        after(store, &outcome);
+        store.with(|s| after(s, &outcome));
     }
     Ok(out)
 }

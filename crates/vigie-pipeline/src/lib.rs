@@ -42,7 +42,9 @@ mod source;
 mod supervisor;
 
 pub use event::{Document, Event, MatchText, Pending, Receipt};
-pub use recorder::{text_to_match, BatchOutcome, Outcome, RecordError, Recorder, RecorderOptions};
+pub use recorder::{
+    text_to_match, BatchOutcome, Outcome, RecordError, Recorder, RecorderOptions, StoreSlot,
+};
 pub use source::{
     Checkpoints, NoCheckpoints, Shutdown, Source, SourceContext, SourceError, Stopped,
 };

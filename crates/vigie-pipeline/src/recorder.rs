@@ -8,7 +8,8 @@
 //! on disk ahead of the documents it covers.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,45 @@ pub enum Outcome {
         kind: String,
         name: String,
     },
+}
+
+/// Where the writer finds the store: lent by the caller for the whole run
+/// (`Mutex<&mut Store>`), or shared with others of the process, such as the console
+/// (`Mutex<Store>`), and then locked for each batch only.
+pub trait StoreSlot: Sync {
+    /// Runs `f` with the store locked.
+    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R;
+}
+
+impl StoreSlot for Mutex<Store> {
+    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        // A poisoned lock means a panic elsewhere mid-call; RocksDB batches are atomic, so
+        // the store itself is whole.
+        f(&mut self.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl StoreSlot for Mutex<&mut Store> {
+    fn with<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// A batch taken off the channel and matched, waiting for the writer.
+struct Prepared {
+    events: Vec<Event>,
+    receipts: Vec<Receipt>,
+    analyses: Vec<(ContentHash, Option<Arc<Analysis>>)>,
+}
+
+fn documents_of(events: &[Event]) -> Vec<&Document> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Document(d) => Some(d),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What recording one batch gave, in the events' order.
@@ -148,6 +188,9 @@ impl Recorder {
     /// signalled and then either the channel closes (every source stopped) or `grace` has
     /// passed. `after` runs after each batch, and at least every `poll` when nothing comes
     /// (the run's periodic jobs: waking deliverers, analysts' requests, time-stamps).
+    ///
+    /// Matching and writing overlap: the next batch is matched while the current one is
+    /// written.
     pub fn run(
         &self,
         store: &mut Store,
@@ -157,30 +200,146 @@ impl Recorder {
         grace: Duration,
         mut after: impl FnMut(&mut Store, &BatchOutcome),
     ) -> Result<(), RecordError> {
+        self.pipeline(
+            &Mutex::new(store),
+            events,
+            Some((shutdown, grace)),
+            poll,
+            |store, out| {
+                after(store, &out);
+                ControlFlow::Continue(())
+            },
+        )
+    }
+
+    /// [`Recorder::run`] on a store the process shares (with the console): the lock is
+    /// taken for each batch's write and for `after`, never while matching or waiting.
+    pub fn run_shared(
+        &self,
+        store: &impl StoreSlot,
+        events: &flume::Receiver<Pending>,
+        shutdown: &Shutdown,
+        poll: Duration,
+        grace: Duration,
+        mut after: impl FnMut(&mut Store, &BatchOutcome),
+    ) -> Result<(), RecordError> {
+        self.pipeline(
+            store,
+            events,
+            Some((shutdown, grace)),
+            poll,
+            |store, out| {
+                after(store, &out);
+                ControlFlow::Continue(())
+            },
+        )
+    }
+
+    /// Records everything `events` brings until the channel closes (a finite source:
+    /// ingest, an import, one crawl), matching the next batch while the current one is
+    /// written. `each` gets every batch's outcome once it is stored; `Break` stops early
+    /// (events not recorded yet are left in the channel, their receipts unsettled).
+    pub fn drain(
+        &self,
+        store: &mut Store,
+        events: &flume::Receiver<Pending>,
+        mut each: impl FnMut(&mut Store, BatchOutcome) -> ControlFlow<()>,
+    ) -> Result<(), RecordError> {
+        self.pipeline(
+            &Mutex::new(store),
+            events,
+            None,
+            Duration::from_millis(200),
+            |store, out| {
+                if out.outcomes.is_empty() {
+                    ControlFlow::Continue(())
+                } else {
+                    each(store, out)
+                }
+            },
+        )
+    }
+
+    /// One thread takes batches off the channel and matches them (on the pool); this thread
+    /// writes them, one behind. A batch is matched against the store as it was before the
+    /// previous batch's write: content in both is matched twice, which the writer tolerates
+    /// (it uses the analysis only for content it does not have).
+    fn pipeline(
+        &self,
+        store: &impl StoreSlot,
+        events: &flume::Receiver<Pending>,
+        stopping: Option<(&Shutdown, Duration)>,
+        poll: Duration,
+        mut after: impl FnMut(&mut Store, BatchOutcome) -> ControlFlow<()>,
+    ) -> Result<(), RecordError> {
+        let reader = store.with(|s| s.reader());
+        let quit = AtomicBool::new(false);
+        // One matched batch waits while another is written: memory stays at two batches.
+        let (matched_tx, matched) = flume::bounded::<Option<Prepared>>(1);
+        std::thread::scope(|s| {
+            let (reader, quit) = (&reader, &quit);
+            s.spawn(move || {
+                while !quit.load(Ordering::Relaxed) {
+                    let batch = self.next_batch(events, poll);
+                    let prepared = if batch.is_empty() {
+                        if events.is_disconnected() && events.is_empty() {
+                            break;
+                        }
+                        None
+                    } else {
+                        Some(self.prepare(reader, batch))
+                    };
+                    if matched_tx.send(prepared).is_err() {
+                        break;
+                    }
+                }
+            });
+            let result = self.write_loop(store, &matched, events, stopping, poll, &mut after);
+            quit.store(true, Ordering::Relaxed);
+            drop(matched);
+            result
+        })
+    }
+
+    fn write_loop(
+        &self,
+        store: &impl StoreSlot,
+        matched: &flume::Receiver<Option<Prepared>>,
+        events: &flume::Receiver<Pending>,
+        stopping: Option<(&Shutdown, Duration)>,
+        poll: Duration,
+        after: &mut impl FnMut(&mut Store, BatchOutcome) -> ControlFlow<()>,
+    ) -> Result<(), RecordError> {
         let mut stopping_since: Option<Instant> = None;
         loop {
-            if stopping_since.is_none() && shutdown.is_signalled() {
-                stopping_since = Some(Instant::now());
-            }
-            if stopping_since.is_some_and(|t| t.elapsed() >= grace) {
-                if !events.is_empty() {
-                    warn!(
-                        events = events.len(),
-                        "stop grace period over; events not recorded are read again next run"
-                    );
+            if let Some((shutdown, grace)) = stopping {
+                if stopping_since.is_none() && shutdown.is_signalled() {
+                    stopping_since = Some(Instant::now());
                 }
-                return Ok(());
-            }
-            let batch = self.next_batch(events, poll);
-            if batch.is_empty() {
-                if events.is_disconnected() {
+                if stopping_since.is_some_and(|t| t.elapsed() >= grace) {
+                    let waiting = events.len() + matched.len();
+                    if waiting > 0 {
+                        warn!(
+                            events = events.len(),
+                            "stop grace period over; events not recorded are read again next run"
+                        );
+                    }
                     return Ok(());
                 }
-                after(store, &BatchOutcome::default());
-                continue;
             }
-            let outcome = self.record(store, batch)?;
-            after(store, &outcome);
+            let step = match matched.recv_timeout(poll) {
+                Ok(Some(prepared)) => store.with(|store| {
+                    let out = self.write(store, prepared)?;
+                    Ok::<_, RecordError>(after(store, out))
+                })?,
+                Ok(None) | Err(flume::RecvTimeoutError::Timeout) => {
+                    store.with(|store| after(store, BatchOutcome::default()))
+                }
+                Err(flume::RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            if step.is_break() {
+                return Ok(());
+            }
         }
     }
 
@@ -191,14 +350,49 @@ impl Recorder {
         store: &mut Store,
         batch: Vec<Pending>,
     ) -> Result<BatchOutcome, RecordError> {
-        let receipts: Vec<Receipt> = batch.iter().filter_map(|p| p.receipt.clone()).collect();
-        let events: Vec<Event> = batch.into_iter().map(|p| p.event).collect();
-        let result = self.record_events(store, &events).and_then(|out| {
-            if !receipts.is_empty() {
-                store.sync()?;
-            }
-            Ok(out)
-        });
+        let prepared = self.prepare(&store.reader(), batch);
+        self.write(store, prepared)
+    }
+
+    /// [`Recorder::record`] without receipts.
+    pub fn record_events(
+        &self,
+        store: &mut Store,
+        events: &[Event],
+    ) -> Result<BatchOutcome, RecordError> {
+        let analyses = self.analyze(&store.reader(), &documents_of(events));
+        self.write_events(store, events, &analyses)
+    }
+
+    fn prepare(&self, reader: &StoreReader, batch: Vec<Pending>) -> Prepared {
+        let mut receipts = Vec::new();
+        let mut events = Vec::with_capacity(batch.len());
+        for p in batch {
+            receipts.extend(p.receipt);
+            events.push(p.event);
+        }
+        let analyses = self.analyze(reader, &documents_of(&events));
+        Prepared {
+            events,
+            receipts,
+            analyses,
+        }
+    }
+
+    fn write(&self, store: &mut Store, prepared: Prepared) -> Result<BatchOutcome, RecordError> {
+        let Prepared {
+            events,
+            receipts,
+            analyses,
+        } = prepared;
+        let result = self
+            .write_events(store, &events, &analyses)
+            .and_then(|out| {
+                if !receipts.is_empty() {
+                    store.sync()?;
+                }
+                Ok(out)
+            });
         match &result {
             Ok(_) => receipts.iter().for_each(|r| r.settle(Ok(()))),
             Err(e) => {
@@ -209,23 +403,18 @@ impl Recorder {
         result
     }
 
-    /// [`Recorder::record`] without receipts.
-    pub fn record_events(
+    /// Writes the batch with the analyses of its documents (in the order of
+    /// [`documents_of`]): one store batch, then candidates, health, checkpoints.
+    fn write_events(
         &self,
         store: &mut Store,
         events: &[Event],
+        analyses: &[(ContentHash, Option<Arc<Analysis>>)],
     ) -> Result<BatchOutcome, RecordError> {
-        let documents: Vec<&Document> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Document(d) => Some(d),
-                _ => None,
-            })
-            .collect();
-        let analyses = self.analyze(&store.reader(), &documents);
+        let documents = documents_of(events);
         let items: Vec<BatchItem<'_>> = documents
             .iter()
-            .zip(&analyses)
+            .zip(analyses)
             .map(|(d, (_, analysis))| BatchItem {
                 content: &d.content,
                 sighting: &d.sighting,

@@ -239,3 +239,99 @@ fn a_source_under_the_supervisor_reaches_the_store_through_the_recorder() {
     assert_eq!(health.len(), 1);
     assert_eq!(health[0].status, HealthStatus::LoginWall);
 }
+
+/// Posts where the same content comes back in the next batches (matched again while the
+/// first copy is being written) and inside batches.
+fn reposted_stream() -> Vec<Event> {
+    (0..120u32)
+        .map(|n| match n % 5 {
+            0 | 1 => post(n, SALE),
+            2 => post(
+                n,
+                &format!("post {} about weda.fr and its patients", n / 10),
+            ),
+            _ => post(n, &format!("chatter number {n}")),
+        })
+        .collect()
+}
+
+fn summary(store: &Store) -> impl PartialEq + std::fmt::Debug {
+    let incidents: Vec<_> = store
+        .incidents(&Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id, i.sightings, i.severity))
+        .collect();
+    (store.stats().unwrap(), incidents)
+}
+
+#[test]
+fn drain_overlaps_matching_and_writing_and_records_what_one_batch_at_a_time_records() {
+    let events = reposted_stream();
+    let one_at_a_time = {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        for chunk in events.chunks(64) {
+            recorder(2).record_events(&mut store, chunk).unwrap();
+        }
+        summary(&store)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let settled: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
+    let receipt = {
+        let settled = Arc::clone(&settled);
+        Receipt::new(move |r| settled.lock().unwrap().push(r))
+    };
+    let (tx, rx) = flume::unbounded();
+    for event in events.iter().cloned() {
+        tx.send(Pending {
+            event,
+            receipt: Some(receipt.clone()),
+        })
+        .unwrap();
+    }
+    drop(tx);
+    let mut batches = 0;
+    let mut documents = 0;
+    recorder(2)
+        .drain(&mut store, &rx, |_, out| {
+            batches += 1;
+            documents += out.outcomes.len();
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(documents, 120);
+    assert!(batches >= 2, "64 per batch: {batches} batches");
+    assert_eq!(summary(&store), one_at_a_time);
+    let settled = settled.lock().unwrap();
+    assert_eq!(settled.len(), 120);
+    assert!(settled.iter().all(|r| r.is_ok()));
+    assert!(store.verify().unwrap().ok());
+}
+
+#[test]
+fn drain_stops_when_told_and_leaves_the_rest_in_the_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let (tx, rx) = flume::unbounded();
+    for event in reposted_stream() {
+        tx.send(Pending::from(event)).unwrap();
+    }
+    let mut seen = 0;
+    recorder(1)
+        .drain(&mut store, &rx, |_, out| {
+            seen += out.outcomes.len();
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(seen, 64, "one batch of 64 recorded");
+    // The next batch may have been taken off the channel and matched: it was not written.
+    let stored = store.stats().unwrap();
+    let again_dir = tempfile::tempdir().unwrap();
+    let mut again = Store::open(again_dir.path()).unwrap();
+    recorder(1)
+        .record_events(&mut again, &reposted_stream()[..64])
+        .unwrap();
+    assert_eq!(stored, again.stats().unwrap());
+}

@@ -5,7 +5,7 @@
 use rocksdb::{Direction, IteratorMode};
 
 use crate::error::{bad, io, StoreError};
-use crate::keys::{read_u64, time_index, IDX_TIME};
+use crate::keys::{entity_prefix, read_u64, time_index, IDX_TIME};
 use crate::model::{Incident, Timestamp};
 use crate::store::Store;
 
@@ -93,6 +93,80 @@ impl Store {
             last = Some(PageCursor {
                 last_seen: incident.last_seen,
                 id,
+            });
+            if keep(self, &incident)? {
+                page.incidents.push(incident);
+            }
+        }
+        Ok(page)
+    }
+
+    /// Like [`Store::incident_page`], for the incidents naming one of `entities` (ids):
+    /// read from the entity index, so the cost follows the organisations' own incidents,
+    /// not the whole store. Every incident of the entities is examined (there is no bound to
+    /// reach: `bounded` stays false).
+    #[allow(clippy::too_many_arguments)]
+    pub fn entity_incident_page(
+        &self,
+        entities: &[&str],
+        after: Option<PageCursor>,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+        limit: usize,
+        keep: &mut dyn FnMut(&Store, &Incident) -> Result<bool, StoreError>,
+    ) -> Result<IncidentPage, StoreError> {
+        let cf = self.console_cf()?;
+        let mut ids = Vec::new();
+        for entity in entities {
+            let prefix = entity_prefix(entity);
+            for item in self
+                .db
+                .iterator_cf(cf, IteratorMode::From(&prefix, Direction::Forward))
+            {
+                let (k, _) = item.map_err(io)?;
+                if !k.starts_with(&prefix) {
+                    break;
+                }
+                ids.push(
+                    k.get(prefix.len()..)
+                        .and_then(read_u64)
+                        .ok_or_else(|| bad("entity index", "short key"))?,
+                );
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut page = IncidentPage {
+            incidents: Vec::new(),
+            next: None,
+            examined: 0,
+            bounded: false,
+        };
+        let mut candidates = Vec::new();
+        for id in ids {
+            page.examined += 1;
+            let Some(incident) = self.incident(id)? else {
+                continue;
+            };
+            let at = (incident.last_seen, incident.id);
+            if since.is_some_and(|s| incident.last_seen < s)
+                || until.is_some_and(|u| incident.last_seen > u)
+                || after.is_some_and(|c| at >= (c.last_seen, c.id))
+            {
+                continue;
+            }
+            candidates.push(incident);
+        }
+        candidates.sort_unstable_by_key(|i| std::cmp::Reverse((i.last_seen, i.id)));
+        let mut last = None;
+        for incident in candidates {
+            if page.incidents.len() >= limit {
+                page.next = last;
+                break;
+            }
+            last = Some(PageCursor {
+                last_seen: incident.last_seen,
+                id: incident.id,
             });
             if keep(self, &incident)? {
                 page.incidents.push(incident);
