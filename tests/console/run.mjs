@@ -26,6 +26,15 @@ function check(cond, what) {
   console.log(`ok - ${what}`);
 }
 
+// The ISO 8601 week of a date, as 2026-W49.
+function isoWeek(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7) + 3); // the week's Thursday
+  const year = d.getUTCFullYear();
+  const week = 1 + Math.floor((d - Date.UTC(year, 0, 1)) / 86400000 / 7);
+  return `${year}-W${String(week).padStart(2, "0")}`;
+}
+
 async function shot(page, name) {
   if (shots) {
     await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
@@ -95,6 +104,30 @@ try {
   await page.fill('input[name="q"]', "escrow");
   await Promise.all([page.waitForURL(/q=escrow/), page.click("#filter")]);
   check((await page.locator("table.incidents tbody tr").count()) >= 1, "text search finds the sale mentioning escrow");
+
+  // The sale dropped into the spool while `vigie run` serves the console.
+  await page.goto(`${base}/incidents?q=${encodeURIComponent("fraiche nov")}`);
+  check((await page.locator("table.incidents tbody tr").count()) === 1, "the sale recorded from the spool is listed");
+
+  // Watchlists: the shipped organisations, searchable, each linking to its incidents.
+  await page.goto(`${base}/watchlists?q=${encodeURIComponent("médecin")}`);
+  const orgLink = page.locator('table.watchlist a[href="/incidents?org=medecindirect"]');
+  check((await orgLink.count()) === 1, "the watchlist search finds MédecinDirect");
+  await shot(page, "watchlists");
+  await Promise.all([page.waitForURL(/\/incidents\?org=medecindirect/), orgLink.click()]);
+  check((await page.locator("table.incidents tbody tr").count()) >= 1, "an organisation's incidents open from the watchlist");
+
+  // The weekly digest, in the page, under its own policy (its style allowed by hash).
+  // This week's, where the seeded incidents are (the default is the last full week).
+  await page.goto(`${base}/digest?week=${isoWeek(new Date())}`);
+  const digest = await page.content();
+  check((await page.locator("h1").count()) === 1 && digest.includes("TLP:AMBER"), "the weekly digest is rendered");
+  check(digest.includes("MédecinDirect"), "the digest names the organisations of the week");
+  check(!/\b[12]\d{14}\b/.test(digest), "the digest holds no raw NIR");
+  // `.figures` is a flex box only if the inline style sheet was allowed (else: block).
+  const figures = await page.locator("#headline .figures").evaluate((e) => getComputedStyle(e).display);
+  check(figures === "flex", `the digest's style sheet applies (display: ${figures})`);
+  await shot(page, "digest");
 
   // Open the first critical incident.
   await page.goto(`${base}/incidents?severity=critical`);

@@ -1,5 +1,7 @@
 //! The analyst console in a real browser: a store seeded by `vigie ingest` of posts from
-//! tests/fixtures/posts, users added with `vigie users add`, `vigie serve` on 127.0.0.1, and
+//! tests/fixtures/posts, users added with `vigie users add`, then `vigie run` with a spool and
+//! `[console] listen` on 127.0.0.1 (the console served by the process that records: a post
+//! dropped into the spool while it serves is recorded and shown), and
 //! tests/console/run.mjs (playwright-core driving Debian's chromium) logging in, filtering,
 //! opening an incident, revealing with a reason, finding it in the audit screen, marking a
 //! false positive, and being refused a CSRF-less POST and a viewer's reveal. Screenshots go
@@ -24,6 +26,24 @@ fn vigie(store: &Path) -> Command {
 }
 
 struct Server(Child);
+
+impl Server {
+    /// SIGTERM, as systemd stops it: the run saves the store and exits 0.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                assert!(status.success(), "vigie run exited with {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "vigie run did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -57,7 +77,6 @@ fn the_console_works_in_a_real_browser() {
     let mut ingest = vigie(&store);
     ingest.args(["ingest", "--source", "forum-lab"]);
     for name in [
-        "fr_medecindirect_vente.txt",
         "fr_dump_gratuit.txt",
         "fr_comptes_ameli.txt",
         "leaksite_dedalus.txt",
@@ -81,9 +100,21 @@ fn the_console_works_in_a_real_browser() {
         assert!(out.status.success(), "{out:?}");
     }
     let port = free_port();
+    let spool = dir.path().join("spool");
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nspool = {:?}\npoll_ms = 100\n\n[console]\nlisten = \"127.0.0.1:{port}\"\n",
+            spool.display().to_string()
+        ),
+    )
+    .unwrap();
     let server = Server(
         vigie(&store)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -91,7 +122,18 @@ fn the_console_works_in_a_real_browser() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "vigie serve did not start");
+        assert!(Instant::now() < deadline, "vigie run did not serve the console");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A sale arrives while the console is served: the spool file goes once it is stored.
+    let sale = posts.join("fr_medecindirect_vente.txt");
+    std::fs::copy(&sale, spool.join(".sale.txt")).unwrap();
+    std::fs::rename(spool.join(".sale.txt"), spool.join("sale.txt")).unwrap();
+    while spool.join("sale.txt").exists() {
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(30),
+            "the spool file was not recorded"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let shots = root().join("docs/console");
@@ -112,7 +154,8 @@ fn the_console_works_in_a_real_browser() {
     );
     assert!(stdout.contains("ok - a CSRF-less POST is refused"));
     assert!(stdout.contains("ok - a viewer's reveal is refused"));
-    drop(server);
+    assert!(stdout.contains("ok - the sale recorded from the spool is listed"));
+    server.stop();
     // The trail survives the server, in the chain of custody.
     let out = vigie(&store)
         .args(["audit", "--json", "--limit", "100"])
