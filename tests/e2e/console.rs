@@ -39,7 +39,10 @@ impl Server {
                 assert!(status.success(), "vigie run exited with {status}");
                 return;
             }
-            assert!(Instant::now() < deadline, "vigie run did not stop on SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "vigie run did not stop on SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -122,7 +125,10 @@ fn the_console_works_in_a_real_browser() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "vigie run did not serve the console");
+        assert!(
+            Instant::now() < deadline,
+            "vigie run did not serve the console"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // A sale arrives while the console is served: the spool file goes once it is stored.

@@ -154,6 +154,8 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/incidents/{id}/comment", post(pages::comment))
         .route("/incidents/{id}/assign", post(pages::assign))
         .route("/incidents/{id}/reveal", post(pages::reveal))
+        .route("/incidents/{id}/evidence", post(pages::evidence_bundle))
+        .route("/incidents/{id}/export/{format}", get(pages::export))
         .route("/audit", get(pages::audit))
         .route("/alerts", get(pages::alerts))
         .route("/alerts/{id}/redeliver", post(pages::redeliver))

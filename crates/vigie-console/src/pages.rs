@@ -1609,3 +1609,112 @@ pub async fn digest(
     }
     Ok(response)
 }
+
+// ---------------------------------------------------------------- exports
+
+fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// An incident as a MISP event or a STIX 2.1 bundle (masked counts and hashes only, as the
+/// alerts carry: no raw identifier, row or text), for any signed-in user; audited.
+pub async fn export(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    Path((id, format)): Path<(u64, String)>,
+    Query(_): Query<Empty>,
+) -> Result<Response, PageError> {
+    if format != "misp" && format != "stix" {
+        return Err(PageError::NotFound);
+    }
+    let user = auth.session.user.clone();
+    let f = format.clone();
+    let json = state
+        .with_store(move |store| {
+            let incident = vigie_export::load(store, id)?.ok_or(PageError::NotFound)?;
+            let value = if f == "misp" {
+                vigie_export::misp_event(&incident)
+            } else {
+                vigie_export::stix_bundle(std::slice::from_ref(&incident), Timestamp::now())
+            };
+            store.audit(&user, AuditAction::Export, Some(id), &format!("{f} export"))?;
+            serde_json::to_vec_pretty(&value).map_err(|e| PageError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(attachment(
+        json,
+        "application/json",
+        &format!("vigie-incident-{id}.{format}.json"),
+    ))
+}
+
+/// The form of an evidence bundle download.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceForm {
+    reason: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// The incident's evidence bundle (raw snapshots, manifest, SHA256SUMS) as `vigie evidence
+/// export` writes it: raw data, so for analysts and admins only, with a typed reason, audited
+/// like a reveal.
+pub async fn evidence_bundle(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    Path(id): Path<u64>,
+    Form(form): Form<EvidenceForm>,
+) -> Result<Response, PageError> {
+    let user = auth.session.user.clone();
+    if !auth.role().can_triage() {
+        state
+            .with_store(move |store| {
+                store.audit(
+                    &user,
+                    AuditAction::RevealRefused,
+                    Some(id),
+                    "evidence bundle: role viewer",
+                )?;
+                Ok(())
+            })
+            .await?;
+        return Err(PageError::Forbidden);
+    }
+    let reason = form.reason.trim().chars().take(500).collect::<String>();
+    if reason.chars().count() < MIN_REASON {
+        return Err(PageError::BadRequest(format!(
+            "an evidence bundle needs a reason of at least {MIN_REASON} characters"
+        )));
+    }
+    let bundle = state
+        .with_store(move |store| {
+            if store.incident(id)?.is_none() {
+                return Err(PageError::NotFound);
+            }
+            let mut bundle = Vec::new();
+            let summary = store.export_incident(id, &mut bundle)?;
+            store.audit(
+                &user,
+                AuditAction::Export,
+                Some(id),
+                &format!(
+                    "evidence bundle; reason: {reason}; {} snapshot files, {} purged",
+                    summary.files, summary.purged
+                ),
+            )?;
+            Ok(bundle)
+        })
+        .await?;
+    Ok(attachment(
+        bundle,
+        "application/gzip",
+        &format!("vigie-incident-{id}.tar.gz"),
+    ))
+}

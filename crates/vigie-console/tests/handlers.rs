@@ -765,3 +765,127 @@ async fn audit_screen_is_for_analysts_and_shows_reveals() {
             || page.contains("Journal d&#x27;audit")
     );
 }
+
+#[tokio::test]
+async fn misp_and_stix_exports_are_masked_and_audited() {
+    let w = World::new();
+    let (viewer, _) = w.login("vic").await;
+    for (format, marker) in [("misp", "\"Event\""), ("stix", "\"bundle\"")] {
+        let (status, headers, body) = w
+            .get(&format!("/incidents/1/export/{format}"), Some(&viewer))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{format}: {body}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert_eq!(
+            disposition,
+            format!("attachment; filename=\"vigie-incident-1.{format}.json\"")
+        );
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(json.is_object());
+        assert!(body.contains(marker), "{format}: {body}");
+        assert!(body.contains("MédecinDirect"), "{format}");
+        assert!(!body.contains(NIR_A), "{format}: raw NIR in an export");
+    }
+    let (status, _, _) = w.get("/incidents/1/export/csv", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = w.get("/incidents/99/export/misp", Some(&viewer)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, headers, _) = w.get("/incidents/1/export/misp", None).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "signed-out: to the login page"
+    );
+    assert!(headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .contains("/login"));
+    let store = w.store.lock().unwrap();
+    let trail = store.audit_entries(None, 50, Some(1), None).unwrap();
+    let exports: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == AuditAction::Export)
+        .map(|e| (e.user.as_str(), e.detail.as_str()))
+        .collect();
+    assert_eq!(exports.len(), 2, "{exports:?}");
+    assert!(exports.contains(&("vic", "misp export")), "{exports:?}");
+    assert!(exports.contains(&("vic", "stix export")), "{exports:?}");
+}
+
+#[tokio::test]
+async fn the_evidence_bundle_is_for_analysts_with_a_reason_and_holds_the_raw_document() {
+    let w = World::new();
+    let (viewer, viewer_csrf) = w.login("vic").await;
+    let reason = "requested by the hospital's DPO for the CNIL notification";
+    let (status, _, body) = w
+        .post(
+            "/incidents/1/evidence",
+            &viewer,
+            &[("reason", reason), ("csrf", &viewer_csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!body.contains(NIR_A));
+    let (analyst, csrf) = w.login("ana").await;
+    let (status, _, _) = w
+        .post(
+            "/incidents/1/evidence",
+            &analyst,
+            &[("reason", "short"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Without the CSRF token: refused before the handler.
+    let (status, _, _) = w
+        .post("/incidents/1/evidence", &analyst, &[("reason", reason)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let form = serde_urlencoded::to_string([("reason", reason), ("csrf", csrf.as_str())]).unwrap();
+    let req = Request::post("/incidents/1/evidence")
+        .header(header::COOKIE, format!("vigie_session={analyst}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let res = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/gzip");
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut names = Vec::new();
+    let mut raw_found = false;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        if name.ends_with(".bin") {
+            raw_found |= String::from_utf8_lossy(&content).contains(NIR_A);
+        }
+        names.push(name);
+    }
+    assert!(
+        names.iter().any(|n| n == "incident-1/SHA256SUMS"),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n == "incident-1/manifest.json"),
+        "{names:?}"
+    );
+    assert!(raw_found, "the bundle holds the stored bytes: {names:?}");
+
+    let store = w.store.lock().unwrap();
+    let trail = store.audit_entries(None, 50, Some(1), None).unwrap();
+    let export = trail
+        .iter()
+        .find(|e| e.action == AuditAction::Export)
+        .unwrap();
+    assert_eq!(export.user, "ana");
+    assert!(export.detail.contains(reason), "{}", export.detail);
+    assert!(!export.detail.contains(NIR_A));
+    assert!(trail
+        .iter()
+        .any(|e| e.action == AuditAction::RevealRefused && e.user == "vic"));
+    assert!(store.verify_audit().unwrap().is_empty());
+}
