@@ -161,6 +161,8 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/alerts/{id}/redeliver", post(pages::redeliver))
         .route("/sources", get(pages::sources))
         .route("/watchlists", get(pages::watchlists))
+        .route("/searches", post(pages::save_search))
+        .route("/searches/delete", post(pages::delete_search))
         .route("/digest", get(pages::digest))
         .route("/assets/{name}", get(assets::serve));
     routes

@@ -585,6 +585,8 @@ fn opts<T: Copy>(all: &[T], name: fn(T) -> &'static str, current: &str) -> Vec<O
 struct ListPage {
     c: Chrome,
     f: ListQuery,
+    saved: Vec<SavedView>,
+    current_query: String,
     severities: Vec<Opt>,
     kinds: Vec<Opt>,
     source_kinds: Vec<Opt>,
@@ -700,8 +702,21 @@ pub async fn incidents(
         return Ok(render(&partial).into_response());
     }
     let rows = render(&partial).0;
+    let user = auth.session.user.clone();
+    let saved = state
+        .with_store(move |store| Ok(store.saved_searches(&user)?))
+        .await?
+        .into_iter()
+        .map(|s| SavedView {
+            href: format!("/incidents?{}", s.query),
+            name: s.name,
+        })
+        .collect();
+    let current_query = serde_urlencoded::to_string(query.clone_filters()).unwrap_or_default();
     let page = ListPage {
         c: Chrome::of(&auth, &headers, "/incidents"),
+        saved,
+        current_query,
         severities: opts(&SEVERITIES, Severity::as_str, &query.severity),
         kinds: opts(&DocumentKind::ALL, DocumentKind::as_str, &query.kind),
         source_kinds: opts(&SOURCE_KINDS, SourceKind::as_str, &query.source_kind),
@@ -1717,4 +1732,68 @@ pub async fn evidence_bundle(
         "application/gzip",
         &format!("vigie-incident-{id}.tar.gz"),
     ))
+}
+
+// ---------------------------------------------------------------- saved searches
+
+struct SavedView {
+    name: String,
+    href: String,
+}
+
+/// The form saving the incident list's current filters under a name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveSearchForm {
+    name: String,
+    query: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// Saves the current filters for this user (checked as the list checks them), then shows
+/// the list they select.
+pub async fn save_search(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    Form(form): Form<SaveSearchForm>,
+) -> Result<Response, PageError> {
+    let query: ListQuery = serde_urlencoded::from_str(&form.query)
+        .map_err(|e| PageError::BadRequest(format!("saved query: {e}")))?;
+    query.parse()?;
+    let canonical = serde_urlencoded::to_string(query.clone_filters()).unwrap_or_default();
+    let user = auth.session.user.clone();
+    let q = canonical.clone();
+    state
+        .with_store(move |store| {
+            store
+                .save_search(&user, &form.name, &q, Timestamp::now())
+                .map_err(|e| match e {
+                    vigie_store::SavedSearchError::Store(e) => PageError::from(e),
+                    other => PageError::BadRequest(other.to_string()),
+                })
+        })
+        .await?;
+    Ok(see_other(&format!("/incidents?{canonical}")))
+}
+
+/// The form deleting one of the user's saved searches.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteSearchForm {
+    name: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn delete_search(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    Form(form): Form<DeleteSearchForm>,
+) -> Result<Response, PageError> {
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| Ok(store.delete_saved_search(&user, &form.name)?))
+        .await?;
+    Ok(see_other("/incidents"))
 }

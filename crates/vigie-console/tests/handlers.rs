@@ -889,3 +889,87 @@ async fn the_evidence_bundle_is_for_analysts_with_a_reason_and_holds_the_raw_doc
         .any(|e| e.action == AuditAction::RevealRefused && e.user == "vic"));
     assert!(store.verify_audit().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn saved_searches_are_per_user_checked_and_deletable() {
+    let w = World::new();
+    let (ana, csrf) = w.login("ana").await;
+    let (status, headers, _) = w
+        .post(
+            "/searches",
+            &ana,
+            &[
+                ("name", "MédecinDirect, critique"),
+                ("query", "severity=critical&org=medecindirect"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to = headers[header::LOCATION].to_str().unwrap().to_string();
+    assert!(to.starts_with("/incidents?"), "{to}");
+    assert!(
+        to.contains("severity=critical") && to.contains("org=medecindirect"),
+        "{to}"
+    );
+    let (status, _, list) = w.get(&to, Some(&ana)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("MédecinDirect, critique"), "{list}");
+    let escaped_href = to.replace('&', "&#38;");
+    assert!(
+        list.contains(&format!("href=\"{escaped_href}\""))
+            || list.contains(&format!("href=\"{}\"", to.replace('&', "&amp;"))),
+        "the saved search links to its list: {to}"
+    );
+    // Another user does not see it.
+    let (vic, _) = w.login("vic").await;
+    let (_, _, theirs) = w.get("/incidents", Some(&vic)).await;
+    assert!(!theirs.contains("MédecinDirect, critique"));
+    // A query the list would refuse is refused when saved; so is a POST without the token.
+    for bad in ["severity=bogus", "colour=red", "q="] {
+        let (status, _, _) = w
+            .post(
+                "/searches",
+                &ana,
+                &[("name", "bad"), ("query", bad), ("csrf", &csrf)],
+            )
+            .await;
+        if bad == "q=" {
+            assert_eq!(
+                status,
+                StatusCode::SEE_OTHER,
+                "an empty filter is a valid search"
+            );
+        } else {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+    let (status, _, _) = w
+        .post("/searches", &ana, &[("name", "x"), ("query", "q=a")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = w
+        .post(
+            "/searches",
+            &ana,
+            &[("name", ""), ("query", "q=a"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a name is required");
+    // Deleted, it is gone.
+    let (status, _, _) = w
+        .post(
+            "/searches/delete",
+            &ana,
+            &[("name", "MédecinDirect, critique"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, after) = w.get("/incidents", Some(&ana)).await;
+    assert!(!after.contains("MédecinDirect, critique"));
+    assert_eq!(
+        w.store.lock().unwrap().saved_searches("ana").unwrap().len(),
+        1,
+        "the empty search saved above remains"
+    );
+}

@@ -110,6 +110,7 @@ mod labels;
 mod model;
 pub mod requests;
 mod retention;
+pub mod saved;
 pub mod sessions;
 mod store;
 pub mod users;
@@ -133,6 +134,7 @@ pub use model::{
 };
 pub use requests::{QueueRun, Request, RequestError};
 pub use retention::RetentionReport;
+pub use saved::{SavedSearch, SavedSearchError};
 pub use sessions::Session;
 pub use store::{
     content_hash, parse_hash, ContentHash, Head, IncidentChange, Recorded, SightingOutcome,

@@ -4,7 +4,6 @@
 //!
 //! Records live in the `index` column family under `0xC0 's'` ‖ SHA-256(token).
 
-use rocksdb::{Direction, IteratorMode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -103,16 +102,8 @@ impl Store {
     pub fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
         self.ensure_writable()?;
         let cf = self.console_cf()?;
-        let prefix = [CONSOLE_PREFIX, SESSION_TAG];
         let mut dead = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(cf, IteratorMode::From(&prefix, Direction::Forward))
-        {
-            let (k, v) = item.map_err(io)?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
+        for (k, v) in self.prefix_scan(cf, &[CONSOLE_PREFIX, SESSION_TAG])? {
             let expired =
                 serde_json::from_slice::<Session>(&v).map_or(true, |s| now >= s.expires_at);
             if expired {
@@ -134,6 +125,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rocksdb::IteratorMode;
 
     #[test]
     fn sessions_expire_and_are_stored_hashed() {

@@ -647,18 +647,19 @@ impl Store {
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let cfs = self.cfs()?;
-        let mut out = Vec::new();
-        for item in self.db.iterator_cf(
-            cfs.checkpoints,
-            IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward),
-        ) {
-            let (k, v) = item.map_err(io)?;
-            if !k.starts_with(prefix.as_bytes()) {
-                break;
-            }
-            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
-        }
-        Ok(out)
+        Ok(prefix_scan(&self.db, cfs.checkpoints, prefix.as_bytes())?
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v.into_vec()))
+            .collect())
+    }
+
+    /// Every key and value of `cf` whose key starts with `prefix`, in key order.
+    pub(crate) fn prefix_scan(
+        &self,
+        cf: &ColumnFamily,
+        prefix: &[u8],
+    ) -> Result<KeyValues, StoreError> {
+        prefix_scan(&self.db, cf, prefix)
     }
 
     /// Saves a collector's cursor, and syncs the write-ahead log: the cursor, and every
@@ -853,19 +854,32 @@ impl StoreReader {
             .db
             .cf_handle(CF_CHECKPOINTS)
             .ok_or_else(|| StoreError::Io("column family checkpoints is missing".into()))?;
-        let mut out = Vec::new();
-        for item in self.db.iterator_cf(
-            cf,
-            IteratorMode::From(prefix.as_bytes(), rocksdb::Direction::Forward),
-        ) {
-            let (k, v) = item.map_err(io)?;
-            if !k.starts_with(prefix.as_bytes()) {
-                break;
-            }
-            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
-        }
-        Ok(out)
+        Ok(prefix_scan(&self.db, cf, prefix.as_bytes())?
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v.into_vec()))
+            .collect())
     }
+}
+
+/// Keys and values read by [`prefix_scan`].
+pub(crate) type KeyValues = Vec<(Box<[u8]>, Box<[u8]>)>;
+
+/// Every key and value of `cf` whose key starts with `prefix`, in key order (the one loop
+/// behind users, sessions, saved searches and checkpoints by prefix).
+pub(crate) fn prefix_scan(
+    db: &DB,
+    cf: &ColumnFamily,
+    prefix: &[u8],
+) -> Result<KeyValues, StoreError> {
+    let mut out = Vec::new();
+    for item in db.iterator_cf(cf, IteratorMode::From(prefix, rocksdb::Direction::Forward)) {
+        let (k, v) = item.map_err(io)?;
+        if !k.starts_with(prefix) {
+            break;
+        }
+        out.push((k, v));
+    }
+    Ok(out)
 }
 
 /// Store-wide counts.

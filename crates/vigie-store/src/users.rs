@@ -7,7 +7,6 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use rocksdb::{Direction, IteratorMode};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{bad, io, StoreError};
@@ -193,19 +192,10 @@ impl Store {
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
         let cf = self.console_cf()?;
-        let prefix = [CONSOLE_PREFIX, USER_TAG];
-        let mut out = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(cf, IteratorMode::From(&prefix, Direction::Forward))
-        {
-            let (k, v) = item.map_err(io)?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            out.push(serde_json::from_slice(&v).map_err(|e| bad("user", e))?);
-        }
-        Ok(out)
+        self.prefix_scan(cf, &[CONSOLE_PREFIX, USER_TAG])?
+            .into_iter()
+            .map(|(_, v)| serde_json::from_slice(&v).map_err(|e| bad("user", e)))
+            .collect()
     }
 
     /// Checks a login at `now`: counts failures, locks the account after [`MAX_FAILURES`] in
