@@ -1430,6 +1430,35 @@ struct CandidateView {
     last_seen: String,
     times: u64,
     seen_in: String,
+    /// The configuration section that would follow it, when its name is well-formed.
+    snippet: Option<String>,
+}
+
+/// A `[[tor_source]]` or `[[telegram_preview]]` section for a candidate, to paste into the
+/// configuration after checking the place. Only names of the expected shape get one (the
+/// names come from the pages watched), so nothing odd lands in a TOML string.
+fn source_snippet(kind: &str, name: &str) -> Option<String> {
+    match kind {
+        "onion" => {
+            let host = name.strip_suffix(".onion")?;
+            let v3 = host.len() == 56
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b));
+            v3.then(|| {
+                format!(
+                    "[[tor_source]]\nid = \"candidate-{}\"\nkind = \"forum\"        # forum | leak-site | page: look at the site first\nengine = \"auto\"\nmirrors = [\"http://{name}/\"]\nstart = \"/\"\ninterval_secs = 1800\n",
+                    &host[..12]
+                )
+            })
+        }
+        "telegram" => {
+            let ok = (5..=32).contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            ok.then(|| format!("[[telegram_preview]]\nchannel = \"{name}\"\ninterval_secs = 300\n"))
+        }
+        _ => None,
+    }
 }
 
 struct HealthView {
@@ -1491,12 +1520,13 @@ pub async fn sources(
             .into_iter()
             .take(1000)
             .map(|c| CandidateView {
-                kind: c.kind,
-                name: c.name,
                 first_seen: fmt_time(c.first_seen),
                 last_seen: fmt_time(c.last_seen),
                 times: c.times,
                 seen_in: c.seen_in.join(", "),
+                snippet: source_snippet(&c.kind, &c.name),
+                kind: c.kind,
+                name: c.name,
             })
             .collect(),
     };

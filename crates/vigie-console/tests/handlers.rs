@@ -973,3 +973,51 @@ async fn saved_searches_are_per_user_checked_and_deletable() {
         "the empty search saved above remains"
     );
 }
+
+#[tokio::test]
+async fn candidates_come_with_a_configuration_section_when_their_name_is_well_formed() {
+    let w = World::new();
+    let onion = format!("pharmaleakxyz{}.onion", "a2".repeat(21) + "b");
+    assert_eq!(onion.len(), 56 + 6);
+    let onion = onion.as_str();
+    {
+        let mut store = w.store.lock().unwrap();
+        let at = Timestamp::now();
+        store
+            .note_candidate("onion", onion, "http://forum.onion/t/1", at)
+            .unwrap();
+        store
+            .note_candidate("telegram", "pharma_dark", "telegram:medleaks/7", at)
+            .unwrap();
+        store
+            .note_candidate(
+                "onion",
+                "evil\"]\nurl=\"x.onion",
+                "http://forum.onion/t/2",
+                at,
+            )
+            .unwrap();
+    }
+    let (token, _) = w.login("vic").await;
+    let (status, _, page) = w.get("/sources", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!("mirrors = [&#34;http://{onion}/&#34;]"))
+            || page.contains(&format!("mirrors = [&quot;http://{onion}/&quot;]")),
+        "{page}"
+    );
+    assert!(page.contains("[[tor_source]]"));
+    assert!(
+        page.contains("id = &#34;candidate-pharmaleakxy&#34;")
+            || page.contains("id = &quot;candidate-pharmaleakxy&quot;"),
+        "{page}"
+    );
+    assert!(page.contains("[[telegram_preview]]"));
+    assert!(
+        page.contains("channel = &#34;pharma_dark&#34;")
+            || page.contains("channel = &quot;pharma_dark&quot;")
+    );
+    // The odd name is listed (escaped) without a section.
+    assert!(page.contains("evil"));
+    assert_eq!(page.matches("<details>").count(), 2, "{page}");
+}
