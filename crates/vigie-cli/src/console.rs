@@ -84,7 +84,14 @@ pub fn serve(
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
-    let server = Server::start(console, Arc::clone(&store), Arc::new(matcher), stop)?;
+    let recipients = crate::alerting::recipient_summaries(config, &watchlist);
+    let server = Server::start(
+        console,
+        Arc::clone(&store),
+        Arc::new(matcher),
+        recipients,
+        stop,
+    )?;
     server.join()?;
     let store = store.lock().unwrap_or_else(|p| p.into_inner());
     store.sync()?;
@@ -145,10 +152,12 @@ impl Server {
         console: vigie_console::ConsoleConfig,
         store: Arc<Mutex<Store>>,
         matcher: Arc<vigie_match::Matcher>,
+        recipients: Vec<vigie_console::RecipientSummary>,
         stop: Arc<AtomicBool>,
     ) -> Result<Server> {
         let listen = console.listen;
-        let state = vigie_console::ConsoleState::new(store, matcher, console)?;
+        let state =
+            vigie_console::ConsoleState::new(store, matcher, console)?.with_recipients(recipients);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("console")

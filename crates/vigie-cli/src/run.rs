@@ -47,6 +47,8 @@ struct RecordingSide {
     /// Shared with the console when it is served: the recorder locks it per batch.
     store: Arc<Mutex<Store>>,
     matcher: Arc<Matcher>,
+    /// What the console's alerts screen shows of the recipients.
+    recipients: Vec<vigie_console::RecipientSummary>,
     recorder: Recorder,
     wake: crossbeam_channel::Sender<()>,
     delivery_stop: Arc<std::sync::atomic::AtomicBool>,
@@ -59,6 +61,7 @@ impl RecordingSide {
         let watchlist = shipped::load(&config.watchlists)?;
         let matcher = Matcher::new(&watchlist).context("compiling the watchlists")?;
         let (router, recipients) = crate::alerting::setup(config, &watchlist)?;
+        let summaries = crate::alerting::recipient_summaries(config, &watchlist);
         let dir = config.store_dir(store_flag);
         let store =
             Store::open(&dir).with_context(|| format!("opening the store {}", dir.display()))?;
@@ -84,6 +87,7 @@ impl RecordingSide {
         Ok(RecordingSide {
             store: Arc::new(Mutex::new(store)),
             matcher,
+            recipients: summaries,
             recorder,
             wake,
             delivery_stop,
@@ -123,6 +127,7 @@ impl RecordingSide {
             console,
             Arc::clone(&self.store),
             Arc::clone(&self.matcher),
+            self.recipients.clone(),
             shutdown.flag(),
         )?;
         Ok(Some(server))

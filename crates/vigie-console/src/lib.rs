@@ -105,6 +105,29 @@ pub struct ConsoleState {
     pub(crate) store: Arc<Mutex<Store>>,
     pub(crate) matcher: Arc<Matcher>,
     pub(crate) config: Arc<ConsoleConfig>,
+    pub(crate) recipients: Arc<Vec<RecipientSummary>>,
+}
+
+/// A configured alert recipient as the alerts screen shows it: never its URL's path, query
+/// or secret (tokens live there), only where it is and what it hears about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientSummary {
+    /// Its id (as in the watchlists' `notify` lists).
+    pub id: String,
+    /// Scheme, host and port of its webhook.
+    pub endpoint: String,
+    /// Payload format (`json`, `chat`).
+    pub format: String,
+    /// Least severity it is alerted for.
+    pub min_severity: String,
+    /// Organisation categories it hears about (empty: all).
+    pub categories: Vec<String>,
+    /// Gets every incident at or above its severity, whoever it names.
+    pub catch_all: bool,
+    /// Gets the weekly digest.
+    pub digest: bool,
+    /// Watched organisations whose `notify` list names it.
+    pub organisations: Vec<String>,
 }
 
 impl ConsoleState {
@@ -120,7 +143,14 @@ impl ConsoleState {
             store,
             matcher,
             config: Arc::new(config),
+            recipients: Arc::new(Vec::new()),
         })
+    }
+
+    /// The alert recipients and their routing, for the alerts screen.
+    pub fn with_recipients(mut self, recipients: Vec<RecipientSummary>) -> ConsoleState {
+        self.recipients = Arc::new(recipients);
+        self
     }
 
     /// Runs `f` on the store in the blocking pool.

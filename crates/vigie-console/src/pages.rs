@@ -1348,6 +1348,17 @@ struct OutboxGroup {
 struct AlertsPage {
     c: Chrome,
     groups: Vec<OutboxGroup>,
+    recipients: Vec<RecipientView>,
+}
+
+struct RecipientView {
+    id: String,
+    endpoint: String,
+    format: String,
+    min_severity: String,
+    scope: String,
+    digest: bool,
+    organisations: String,
 }
 
 /// Outbox entries listed per state.
@@ -1389,9 +1400,27 @@ pub async fn alerts(
             Ok(groups)
         })
         .await?;
+    let recipients = state
+        .recipients
+        .iter()
+        .map(|r| RecipientView {
+            id: r.id.clone(),
+            endpoint: r.endpoint.clone(),
+            format: r.format.clone(),
+            min_severity: r.min_severity.clone(),
+            scope: match (r.catch_all, r.categories.is_empty()) {
+                (true, _) => t.catch_all.to_string(),
+                (false, true) => t.any.to_string(),
+                (false, false) => r.categories.join(", "),
+            },
+            digest: r.digest,
+            organisations: r.organisations.join(", "),
+        })
+        .collect();
     let page = AlertsPage {
         c: Chrome::of(&auth, &headers, "/alerts"),
         groups,
+        recipients,
     };
     Ok(render(&page).into_response())
 }

@@ -51,6 +51,10 @@ fn matcher() -> Matcher {
 
 impl World {
     fn new() -> World {
+        World::with_recipients(Vec::new())
+    }
+
+    fn with_recipients(recipients: Vec<vigie_console::RecipientSummary>) -> World {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         for (name, role) in [
@@ -67,7 +71,8 @@ impl World {
             Arc::new(self::matcher()),
             ConsoleConfig::default(),
         )
-        .unwrap();
+        .unwrap()
+        .with_recipients(recipients);
         let world = World {
             _dir: dir,
             store,
@@ -1020,4 +1025,52 @@ async fn candidates_come_with_a_configuration_section_when_their_name_is_well_fo
     // The odd name is listed (escaped) without a section.
     assert!(page.contains("evil"));
     assert_eq!(page.matches("<details>").count(), 2, "{page}");
+}
+
+#[tokio::test]
+async fn the_alerts_screen_shows_recipients_and_routing_without_their_tokens() {
+    let w = World::with_recipients(vec![
+        vigie_console::RecipientSummary {
+            id: "cert-sante".into(),
+            endpoint: "https://cert.example/…".into(),
+            format: "json".into(),
+            min_severity: "high".into(),
+            categories: vec![],
+            catch_all: true,
+            digest: true,
+            organisations: vec![],
+        },
+        vigie_console::RecipientSummary {
+            id: "md-security".into(),
+            endpoint: "https://soc.medecindirect.example/…".into(),
+            format: "chat".into(),
+            min_severity: "medium".into(),
+            categories: vec!["telehealth".into()],
+            catch_all: false,
+            digest: false,
+            organisations: vec!["MédecinDirect".into()],
+        },
+    ]);
+    let (token, _) = w.login("vic").await;
+    let (status, _, page) = w.get("/alerts", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let table = page
+        .split("class=\"recipients\"")
+        .nth(1)
+        .expect("a recipients table");
+    let table = table.split("</table>").next().unwrap();
+    assert_eq!(
+        table.matches("<tr>").count(),
+        3,
+        "header and two recipients: {table}"
+    );
+    assert!(table.contains("cert-sante") && table.contains("https://cert.example/…"));
+    assert!(table.contains("md-security") && table.contains("MédecinDirect"));
+    assert!(table.contains("telehealth"));
+    // Without recipients, the screen says that nothing is sent.
+    let bare = World::new();
+    let (token, _) = bare.login("vic").await;
+    let (_, _, page) = bare.get("/alerts", Some(&token)).await;
+    assert!(!page.contains("class=\"recipients\""));
+    assert!(page.contains("[[recipient]]"), "{page}");
 }
