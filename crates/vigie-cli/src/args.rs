@@ -116,8 +116,17 @@ pub enum UsersCommand {
         #[arg(long, value_parser = ["admin", "analyst", "viewer"])]
         role: String,
     },
-    /// List users (name, role, lock state).
+    /// List users (name, role, second factor, lock state).
     List,
+    /// Give a user a TOTP second factor (prints the otpauth:// URI to load into an
+    /// authenticator app, once; a new secret replaces the old), or remove it.
+    Totp {
+        /// Login name.
+        name: String,
+        /// Remove the second factor instead.
+        #[arg(long)]
+        disable: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

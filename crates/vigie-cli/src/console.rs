@@ -44,6 +44,37 @@ pub fn users(command: UsersCommand, config: &Config, store_flag: Option<&Path>) 
             eprintln!("user {name} {what} ({})", role.as_str());
             Ok(Outcome::Success)
         }
+        UsersCommand::Totp { name, disable } => {
+            let mut store = open_writable(config, store_flag)?;
+            if disable {
+                if !store.disable_totp(&name)? {
+                    bail!("no user {name}");
+                }
+                store.audit(
+                    "cli",
+                    AuditAction::UserChanged,
+                    None,
+                    &format!("{name}: TOTP removed"),
+                )?;
+                store.sync()?;
+                eprintln!("user {name}: second factor removed");
+                return Ok(Outcome::Success);
+            }
+            let Some(uri) = store.enable_totp(&name)? else {
+                bail!("no user {name}");
+            };
+            store.audit(
+                "cli",
+                AuditAction::UserChanged,
+                None,
+                &format!("{name}: TOTP set"),
+            )?;
+            store.sync()?;
+            // The URI holds the secret: it goes to stdout only, for the user's app.
+            println!("{uri}");
+            eprintln!("user {name}: second factor set; load the URI above into an authenticator app (it is not shown again)");
+            Ok(Outcome::Success)
+        }
         UsersCommand::List => {
             let store = open_for_queries(config, store_flag)?;
             let mut out = std::io::stdout().lock();
@@ -53,7 +84,13 @@ pub fn users(command: UsersCommand, config: &Config, store_flag: Option<&Path>) 
                     Some(t) => format!("locked until {t}"),
                     None => String::new(),
                 };
-                writeln!(out, "{:<24} {:<8} {lock}", u.name, u.role.as_str())?;
+                let totp = if u.totp_secret.is_some() { "totp" } else { "-" };
+                writeln!(
+                    out,
+                    "{:<24} {:<8} {totp:<5} {lock}",
+                    u.name,
+                    u.role.as_str()
+                )?;
             }
             Ok(if users.is_empty() {
                 Outcome::NothingFound

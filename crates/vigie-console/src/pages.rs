@@ -204,6 +204,9 @@ pub async fn login_form(headers: HeaderMap, Query(_): Query<Empty>) -> Result<Re
 pub struct LoginForm {
     user: String,
     password: String,
+    /// The TOTP code, for accounts with a second factor (empty otherwise).
+    #[serde(default)]
+    code: String,
     #[allow(dead_code)]
     csrf: String,
 }
@@ -219,7 +222,8 @@ pub async fn login(
     let outcome = state
         .with_store(move |store| {
             let now = Timestamp::now();
-            let outcome = store.check_login(&form.user, &form.password, now)?;
+            let code = Some(form.code.as_str()).filter(|c| !c.trim().is_empty());
+            let outcome = store.check_login_with_code(&form.user, &form.password, code, now)?;
             match outcome {
                 LoginOutcome::Ok(user) => {
                     let (token, _) = store.create_session(&user.name, user.role, now, ttl)?;

@@ -1074,3 +1074,82 @@ async fn the_alerts_screen_shows_recipients_and_routing_without_their_tokens() {
     assert!(!page.contains("class=\"recipients\""));
     assert!(page.contains("[[recipient]]"), "{page}");
 }
+
+/// Posts the login form (with its double-submit token); the session token when signed in.
+async fn login_with(w: &World, user: &str, code: Option<&str>) -> Option<String> {
+    let (_, headers, _) = w.get("/login", None).await;
+    let login_cookie = cookie_value(&headers, "vigie_login").unwrap();
+    let mut form = vec![
+        ("user", user),
+        ("password", PASSWORD),
+        ("csrf", login_cookie.as_str()),
+    ];
+    if let Some(c) = code {
+        form.push(("code", c));
+    }
+    let req = Request::post("/login")
+        .header(header::COOKIE, format!("vigie_login={login_cookie}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+        .unwrap();
+    let (_, headers, _) = w.send(req).await;
+    cookie_value(&headers, "vigie_session").filter(|t| !t.is_empty())
+}
+
+#[tokio::test]
+async fn an_account_with_a_second_factor_needs_its_current_code_once() {
+    let w = World::new();
+    let uri = w.store.lock().unwrap().enable_totp("ana").unwrap().unwrap();
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret).unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret).unwrap();
+    assert!(
+        login_with(&w, "ana", None).await.is_none(),
+        "password alone"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // A code that no step around now has (changing the last digit of the current one,
+    // until it matches none of the three).
+    let codes: Vec<String> = [now - 30, now, now + 30]
+        .iter()
+        .map(|t| totp.generate(*t))
+        .collect();
+    let wrong = (0..10)
+        .map(|d| format!("{}{d}", &codes[1][..5]))
+        .find(|c| !codes.contains(c))
+        .unwrap();
+    assert!(
+        login_with(&w, "ana", Some(&wrong)).await.is_none(),
+        "a wrong code"
+    );
+    let code = totp.generate(now);
+    let token = login_with(&w, "ana", Some(&code))
+        .await
+        .expect("password and code");
+    let (status, _, _) = w.get("/incidents", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        login_with(&w, "ana", Some(&code)).await.is_none(),
+        "the code again"
+    );
+    // Accounts without a second factor are unchanged, an empty code field included.
+    assert!(login_with(&w, "vic", Some("")).await.is_some());
+    let store = w.store.lock().unwrap();
+    let trail = store.audit_entries(None, 50, None, None).unwrap();
+    assert!(
+        trail
+            .iter()
+            .filter(|e| e.action == AuditAction::LoginFailed && e.user == "ana")
+            .count()
+            >= 2
+    );
+}

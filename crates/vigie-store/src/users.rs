@@ -86,6 +86,13 @@ pub struct User {
     /// Last successful login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login: Option<Timestamp>,
+    /// TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s), the secret in base32; when
+    /// set, a login needs the current code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// The 30-second step of the last code accepted: a code is good once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_last_step: Option<u64>,
 }
 
 /// The result of a login attempt.
@@ -120,6 +127,33 @@ fn user_key(name: &str) -> Vec<u8> {
     let mut k = vec![CONSOLE_PREFIX, USER_TAG];
     k.extend_from_slice(name.as_bytes());
     k
+}
+
+/// TOTP as authenticator apps use it: SHA-1, 6 digits, 30-second steps, one step of drift.
+fn totp(secret: Vec<u8>) -> Result<totp_rs::TOTP, totp_rs::TotpUrlError> {
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret)
+}
+
+/// The step whose code `code` is, among the current one and its neighbours, at `now`.
+fn totp_step(secret_base32: &str, code: &str, now: Timestamp) -> Option<u64> {
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret_base32)?;
+    let totp = totp(secret).ok()?;
+    let step = u64::try_from(now.0 / 1000).ok()? / 30;
+    [step.checked_sub(1), Some(step), step.checked_add(1)]
+        .into_iter()
+        .flatten()
+        .find(|s| {
+            let expected = totp.generate(s * 30);
+            // Constant time: the comparison does not tell how many digits were right.
+            expected
+                .bytes()
+                .zip(code.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        })
 }
 
 fn valid_name(name: &str) -> bool {
@@ -173,6 +207,9 @@ impl Store {
                 .as_ref()
                 .map_or_else(Timestamp::now, |u| u.created_at),
             last_login: existing.as_ref().and_then(|u| u.last_login),
+            // A new password keeps the second factor.
+            totp_secret: existing.as_ref().and_then(|u| u.totp_secret.clone()),
+            totp_last_step: existing.as_ref().and_then(|u| u.totp_last_step),
         };
         self.write_user(&user)?;
         Ok(existing.is_some())
@@ -207,6 +244,21 @@ impl Store {
         password: &str,
         now: Timestamp,
     ) -> Result<LoginOutcome, StoreError> {
+        self.check_login_with_code(name, password, None, now)
+    }
+
+    /// [`Store::check_login`] with the TOTP code the user typed: an account with a second
+    /// factor needs the code of the current 30-second step (or the one before or after, for
+    /// clock drift), not used before. A missing or wrong code is refused like a wrong
+    /// password (the answer does not tell that the password was right) and counts as a
+    /// failure towards the lock.
+    pub fn check_login_with_code(
+        &mut self,
+        name: &str,
+        password: &str,
+        code: Option<&str>,
+        now: Timestamp,
+    ) -> Result<LoginOutcome, StoreError> {
         self.ensure_writable()?;
         if password.len() > MAX_PASSWORD_LEN || !valid_name(name) {
             return Ok(LoginOutcome::Refused);
@@ -223,7 +275,21 @@ impl Store {
             user.locked_until = None;
             user.failures = 0;
         }
-        if password_matches(&user.password_hash, password) {
+        // Ok(step of the code used, if any) when the second factor is satisfied.
+        let second_factor = match &user.totp_secret {
+            None => Ok(None),
+            Some(secret) => match code.and_then(|c| totp_step(secret, c.trim(), now)) {
+                Some(step) if user.totp_last_step.is_none_or(|last| step > last) => Ok(Some(step)),
+                _ => Err(()),
+            },
+        };
+        if let (true, Ok(step)) = (
+            password_matches(&user.password_hash, password),
+            second_factor,
+        ) {
+            if step.is_some() {
+                user.totp_last_step = step;
+            }
             user.failures = 0;
             user.last_login = Some(now);
             self.write_user(&user)?;
@@ -238,6 +304,37 @@ impl Store {
             Some(until) => LoginOutcome::Locked(until),
             None => LoginOutcome::Refused,
         })
+    }
+
+    /// Gives `name` a new TOTP secret (any earlier one stops working) and returns the
+    /// `otpauth://` URI to load into an authenticator app; `None` for an unknown user.
+    pub fn enable_totp(&mut self, name: &str) -> Result<Option<String>, UserError> {
+        self.ensure_writable()?;
+        let Some(mut user) = self.user(name)? else {
+            return Ok(None);
+        };
+        let mut secret = [0u8; 20];
+        getrandom::getrandom(&mut secret).map_err(|e| UserError::Hash(e.to_string()))?;
+        let totp = totp(secret.to_vec()).map_err(|e| UserError::Hash(e.to_string()))?;
+        let encoded = totp.get_secret_base32();
+        user.totp_secret = Some(encoded.clone());
+        user.totp_last_step = None;
+        self.write_user(&user)?;
+        Ok(Some(format!(
+            "otpauth://totp/Vigie:{name}?secret={encoded}&issuer=Vigie&algorithm=SHA1&digits=6&period=30"
+        )))
+    }
+
+    /// Removes `name`'s second factor; whether the user exists.
+    pub fn disable_totp(&mut self, name: &str) -> Result<bool, StoreError> {
+        self.ensure_writable()?;
+        let Some(mut user) = self.user(name)? else {
+            return Ok(false);
+        };
+        user.totp_secret = None;
+        user.totp_last_step = None;
+        self.write_user(&user)?;
+        Ok(true)
     }
 
     fn write_user(&self, user: &User) -> Result<(), StoreError> {
@@ -312,5 +409,84 @@ mod tests {
             LoginOutcome::Ok(_)
         ));
         assert_eq!(store.users().unwrap().len(), 1);
+    }
+
+    /// RFC 6238, appendix B: the SHA-1 secret "12345678901234567890" and its codes (the last
+    /// six of the eight digits listed there).
+    const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    #[test]
+    fn totp_codes_are_those_of_rfc_6238() {
+        for (seconds, code) in [
+            (59, "287082"),
+            (1_111_111_109, "081804"),
+            (1_234_567_890, "005924"),
+            (2_000_000_000, "279037"),
+        ] {
+            let now = Timestamp(seconds * 1000);
+            assert_eq!(
+                totp_step(RFC_SECRET, code, now),
+                Some(seconds as u64 / 30),
+                "{seconds}"
+            );
+            // The same code 30 s later is still taken (drift), 60 s later no more.
+            assert!(totp_step(RFC_SECRET, code, Timestamp(now.0 + 30_000)).is_some());
+            assert!(totp_step(RFC_SECRET, code, Timestamp(now.0 + 61_000)).is_none());
+        }
+        assert!(totp_step(RFC_SECRET, "287083", Timestamp(59_000)).is_none());
+        assert!(totp_step(RFC_SECRET, "28708", Timestamp(59_000)).is_none());
+        assert!(totp_step(RFC_SECRET, "２８７０８２", Timestamp(59_000)).is_none());
+        assert!(totp_step("not base32!", "287082", Timestamp(59_000)).is_none());
+    }
+
+    #[test]
+    fn a_second_factor_is_needed_once_enabled_and_a_code_is_good_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .put_user("ana", Role::Analyst, "correct horse battery")
+            .unwrap();
+        let uri = store.enable_totp("ana").unwrap().unwrap();
+        assert!(uri.starts_with("otpauth://totp/Vigie:ana?secret="), "{uri}");
+        assert!(store.enable_totp("nobody").unwrap().is_none());
+        // Put the RFC's secret in place, to know the codes.
+        let mut user = store.user("ana").unwrap().unwrap();
+        user.totp_secret = Some(RFC_SECRET.into());
+        store.write_user(&user).unwrap();
+        let t = Timestamp(1_111_111_109_000);
+        let pw = "correct horse battery";
+        let refused = |o: LoginOutcome| matches!(o, LoginOutcome::Refused);
+        assert!(refused(store.check_login("ana", pw, t).unwrap()), "no code");
+        assert!(refused(
+            store
+                .check_login_with_code("ana", pw, Some("000000"), t)
+                .unwrap()
+        ));
+        assert!(refused(
+            store
+                .check_login_with_code("ana", "wrong", Some("081804"), t)
+                .unwrap()
+        ));
+        assert_eq!(store.user("ana").unwrap().unwrap().failures, 3);
+        assert!(matches!(
+            store
+                .check_login_with_code("ana", pw, Some(" 081804 "), t)
+                .unwrap(),
+            LoginOutcome::Ok(_)
+        ));
+        // The same code again (a replay, even a second later) is refused.
+        assert!(refused(
+            store
+                .check_login_with_code("ana", pw, Some("081804"), Timestamp(t.0 + 1000))
+                .unwrap()
+        ));
+        // A new password keeps the second factor; disabling it removes it.
+        store.put_user("ana", Role::Analyst, pw).unwrap();
+        assert!(store.user("ana").unwrap().unwrap().totp_secret.is_some());
+        assert!(store.disable_totp("ana").unwrap());
+        assert!(matches!(
+            store.check_login("ana", pw, t).unwrap(),
+            LoginOutcome::Ok(_)
+        ));
     }
 }
