@@ -135,7 +135,21 @@ async fn bench_list_and_search() {
         .create_session("bench", Role::Analyst, Timestamp::now(), 3_600_000)
         .unwrap();
     let store = Arc::new(Mutex::new(store));
-    let matcher = Arc::new(vigie_match::Matcher::from_entities(Vec::new()).unwrap());
+    // The watchlist of the seeded organisations: the organisation filter reads the entity index.
+    let entities = (0..300)
+        .map(|org| vigie_match::Entity {
+            id: format!("org{org}"),
+            name: format!("Organisation {org}"),
+            category: Category::Hospital,
+            aliases: vec![],
+            domains: vec![],
+            finess: vec![],
+            strict: false,
+            strict_aliases: vec![],
+            notify: vec![],
+        })
+        .collect();
+    let matcher = Arc::new(vigie_match::Matcher::from_entities(entities).unwrap());
     let app = router(ConsoleState::new(store, matcher, ConsoleConfig::default()).unwrap());
     let cases = [
         ("list, first page", "/incidents".to_string()),
