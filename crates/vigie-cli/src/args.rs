@@ -351,6 +351,9 @@ pub enum EvidenceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Compact the store: every column family rewritten into its last, compressed level
+    /// (gives back the space of purged raw bytes and of uncompressed recent files).
+    Compact,
     /// Write an incident's snapshots, manifest and SHA256SUMS as a .tar.gz.
     Export {
         /// Incident id.

@@ -1,4 +1,4 @@
-//! `vigie evidence verify|export|timestamp` and `vigie retention apply`.
+//! `vigie evidence verify|compact|export|timestamp` and `vigie retention apply`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -45,6 +45,21 @@ pub fn run(
             );
             Ok(Outcome::Success)
         }
+        EvidenceCommand::Compact => {
+            let dir = config.store_dir(store_flag);
+            let store = Store::open(&dir)
+                .with_context(|| format!("opening the store {}", dir.display()))?;
+            let before = bytes_under(&dir);
+            store.compact().context("compacting the store")?;
+            store.flush().context("flushing the store")?;
+            drop(store);
+            println!(
+                "store compacted: {} bytes before, {} after",
+                before,
+                bytes_under(&dir)
+            );
+            Ok(Outcome::Success)
+        }
         EvidenceCommand::Timestamp => {
             let Some(tsa) = &config.timestamping else {
                 bail!("no [timestamping] section in the config: set timestamping.url and ca_file");
@@ -60,6 +75,31 @@ pub fn run(
             Ok(Outcome::Success)
         }
     }
+}
+
+/// Bytes of the files under `dir` (one level of subdirectories: the store's layout).
+fn bytes_under(dir: &Path) -> u64 {
+    let size = |d: &Path| -> u64 {
+        std::fs::read_dir(d)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let subdirs: u64 = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| size(&e.path()))
+                .sum()
+        })
+        .unwrap_or(0);
+    size(dir) + subdirs
 }
 
 /// A new file only its owner may read: a bundle holds the evidence, personal data included.

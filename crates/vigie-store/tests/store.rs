@@ -916,3 +916,57 @@ fn a_new_store_is_readable_by_its_owner_only() {
         assert_eq!(mode, 0o700, "{}", dir.display());
     }
 }
+
+/// Bytes of the files in the store directory and its subdirectories (one level).
+fn disk(dir: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        if meta.is_dir() {
+            total += disk(&entry.path());
+        } else {
+            total += meta.len();
+        }
+    }
+    total
+}
+
+#[test]
+fn compaction_keeps_every_record_and_gives_back_the_space_of_uncompressed_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = matcher();
+    let mut store = Store::open(dir.path()).unwrap();
+    for n in 0..300 {
+        let text = format!(
+            "Post {n}: discussion about the weather, the forum rules and nothing for sale. \
+             The same long sentence comes back in every post so that it compresses well. {}",
+            "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(20)
+        );
+        let url = format!("http://forum.onion/t/{n}");
+        record(
+            &mut store,
+            &m,
+            &text,
+            &sighting("forum-a", &url, "2026-11-01T10:00:00Z"),
+        );
+    }
+    store.flush().unwrap();
+    let stats = store.stats().unwrap();
+    let before = disk(dir.path());
+    store.compact().unwrap();
+    store.flush().unwrap();
+    let after = disk(dir.path());
+    assert!(
+        after < before,
+        "{after} bytes after compaction, {before} before"
+    );
+    assert_eq!(store.stats().unwrap(), stats);
+    assert!(store.verify().unwrap().ok());
+    drop(store);
+    let read_only = Store::open_read_only(dir.path()).unwrap();
+    assert!(
+        read_only.compact().is_err(),
+        "a read-only store is not compacted"
+    );
+}
