@@ -498,6 +498,20 @@ async fn filters_search_and_htmx_partials() {
     assert_eq!(count(&partial), 1);
 }
 
+/// The URL of a list page's "next" link, unescaped.
+fn next_href(page: &str) -> String {
+    let before = page.split("rel=\"next\"").next().unwrap();
+    before
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
+}
+
 #[tokio::test]
 async fn pages_follow_with_a_keyset_cursor() {
     let w = World::new();
@@ -533,16 +547,7 @@ async fn pages_follow_with_a_keyset_cursor() {
     }
     let (token, _) = w.login("ana").await;
     let (_, _, first) = w.get("/incidents", Some(&token)).await;
-    let next = first.split("rel=\"next\"").next().unwrap();
-    let href = next
-        .rsplit("href=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&")
-        .replace("&#38;", "&");
+    let href = next_href(&first);
     assert!(href.contains("after="), "{href}");
     let (status, _, second) = w.get(&href, Some(&token)).await;
     assert_eq!(status, StatusCode::OK);
@@ -563,16 +568,7 @@ async fn pages_follow_with_a_keyset_cursor() {
     // Every incident names MédecinDirect: filtered by the organisation (read from the entity
     // index, not the time index), the pages are the same.
     let (_, _, org_first) = w.get("/incidents?org=medecindirect", Some(&token)).await;
-    let org_next = org_first.split("rel=\"next\"").next().unwrap();
-    let org_href = org_next
-        .rsplit("href=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&")
-        .replace("&#38;", "&");
+    let org_href = next_href(&org_first);
     assert!(org_href.contains("org=medecindirect"), "{org_href}");
     let (_, _, org_second) = w.get(&org_href, Some(&token)).await;
     assert_eq!(ids(&org_first), a);

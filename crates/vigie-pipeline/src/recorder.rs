@@ -198,18 +198,9 @@ impl Recorder {
         shutdown: &Shutdown,
         poll: Duration,
         grace: Duration,
-        mut after: impl FnMut(&mut Store, &BatchOutcome),
+        after: impl FnMut(&mut Store, &BatchOutcome),
     ) -> Result<(), RecordError> {
-        self.pipeline(
-            &Mutex::new(store),
-            events,
-            Some((shutdown, grace)),
-            poll,
-            |store, out| {
-                after(store, &out);
-                ControlFlow::Continue(())
-            },
-        )
+        self.run_shared(&Mutex::new(store), events, shutdown, poll, grace, after)
     }
 
     /// [`Recorder::run`] on a store the process shares (with the console): the lock is

@@ -119,14 +119,7 @@ impl Store {
         let mut ids = Vec::new();
         for entity in entities {
             let prefix = entity_prefix(entity);
-            for item in self
-                .db
-                .iterator_cf(cf, IteratorMode::From(&prefix, Direction::Forward))
-            {
-                let (k, _) = item.map_err(io)?;
-                if !k.starts_with(&prefix) {
-                    break;
-                }
+            for (k, _) in self.prefix_scan(cf, &prefix)? {
                 ids.push(
                     k.get(prefix.len()..)
                         .and_then(read_u64)

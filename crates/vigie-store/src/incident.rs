@@ -204,14 +204,7 @@ impl Store {
         let mut ids: Vec<u64> = Vec::new();
         if let Some(entity) = &filter.entity {
             let prefix = entity_prefix(entity);
-            for item in self
-                .db
-                .iterator_cf(cfs.index, IteratorMode::From(&prefix, Direction::Forward))
-            {
-                let (k, _) = item.map_err(io)?;
-                if !k.starts_with(&prefix) {
-                    break;
-                }
+            for (k, _) in self.prefix_scan(cfs.index, &prefix)? {
                 ids.push(
                     k.get(prefix.len()..)
                         .and_then(read_u64)
