@@ -112,6 +112,18 @@ fn snapshots(store: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// `vigie ingest --bus URLS --source dump [EXTRA…] PATH`: files published, not recorded.
+fn publish(config: &Path, urls: &str, path: &str, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--config")
+        .arg(config)
+        .args(["ingest", "--bus", urls, "--source", "dump"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 /// Waits until `done()` or `secs` pass; says what it waited for.
 fn wait_until(what: &str, secs: u64, done: impl FnMut() -> bool) {
     assert!(waited(secs, done), "timed out waiting for {what}");
@@ -184,22 +196,7 @@ fn files_over_the_bus_give_the_store_one_process_gives_even_when_the_recorder_is
 
     // Distributed: published first, then recorded by a recorder that is SIGKILLed mid-stream.
     let config = base_config(dir.path(), "recorded", "[bus]\nack_wait_secs = 3\n");
-    let out = Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "ingest",
-            "--bus",
-            &url,
-            "--source",
-            "dump",
-            "--seen-at",
-            "2026-11-01",
-            posts,
-        ])
-        .output()
-        .unwrap();
-    let published = ok(&out);
+    let published = ok(&publish(&config, &url, posts, &["--seen-at", "2026-11-01"]));
     assert!(published.contains("601 documents"), "{published}");
     let recorded = dir.path().join("recorded");
     let recorder = Running::start(&config, &["run", "--bus", &url]);
@@ -234,21 +231,7 @@ fn files_over_the_bus_give_the_store_one_process_gives_even_when_the_recorder_is
 
     // Published again (a collector that restarts): the bus drops them as duplicates, and the
     // store would see repeats only.
-    let again = ok(&Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "ingest",
-            "--bus",
-            &url,
-            "--source",
-            "dump",
-            "--seen-at",
-            "2026-11-01",
-            posts,
-        ])
-        .output()
-        .unwrap());
+    let again = ok(&publish(&config, &url, posts, &["--seen-at", "2026-11-01"]));
     assert!(
         again.contains("dropped 601 as already published"),
         "{again}"
@@ -346,19 +329,7 @@ fn one_node_of_a_three_node_cluster_killed_during_publishing_loses_nothing() {
     let warm_up = dir.path().join("warm-up");
     std::fs::create_dir_all(&warm_up).unwrap();
     std::fs::write(warm_up.join("first.txt"), "first post of the day").unwrap();
-    ok(&Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "ingest",
-            "--bus",
-            &urls,
-            "--source",
-            "dump",
-            warm_up.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap());
+    ok(&publish(&config, &urls, warm_up.to_str().unwrap(), &[]));
     let mut publishing = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .arg("--config")
         .arg(&config)

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::config::{is_name, BusConfig, Credentials};
+use crate::consumer::Consumer;
 use crate::error::{self, BusError, Denials};
 
 /// A connection to the NATS servers with the stream and the checkpoint bucket in place.
@@ -157,34 +158,17 @@ impl Bus {
         config: &BusConfig,
         max_wait: Option<Duration>,
     ) -> Result<Bus, BusError> {
-        let start = Instant::now();
-        let mut backoff = Duration::from_millis(500);
-        let mut warned = false;
-        loop {
-            match Bus::connect(config).await {
-                Ok(bus) => {
-                    if warned {
-                        info!(
-                            waited_secs = start.elapsed().as_secs(),
-                            "bus reachable: connected"
-                        );
-                    }
-                    return Ok(bus);
-                }
-                Err(e) if e.is_transient() => {
-                    if max_wait.is_some_and(|m| start.elapsed() + backoff > m) {
-                        return Err(e);
-                    }
-                    if !warned {
-                        warn!(error = %e, "bus unreachable at start; retrying");
-                        warned = true;
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        retry_transient("connect", max_wait, || Bus::connect(config)).await
+    }
+
+    /// [`consumer`](Self::consumer), retried like [`connect_with_retry`](Self::connect_with_retry):
+    /// a cluster that just lost a node answers "timed out" until it has elected a new
+    /// leader, which is no reason for a recorder to give up.
+    pub async fn consumer_with_retry(
+        &self,
+        max_wait: Option<Duration>,
+    ) -> Result<Consumer, BusError> {
+        retry_transient("open the consumer", max_wait, || self.consumer()).await
     }
 
     /// The section this bus was opened with.
@@ -384,6 +368,49 @@ fn create_stream_error(op: &'static str, e: jetstream::context::CreateStreamErro
             op,
             detail: e.to_string(),
         },
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or `max_wait` would be exceeded;
+/// transient failures are retried with backoff from 0.5 s doubling to 10 s. One warning for
+/// the first failure, one line when it finally works.
+async fn retry_transient<T, F, Fut>(
+    what: &str,
+    max_wait: Option<Duration>,
+    mut attempt: F,
+) -> Result<T, BusError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BusError>>,
+{
+    let start = Instant::now();
+    let mut backoff = Duration::from_millis(500);
+    let mut warned = false;
+    loop {
+        match attempt().await {
+            Ok(value) => {
+                if warned {
+                    info!(
+                        what,
+                        waited_secs = start.elapsed().as_secs(),
+                        "bus reachable again"
+                    );
+                }
+                return Ok(value);
+            }
+            Err(e) if e.is_transient() => {
+                if max_wait.is_some_and(|m| start.elapsed() + backoff > m) {
+                    return Err(e);
+                }
+                if !warned {
+                    warn!(what, error = %e, "bus unreachable at start; retrying");
+                    warned = true;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -213,8 +213,9 @@ pub fn record_from_bus(config: &Config, store_flag: Option<&Path>, url: &str) ->
     let settings = crate::bus::settings(config, url)?;
     let runtime = crate::bus::runtime()?;
     let bus = crate::bus::connect(&runtime, &settings)?;
+    // After a node loss the cluster answers "timed out" until a new leader is elected.
     let consumer = runtime
-        .block_on(bus.consumer())
+        .block_on(bus.consumer_with_retry(Some(Duration::from_secs(300))))
         .context("opening the bus consumer")?;
     let mut side = RecordingSide::open(config, store_flag)?;
     let console = side.serve_console(config, &shutdown)?;
