@@ -4,8 +4,9 @@
 //!   `Nats-Msg-Id` is [`Event::dedup_id`], so a collector that restarts and republishes is
 //!   deduplicated by the server; checkpoints go to the key-value bucket instead, once every
 //!   event before them is acknowledged by the server ([`BusCheckpoints`] reads them back).
-//! - The recorder host [`consume`]s: fetch a batch, record it, sync the store, then
-//!   acknowledge. A recorder killed mid-batch loses nothing (the batch comes back), and the
+//! - The recorder host [`consume`]s: a thread fetches, the recorder's pipeline matches and
+//!   writes (matching the next batch while it writes the current one), and each message is
+//!   acknowledged once its batch is written and synced. A recorder killed mid-batch loses nothing (the batch comes back), and the
 //!   store's content-hash check makes a redelivery a repeat sighting, never a second snapshot.
 //!
 //! The async client runs on a tokio runtime owned by the caller; these functions run on
@@ -196,10 +197,13 @@ pub struct Consumed {
     pub redelivered: u64,
 }
 
-/// Records events from the bus until `shutdown`: fetch, record, sync, acknowledge. `after`
-/// runs after each batch (wake the deliverers, apply analysts' requests…). Bus outages are
-/// waited out (logged once per outage); a store that cannot be written stops the loop with
-/// the batch unacknowledged, so the bus keeps it.
+/// Records events from the bus until `shutdown`. A fetching thread takes messages off the
+/// bus and hands them to the recorder's pipeline (so the next batch is matched while the
+/// current one is written), each with a receipt; once its batch is written and synced the
+/// message is acknowledged by the fetching thread. `after` runs after each batch (wake the
+/// deliverers, apply analysts' requests…). Bus outages are waited out (logged once per
+/// outage); a store that cannot be written stops the loop with the batch unacknowledged, so
+/// the bus keeps it.
 pub fn consume(
     consumer: &Consumer,
     runtime: &Handle,
@@ -208,10 +212,73 @@ pub fn consume(
     shutdown: &Shutdown,
     mut after: impl FnMut(&mut Store, &BatchOutcome),
 ) -> Result<Consumed, ConsumeError> {
-    let mut out = Consumed::default();
-    let mut outage: Option<Instant> = None;
     let max = recorder.options().batch_max;
-    while !shutdown.is_signalled() {
+    // Two batches at most between the bus and the writer: that much is unacknowledged.
+    let (events_tx, events) = flume::bounded::<Pending>(2 * max);
+    let mut out = Consumed::default();
+    let (recorded, fetched) = std::thread::scope(|s| {
+        let fetcher = s.spawn(move || fetch(consumer, runtime, max, shutdown, events_tx));
+        let recorded = recorder.run_shared(
+            store,
+            &events,
+            shutdown,
+            Duration::from_millis(500),
+            CONSUME_GRACE,
+            |store, outcome| {
+                if !outcome.outcomes.is_empty() {
+                    out.messages += outcome.outcomes.len() as u64;
+                    out.batches += 1;
+                    out.new_snapshots += outcome.new_snapshots as u64;
+                    out.alerts += outcome.alerts as u64;
+                }
+                after(store, outcome);
+            },
+        );
+        // Whatever is still queued goes back to the bus unacknowledged.
+        drop(events);
+        (recorded, fetcher.join())
+    });
+    let fetched = fetched.unwrap_or_default();
+    out.redelivered = fetched.redelivered;
+    out.undecodable = fetched.undecodable;
+    recorded?;
+    Ok(out)
+}
+
+/// How long a stopping recorder keeps recording what it already fetched.
+const CONSUME_GRACE: Duration = Duration::from_secs(10);
+
+/// What the fetching thread counted.
+#[derive(Debug, Default)]
+struct Fetched {
+    redelivered: u64,
+    undecodable: u64,
+}
+
+/// Fetches until `shutdown` (or the recorder stops taking events), then acknowledges what
+/// the recorder stores until every receipt is gone.
+fn fetch(
+    consumer: &Consumer,
+    runtime: &Handle,
+    max: usize,
+    shutdown: &Shutdown,
+    events: flume::Sender<Pending>,
+) -> Fetched {
+    let (stored_tx, stored) = flume::unbounded::<vigie_bus::Delivery>();
+    let acknowledge = |batch: Vec<vigie_bus::Delivery>| {
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = runtime.block_on(consumer.ack(&batch)) {
+            // Redelivered later: repeat sightings, nothing doubled.
+            warn!(error = %e, messages = batch.len(), "acknowledgement lost; the messages will be delivered again");
+        }
+    };
+    let mut counts = Fetched::default();
+    let mut outage: Option<Instant> = None;
+    // Until a stop, or until the recorder stops taking events (a store error).
+    'fetching: while !shutdown.is_signalled() && !events.is_disconnected() {
+        acknowledge(stored.try_iter().collect());
         let deliveries = match runtime.block_on(consumer.fetch(max, Duration::from_millis(500))) {
             Ok(d) => {
                 if let Some(since) = outage.take() {
@@ -231,23 +298,32 @@ pub fn consume(
                 continue;
             }
         };
-        if deliveries.is_empty() {
-            store.with(|s| after(s, &BatchOutcome::default()));
-            continue;
-        }
-        let mut events = Vec::with_capacity(deliveries.len());
-        let mut good = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             if d.delivered() > 1 {
-                out.redelivered += 1;
+                counts.redelivered += 1;
             }
             match Event::decode(d.payload()) {
-                Ok(e) => {
-                    events.push(e);
-                    good.push(d);
+                Ok(event) => {
+                    let slot = std::sync::Mutex::new(Some(d));
+                    let stored_tx = stored_tx.clone();
+                    let receipt = Receipt::new(move |result| {
+                        if result.is_ok() {
+                            let taken = slot.lock().ok().and_then(|mut s| s.take());
+                            if let Some(d) = taken {
+                                let _ = stored_tx.send(d);
+                            }
+                        }
+                    });
+                    let pending = Pending {
+                        event,
+                        receipt: Some(receipt),
+                    };
+                    if events.send(pending).is_err() {
+                        break 'fetching; // the recorder stopped
+                    }
                 }
                 Err(e) => {
-                    out.undecodable += 1;
+                    counts.undecodable += 1;
                     error!(kind = d.kind(), sequence = d.sequence(), error = %e, "bus message is not a Vigie event; dropped");
                     if let Err(e) = runtime.block_on(consumer.term(&d)) {
                         warn!(error = %e, "could not drop an undecodable message; it will come back");
@@ -255,20 +331,14 @@ pub fn consume(
                 }
             }
         }
-        let outcome = store.with(|s| -> Result<BatchOutcome, ConsumeError> {
-            let outcome = recorder.record_events(s, &events)?;
-            s.sync()?;
-            Ok(outcome)
-        })?;
-        if let Err(e) = runtime.block_on(consumer.ack(&good)) {
-            // Redelivered later: repeat sightings, nothing doubled.
-            warn!(error = %e, messages = good.len(), "acknowledgement lost; the batch will be delivered again");
-        }
-        out.messages += good.len() as u64;
-        out.batches += 1;
-        out.new_snapshots += outcome.new_snapshots as u64;
-        out.alerts += outcome.alerts as u64;
-        store.with(|s| after(s, &outcome));
     }
-    Ok(out)
+    // The recorder finishes what it has; its receipts come back until the last is dropped.
+    drop(events);
+    drop(stored_tx);
+    while let Ok(first) = stored.recv() {
+        let mut batch = vec![first];
+        batch.extend(stored.try_iter());
+        acknowledge(batch);
+    }
+    counts
 }
