@@ -16,19 +16,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 count=${1:-100000}
-out=ops/bench/out
-mkdir -p "$out"
-[ -d "$out/posts-$count" ] || { python3 ops/bench/gen_posts.py "$out/tmp-$count" "$count" && mv "$out/tmp-$count/posts" "$out/posts-$count"; }
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --locked --workspace
-  bin=${CARGO_TARGET_DIR:-target}/release/vigie
-else
-  bin=$BIN
-fi
+source ops/bench/posts-and-binary.sh
 nats=$(command -v nats-server || echo /usr/sbin/nats-server)
 [ -x "$nats" ] || { echo "nats-server missing: run ops/deps.sh" >&2; exit 2; }
-commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.lock || echo "+uncommitted changes")
-find "$out/posts-$count" -type f -print0 | xargs -0 cat >/dev/null
 
 work=$(mktemp -d /var/tmp/vigie-bus-bench.XXXXXX)
 pids=()

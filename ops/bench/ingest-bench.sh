@@ -13,21 +13,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 count=${1:-100000}
 runs=${RUNS:-1}
-out=ops/bench/out
-mkdir -p "$out"
-[ -d "$out/posts-$count" ] || { python3 ops/bench/gen_posts.py "$out/tmp-$count" "$count" && mv "$out/tmp-$count/posts" "$out/posts-$count"; }
-if [ -z "${BIN:-}" ]; then
-  # --workspace: the same feature set as every other build of the shared target directory.
-  cargo build --release --locked --workspace
-  bin=${CARGO_TARGET_DIR:-target}/release/vigie
-else
-  bin=$BIN
-fi
+source ops/bench/posts-and-binary.sh
 [ -x /usr/bin/time ] || apt-get install -y -q time >/dev/null
-commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.lock || echo "+uncommitted changes")
 input_bytes=$(du -sb "$out/posts-$count" | cut -f1)
-# Warm the page cache so that both commands read from memory.
-find "$out/posts-$count" -type f -print0 | xargs -0 cat >/dev/null
 threads=()
 [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 

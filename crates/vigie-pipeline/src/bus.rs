@@ -176,13 +176,12 @@ fn put_checkpoint(kv: &KvCheckpoints, runtime: &Handle, key: &str, value: &[u8])
     }
 }
 
-/// Why [`consume`] stopped early.
+/// Why [`consume`] stopped early (a failed sync is a [`RecordError`] too: the recorder
+/// syncs each batch whose messages wait for their acknowledgement).
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {
     #[error(transparent)]
     Record(#[from] RecordError),
-    #[error("syncing the store: {0}")]
-    Sync(#[from] vigie_store::StoreError),
 }
 
 /// What [`consume`] recorded.
