@@ -5,7 +5,8 @@
 # python3-jsonschema), openssl (certificates, HMAC checks), tar and sha256sum; https (webhooks,
 # previews, time-stamps) checks certificates against ca-certificates; the digest test
 # renders HTML in headless chromium; the export tests load MISP and STIX output with pymisp and
-# stix2 (from PyPI); the Tor lab (ops/lab, its end-to-end test and the demo) runs Debian's tor.
+# stix2 (from PyPI); the console's OpenID Connect test runs oidc-provider-mock (PyPI); the
+# Tor lab (ops/lab, its end-to-end test and the demo) runs Debian's tor.
 need_apt=()
 for pkg in libclang-dev libssl-dev pkg-config python3 openssl ca-certificates tar coreutils chromium tor nats-server; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
@@ -24,6 +25,13 @@ if ! python3 -c 'import jsonschema' 2>/dev/null; then
   fi
   python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema 2>/dev/null \
     || python3 -m pip install -q --break-system-packages jsonschema
+fi
+# The console's OpenID Connect sign-in is tested against oidc-provider-mock (PyPI; authlib
+# and Flask underneath), run on a loopback port by the handler test.
+if ! python3 -c 'import oidc_provider_mock' 2>/dev/null; then
+  echo "ops/deps.sh: installing oidc-provider-mock from PyPI" >&2
+  python3 -m pip install -q 'oidc-provider-mock==0.3.4' 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages 'oidc-provider-mock==0.3.4'
 fi
 if ! python3 -c 'import pymisp, stix2' 2>/dev/null; then
   echo "ops/deps.sh: installing pymisp and stix2 from PyPI" >&2

@@ -50,6 +50,22 @@ async function login(context, user) {
   return page;
 }
 
+// Signs in with the keyboard only: the user field has the focus, Tab moves on, Enter submits.
+async function loginByKeyboard(context, user) {
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.keyboard.type(user);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(password);
+  await Promise.all([page.waitForURL(`${base}/incidents`), page.keyboard.press("Enter")]);
+  return page;
+}
+
+// Whether the page fits the window's width (no sideways scrolling on a laptop screen).
+async function fitsWidth(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
 // Playwright gives each launch a fresh temporary profile of its own.
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -86,6 +102,7 @@ try {
   });
   const rows = await page.locator("table.incidents tbody tr").count();
   check(rows >= 3, `the incident list shows the seeded incidents (${rows})`);
+  check(await fitsWidth(page), "the incident list fits a 1366-pixel laptop screen");
   await shot(page, "incidents");
 
   // Filter with htmx: only critical incidents, the URL follows.
@@ -138,6 +155,7 @@ try {
   const pageText = await page.locator("main").textContent();
   check(!/\b[12]\d{14}\b/.test(pageText), "no raw NIR on the incident page before a reveal");
   check((await page.locator("pre.doc mark").count()) >= 1, "organisation mentions are highlighted");
+  check(await fitsWidth(page), "the incident page fits a 1366-pixel laptop screen");
   await shot(page, "incident");
 
   // Reveal with a typed reason (htmx swaps the result in).
@@ -175,9 +193,32 @@ try {
   await page.goto(`${base}/incidents/${id}`);
   check((await page.locator("#triage-state").textContent()) === "false_positive", "the refused POST changed nothing");
 
+  // Merge two other incidents, then split the absorbed snapshot out again.
+  await page.goto(`${base}/incidents`);
+  const others = (await page.locator("table.incidents tbody tr td a").allTextContents())
+    .map((t) => t.trim())
+    .filter((t) => /^\d+$/.test(t) && t !== id);
+  check(others.length >= 2, `two more incidents to merge (${others.join(", ")})`);
+  const [survivor, absorbed] = others;
+  await page.goto(`${base}/incidents/${survivor}`);
+  await page.fill("#merge-from", absorbed);
+  await page.fill("#merge-reason", "même vendeur, même extraction (browser test)");
+  await Promise.all([page.waitForURL(`${base}/incidents/${survivor}`), page.click("#merge-button")]);
+  const boxes = page.locator('#split-form input[name="snapshot"]');
+  check((await boxes.count()) >= 2, "after the merge the survivor lists both snapshots, with the split form");
+  check((await page.locator("#triage .history").textContent()).includes(`merged incident ${absorbed} into ${survivor}`), "the merge is in the incident's history");
+  await page.goto(`${base}/incidents/${absorbed}`);
+  check(page.url().endsWith(`/incidents/${survivor}`), "the absorbed incident's page leads to the survivor");
+  await boxes.last().check();
+  await page.fill("#split-reason", "deux annonces distinctes, en fait (browser test)");
+  await Promise.all([page.waitForURL((u) => /\/incidents\/\d+$/.test(u.pathname) && !u.pathname.endsWith(`/${survivor}`)), page.click("#split-button")]);
+  check((await page.locator("#triage .history").textContent()).includes("into new incident"), "the split opened a new incident that says where it came from");
+  await shot(page, "split");
+
   // A viewer: no reveal form, and a reveal POST (with a valid CSRF token) is refused.
   const viewerContext = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: "en-GB" });
-  const viewer = await login(viewerContext, "vic");
+  const viewer = await loginByKeyboard(viewerContext, "vic");
+  check(true, "a viewer signs in with the keyboard only (Tab, Enter)");
   await viewer.goto(`${base}/incidents/${id}`);
   check((await viewer.locator("#reveal-button").count()) === 0, "a viewer has no reveal button");
   const csrf = await viewer.locator('input[name="csrf"]').first().getAttribute("value");

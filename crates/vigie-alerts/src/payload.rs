@@ -374,6 +374,7 @@ mod tests {
                 snapshots: vec!["ab".repeat(32)],
                 sightings: 1,
                 sources: vec!["forum".into()],
+                merged_into: None,
             },
             trigger: SightingRecord {
                 id: 1,

@@ -41,7 +41,8 @@ pub struct Config {
     /// Onion forums, leak sites and pages (`[[tor_source]]`).
     #[serde(default)]
     pub tor_source: Vec<vigie_tor::TorSourceConfig>,
-    /// The analyst console (`[console]`: `listen`, `secure_cookies`, `session_minutes`).
+    /// The analyst console (`[console]`: `listen`, `secure_cookies`, `session_minutes`, and
+    /// `[console.oidc]` for sign-in through an identity provider).
     #[serde(default)]
     pub console: Option<vigie_console::ConsoleConfig>,
     /// The NATS JetStream bus of distributed mode (`[bus]`; `--bus URL` is enough alone).
@@ -207,6 +208,18 @@ impl Config {
             .delivery
             .validate()
             .with_context(|| format!("invalid config {}", path.display()))?;
+        if let Some(console) = &mut config.console {
+            let secret_file = console
+                .oidc
+                .as_mut()
+                .and_then(|o| o.client_secret_file.as_mut());
+            if let Some(file) = secret_file.filter(|f| f.is_relative()) {
+                *file = base.join(&*file);
+            }
+            console
+                .validate()
+                .with_context(|| format!("invalid config {}", path.display()))?;
+        }
         if let Some(spool) = &mut config.run.spool {
             if spool.is_relative() {
                 *spool = base.join(&*spool);

@@ -16,7 +16,9 @@
 //! per session checked by a middleware on every POST (403 otherwise), a strict
 //! Content-Security-Policy (no inline script or style, `default-src 'self'`), `X-Frame-Options:
 //! DENY`, no referrer. Viewers never see raw identifiers; a reveal is a POST with a typed
-//! reason, for analysts and admins, written to the audit trail.
+//! reason, for analysts and admins, written to the audit trail. Optional sign-in through an
+//! OpenID Connect provider (`[console.oidc]`, see the `oidc` module) maps a token claim to a
+//! local account.
 //!
 //! Not for: collecting, matching or delivering alerts (the process that owns the store does).
 //!
@@ -33,6 +35,7 @@
 
 mod assets;
 mod i18n;
+mod oidc;
 mod pages;
 mod security;
 mod text;
@@ -46,6 +49,7 @@ use serde::Deserialize;
 use vigie_match::Matcher;
 use vigie_store::{Store, StoreError};
 
+pub use oidc::{Oidc, OidcConfig, OidcConfigError, UsernameClaim};
 pub use security::{CSRF_FIELD, SESSION_COOKIE};
 
 /// The `[console]` configuration section.
@@ -61,6 +65,9 @@ pub struct ConsoleConfig {
     /// How long a session lasts, in minutes (default 480: a working day).
     #[serde(default = "default_session_minutes")]
     pub session_minutes: u32,
+    /// Sign-in through an OpenID Connect provider, besides local passwords.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -77,6 +84,7 @@ impl Default for ConsoleConfig {
             listen: default_listen(),
             secure_cookies: false,
             session_minutes: default_session_minutes(),
+            oidc: None,
         }
     }
 }
@@ -87,6 +95,9 @@ pub enum ConfigError {
     /// Sessions must last between one minute and a week.
     #[error("[console] session_minutes must be between 1 and 10080, not {0}")]
     SessionLength(u32),
+    /// The `[console.oidc]` section is wrong.
+    #[error(transparent)]
+    Oidc(#[from] OidcConfigError),
 }
 
 impl ConsoleConfig {
@@ -94,6 +105,10 @@ impl ConsoleConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=10_080).contains(&self.session_minutes) {
             return Err(ConfigError::SessionLength(self.session_minutes));
+        }
+        // URLs, the callback path and the secret's presence (nothing is fetched).
+        if let Some(oidc) = &self.oidc {
+            Oidc::new(oidc.clone())?;
         }
         Ok(())
     }
@@ -106,6 +121,7 @@ pub struct ConsoleState {
     pub(crate) matcher: Arc<Matcher>,
     pub(crate) config: Arc<ConsoleConfig>,
     pub(crate) recipients: Arc<Vec<RecipientSummary>>,
+    pub(crate) oidc: Option<Oidc>,
 }
 
 /// A configured alert recipient as the alerts screen shows it: never its URL's path, query
@@ -139,11 +155,13 @@ impl ConsoleState {
         config: ConsoleConfig,
     ) -> Result<ConsoleState, ConfigError> {
         config.validate()?;
+        let oidc = config.oidc.clone().map(Oidc::new).transpose()?;
         Ok(ConsoleState {
             store,
             matcher,
             config: Arc::new(config),
             recipients: Arc::new(Vec::new()),
+            oidc,
         })
     }
 
@@ -176,6 +194,8 @@ pub fn router(state: ConsoleState) -> Router {
     let routes = Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
+        .route("/login/oidc", get(pages::oidc_start))
+        .route(oidc::CALLBACK_PATH, get(pages::oidc_callback))
         .route("/logout", post(pages::logout))
         .route("/lang", post(pages::set_lang))
         .route("/incidents", get(pages::incidents))
@@ -183,6 +203,8 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/incidents/{id}/triage", post(pages::triage))
         .route("/incidents/{id}/comment", post(pages::comment))
         .route("/incidents/{id}/assign", post(pages::assign))
+        .route("/incidents/{id}/merge", post(pages::merge))
+        .route("/incidents/{id}/split", post(pages::split))
         .route("/incidents/{id}/reveal", post(pages::reveal))
         .route("/incidents/{id}/evidence", post(pages::evidence_bundle))
         .route("/incidents/{id}/export/{format}", get(pages::export))
@@ -237,6 +259,11 @@ pub async fn serve_listener(
 
 impl From<StoreError> for pages::PageError {
     fn from(e: StoreError) -> Self {
-        pages::PageError::Internal(e.to_string())
+        match e {
+            // The analyst's request cannot be done as asked: say why.
+            StoreError::Regroup(why) => pages::PageError::BadRequest(why),
+            StoreError::NoIncident(_) => pages::PageError::NotFound,
+            e => pages::PageError::Internal(e.to_string()),
+        }
     }
 }

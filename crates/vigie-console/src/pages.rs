@@ -163,9 +163,11 @@ struct LoginPage {
     c: Chrome,
     login_token: String,
     error: Option<&'static str>,
+    oidc_label: Option<String>,
 }
 
 fn login_page(
+    state: &ConsoleState,
     lang: Lang,
     error: Option<&'static str>,
     code: StatusCode,
@@ -175,6 +177,7 @@ fn login_page(
         c: Chrome::anonymous(lang),
         login_token: token.clone(),
         error,
+        oidc_label: state.oidc.as_ref().map(|o| o.label().to_string()),
     };
     Ok((
         code,
@@ -195,8 +198,12 @@ pub async fn home() -> Response {
     see_other("/incidents")
 }
 
-pub async fn login_form(headers: HeaderMap, Query(_): Query<Empty>) -> Result<Response, PageError> {
-    login_page(Lang::of(&headers), None, StatusCode::OK)
+pub async fn login_form(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(_): Query<Empty>,
+) -> Result<Response, PageError> {
+    login_page(&state, Lang::of(&headers), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -264,9 +271,165 @@ pub async fn login(
         Err(locked) => {
             let t = lang.t();
             let msg = if locked { t.locked } else { t.login_failed };
-            login_page(lang, Some(msg), StatusCode::UNAUTHORIZED)
+            login_page(&state, lang, Some(msg), StatusCode::UNAUTHORIZED)
         }
     }
+}
+
+/// Starts a sign-in at the OpenID Connect provider (404 when none is configured).
+pub async fn oidc_start(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(_): Query<Empty>,
+) -> Result<Response, PageError> {
+    let oidc = state.oidc.clone().ok_or(PageError::NotFound)?;
+    let started = tokio::task::spawn_blocking(move || oidc.start())
+        .await
+        .map_err(|e| PageError::Internal(format!("worker: {e}")))?;
+    match started {
+        Ok(started) => {
+            let mut r = see_other(&started.url);
+            let cookie = oidc_state_cookie(&started.state, 600, state.config.secure_cookies);
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(r)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "OpenID Connect sign-in could not start");
+            let lang = Lang::of(&headers);
+            login_page(
+                &state,
+                lang,
+                Some(lang.t().oidc_failed),
+                StatusCode::BAD_GATEWAY,
+            )
+        }
+    }
+}
+
+/// The pending sign-in's cookie: `Lax`, since the provider's redirect back is a cross-site
+/// navigation; only sent to the callback's path.
+fn oidc_state_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let mut c = format!(
+        "{}={value}; Path=/login/oidc; HttpOnly; SameSite=Lax; Max-Age={max_age}",
+        crate::oidc::STATE_COOKIE
+    );
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// What a provider sends back. Not strict: providers add parameters (`iss`, `session_state`).
+#[derive(Deserialize)]
+pub struct OidcCallback {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signed_in.html")]
+struct SignedInPage {
+    lang: &'static str,
+    css: String,
+    text: &'static str,
+}
+
+/// Finishes a provider sign-in: checks the state against the browser's cookie, exchanges
+/// the code, checks the ID token, and opens a session for the local account it names.
+pub async fn oidc_callback(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(callback): Query<OidcCallback>,
+) -> Result<Response, PageError> {
+    let oidc = state.oidc.clone().ok_or(PageError::NotFound)?;
+    let lang = Lang::of(&headers);
+    let t = lang.t();
+    let cookie_state = crate::security::cookie(&headers, crate::oidc::STATE_COOKIE)
+        .unwrap_or("")
+        .to_string();
+    let finished = match (callback.error, callback.code, callback.state) {
+        (Some(error), _, _) => Err(crate::oidc::OidcError::Refused(format!(
+            "the provider answered {:?}",
+            error.chars().take(100).collect::<String>()
+        ))),
+        (None, Some(code), Some(st)) => {
+            tokio::task::spawn_blocking(move || oidc.finish(&st, &code, &cookie_state))
+                .await
+                .map_err(|e| PageError::Internal(format!("worker: {e}")))?
+        }
+        _ => Err(crate::oidc::OidcError::UnknownState),
+    };
+    let name = match finished {
+        Ok(name) => name,
+        Err(e) => {
+            tracing::warn!(error = %e, "OpenID Connect sign-in refused");
+            let detail = format!("oidc: {e}");
+            state
+                .with_store(move |store| {
+                    store.audit("?", AuditAction::LoginFailed, None, &detail)?;
+                    Ok(())
+                })
+                .await?;
+            return login_page(&state, lang, Some(t.oidc_failed), StatusCode::FORBIDDEN);
+        }
+    };
+    let ttl = i64::from(state.config.session_minutes) * 60_000;
+    let issuer = state
+        .config
+        .oidc
+        .as_ref()
+        .map_or(String::new(), |o| o.issuer.clone());
+    let token = state
+        .with_store(move |store| {
+            let now = Timestamp::now();
+            let user = store
+                .user(&name)?
+                .filter(|u| u.locked_until.is_none_or(|until| until <= now));
+            let Some(user) = user else {
+                store.audit(
+                    &name,
+                    AuditAction::LoginFailed,
+                    None,
+                    &format!("oidc ({issuer}): no usable local account"),
+                )?;
+                return Ok(None);
+            };
+            let (token, _) = store.create_session(&user.name, user.role, now, ttl)?;
+            store.audit(
+                &user.name,
+                AuditAction::Login,
+                None,
+                &format!("oidc ({issuer})"),
+            )?;
+            Ok(Some(token))
+        })
+        .await?;
+    let Some(token) = token else {
+        return login_page(&state, lang, Some(t.oidc_no_account), StatusCode::FORBIDDEN);
+    };
+    let secure = state.config.secure_cookies;
+    let page = SignedInPage {
+        lang: lang.code(),
+        css: assets::css_url(),
+        text: t.signed_in,
+    };
+    let mut r = render(&page).into_response();
+    let h = r.headers_mut();
+    for c in [
+        set_cookie(SESSION_COOKIE, &token, Some(ttl / 1000), secure),
+        oidc_state_cookie("", 0, secure),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -1022,15 +1185,24 @@ pub async fn incident(
 ) -> Result<Response, PageError> {
     let t = Lang::of(&headers).t();
     let a = auth.clone();
-    let (view, panel) = state
+    let found = state
         .with_store(move |store| {
             let i = store.incident(id)?.ok_or(PageError::NotFound)?;
-            Ok((
+            if let Some(into) = i.merged_into {
+                return Ok(Err(into));
+            }
+            Ok(Ok((
                 incident_view(store, &i)?,
                 triage_panel(store, id, &a, t, None)?,
-            ))
+            )))
         })
-        .await?;
+        .await?
+        // A merged incident's id (in alerts already sent) leads to the one that absorbed it.
+        .map_err(|into| see_other(&format!("/incidents/{into}")));
+    let (view, panel) = match found {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
     let page = IncidentPage {
         c: Chrome::of(&auth, &headers, &format!("/incidents/{id}")),
         v: view,
@@ -1099,6 +1271,92 @@ pub async fn triage(
         })
         .await?;
     after_change(&state, &auth, &headers, id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeForm {
+    /// The incident to absorb into this one.
+    from: u64,
+    reason: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// A reason for a merge or split: required, as for a reveal (the next analyst reads it).
+fn regroup_reason(reason: &str) -> Result<String, PageError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 10 || reason.chars().count() > 500 {
+        return Err(PageError::BadRequest(
+            "a reason of 10 to 500 characters is required".into(),
+        ));
+    }
+    Ok(reason.to_string())
+}
+
+/// Merges another incident into this one (analysts only; audited in the same write).
+pub async fn merge(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let reason = regroup_reason(&form.reason)?;
+    let user = auth.session.user.clone();
+    state
+        .with_store(move |store| {
+            store.merge_incidents(id, form.from, &user, &reason)?;
+            Ok(())
+        })
+        .await?;
+    after_regroup(&headers, id)
+}
+
+/// Splits the checked snapshots (`snapshot`, repeated) out into a new incident. The form
+/// repeats a field, which `Form` does not take: the body is read as pairs.
+pub async fn split(
+    State(state): State<ConsoleState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    auth.require_analyst()?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| PageError::BadRequest(format!("bad form: {e}")))?;
+    let (mut moved, mut reason) = (Vec::new(), String::new());
+    for (key, value) in pairs {
+        match key.as_str() {
+            "snapshot" if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                moved.push(value.to_ascii_lowercase())
+            }
+            "snapshot" => return Err(PageError::BadRequest("bad snapshot hash".into())),
+            "reason" => reason = value,
+            "csrf" => {}
+            other => return Err(PageError::BadRequest(format!("unknown field {other:?}"))),
+        }
+    }
+    let reason = regroup_reason(&reason)?;
+    let user = auth.session.user.clone();
+    let created = state
+        .with_store(move |store| Ok(store.split_incident(id, &moved, &user, &reason)?.target.id))
+        .await?;
+    after_regroup(&headers, created)
+}
+
+/// After a merge or split, to the incident that holds the snapshots (a full page: both
+/// panels and the document list changed).
+fn after_regroup(headers: &HeaderMap, id: u64) -> Result<Response, PageError> {
+    let to = format!("/incidents/{id}");
+    let mut response = see_other(&to);
+    if is_htmx(headers) {
+        if let Ok(v) = HeaderValue::from_str(&to) {
+            response.headers_mut().insert("hx-redirect", v);
+        }
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

@@ -55,6 +55,10 @@ impl World {
     }
 
     fn with_recipients(recipients: Vec<vigie_console::RecipientSummary>) -> World {
+        World::build(recipients, ConsoleConfig::default())
+    }
+
+    fn build(recipients: Vec<vigie_console::RecipientSummary>, config: ConsoleConfig) -> World {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         for (name, role) in [
@@ -66,13 +70,9 @@ impl World {
         }
         let matcher = matcher();
         let store = Arc::new(Mutex::new(store));
-        let state = ConsoleState::new(
-            Arc::clone(&store),
-            Arc::new(self::matcher()),
-            ConsoleConfig::default(),
-        )
-        .unwrap()
-        .with_recipients(recipients);
+        let state = ConsoleState::new(Arc::clone(&store), Arc::new(self::matcher()), config)
+            .unwrap()
+            .with_recipients(recipients);
         let world = World {
             _dir: dir,
             store,
@@ -1148,4 +1148,369 @@ async fn an_account_with_a_second_factor_needs_its_current_code_once() {
             .count()
             >= 2
     );
+}
+
+#[tokio::test]
+async fn analysts_merge_and_split_incidents_with_a_reason_and_the_trail_shows_it() {
+    let w = World::new();
+    let other = "Accès administrateur au back-office medecindirect.fr à vendre.\n\
+        Comptes médecins et dossiers patients, extrait :\nnom;nir\nLeroy;285057512345623\n\
+        Paiement XMR uniquement, 1500 USD, contact session.\n";
+    let second = w.record(other, "http://market.onion/item/77");
+    let two = second.incident.expect("rated an incident").0;
+    assert_ne!(two, 1, "its own incident before the merge");
+
+    let (viewer, viewer_csrf) = w.login("vic").await;
+    let form = [
+        ("from", "2"),
+        ("reason", "same seller, same dump"),
+        ("csrf", &viewer_csrf),
+    ];
+    let (status, _, _) = w.post("/incidents/1/merge", &viewer, &form).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "viewers do not regroup");
+
+    let (token, csrf) = w.login("ana").await;
+    let from = two.to_string();
+    let (status, _, body) = w
+        .post(
+            "/incidents/1/merge",
+            &token,
+            &[("from", &from), ("reason", "short"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a reason is required: {body}"
+    );
+    let (status, _, body) = w
+        .post(
+            "/incidents/1/merge",
+            &token,
+            &[
+                ("from", "1"),
+                ("reason", "same seller, same dump"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("itself"),
+        "the store's refusal is shown: {body}"
+    );
+
+    let form = [
+        ("from", from.as_str()),
+        ("reason", "same seller, same dump"),
+        ("csrf", &csrf),
+    ];
+    let (status, headers, _) = w.post("/incidents/1/merge", &token, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/incidents/1");
+    // The absorbed number leads to the survivor.
+    let (status, headers, _) = w.get(&format!("/incidents/{two}"), Some(&token)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/incidents/1");
+    let (status, _, page) = w.get("/incidents/1", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&second.hash),
+        "the absorbed document is listed"
+    );
+    assert!(
+        page.contains("split-form"),
+        "two snapshots: the split form is offered"
+    );
+    assert!(page.contains(&format!(
+        "merged incident {two} into 1: same seller, same dump"
+    )));
+
+    // Split it out again: bad hashes and unknown fields are 400, then the real split.
+    let bad = [
+        ("snapshot", "nothex"),
+        ("reason", "two different sellers"),
+        ("csrf", &csrf),
+    ];
+    assert_eq!(
+        w.post("/incidents/1/split", &token, &bad).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let unknown = [
+        ("snapshot", second.hash.as_str()),
+        ("reason", "two different sellers"),
+        ("x", "1"),
+        ("csrf", &csrf),
+    ];
+    assert_eq!(
+        w.post("/incidents/1/split", &token, &unknown).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let form = [
+        ("snapshot", second.hash.as_str()),
+        ("reason", "two different sellers"),
+        ("csrf", &csrf),
+    ];
+    let (status, headers, _) = w.post("/incidents/1/split", &token, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to = headers[header::LOCATION].to_str().unwrap().to_string();
+    let new_id: u64 = to.trim_start_matches("/incidents/").parse().unwrap();
+    assert!(new_id > two);
+    let (status, _, page) = w.get(&to, Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&second.hash));
+    assert!(
+        page.contains("two different sellers"),
+        "the split is in the new incident's history"
+    );
+    let store = w.store.lock().unwrap();
+    assert_eq!(store.incident(1).unwrap().unwrap().snapshots.len(), 1);
+    let actions: Vec<AuditAction> = store
+        .audit_entries(None, 50, None, Some("ana"))
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.contains(&AuditAction::Merge) && actions.contains(&AuditAction::Split));
+}
+
+/// The OpenID Connect provider from PyPI (`oidc-provider-mock`, authlib underneath) on a
+/// free loopback port, stopped on drop.
+struct Provider {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Provider {
+    fn start() -> Provider {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let users = [
+            r#"{"sub": "7f3-ana", "preferred_username": "ana"}"#,
+            r#"{"sub": "9c1-mal", "preferred_username": "mallory"}"#,
+        ];
+        let mut cmd = std::process::Command::new("python3");
+        cmd.args([
+            "-W",
+            "ignore",
+            "-m",
+            "oidc_provider_mock",
+            "--host",
+            "127.0.0.1",
+        ])
+        .args(["--port", &port.to_string(), "--require-nonce", "true"]);
+        for u in users {
+            cmd.args(["--user-claims", u]);
+        }
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m oidc_provider_mock (ops/deps.sh installs it)");
+        let provider = Provider {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let discovery = format!("{}/.well-known/openid-configuration", provider.url);
+        for _ in 0..300 {
+            if ureq::get(&discovery).call().is_ok() {
+                return provider;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the OpenID provider did not answer at {discovery}");
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Goes through the provider's form as `subject`: returns the console callback's path and
+/// query, and the state cookie set when the sign-in started.
+async fn sign_in_at_provider(w: &World, subject: &str) -> (String, String) {
+    let (status, headers, _) = w.get("/login/oidc", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let authorize = headers[header::LOCATION].to_str().unwrap().to_string();
+    let cookie = set_cookies(&headers)
+        .into_iter()
+        .find(|c| c.starts_with("vigie_oidc="))
+        .expect("state cookie");
+    assert!(
+        cookie.contains("SameSite=Lax") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let state = cookie_value(&headers, "vigie_oidc").unwrap();
+    assert!(authorize.contains(&format!("state={state}")), "{authorize}");
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "PKCE: {authorize}"
+    );
+    let subject = subject.to_string();
+    let back = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let response = agent
+            .post(&authorize)
+            .send_form([("sub", subject.as_str())])
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            302,
+            "the provider sends the browser back"
+        );
+        response.headers()["location"].to_str().unwrap().to_string()
+    })
+    .await
+    .unwrap();
+    let path = back
+        .strip_prefix("http://127.0.0.1:8080")
+        .unwrap_or_else(|| panic!("back to the configured redirect URL: {back}"))
+        .to_string();
+    (path, state)
+}
+
+async fn callback(
+    w: &World,
+    path: &str,
+    state: &str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let req = Request::get(path)
+        .header(header::COOKIE, format!("vigie_oidc={state}"))
+        .body(Body::empty())
+        .unwrap();
+    w.send(req).await
+}
+
+#[tokio::test]
+async fn sign_in_through_an_openid_connect_provider_maps_to_a_local_account() {
+    let provider = Provider::start();
+    // A confidential client (the provider requires client authentication), its secret in a
+    // file as a systemd credential would be.
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), "s3cret-for-the-test\n").unwrap();
+    let config = ConsoleConfig {
+        oidc: Some(vigie_console::OidcConfig {
+            issuer: provider.url.clone(),
+            client_id: "vigie-console".into(),
+            client_secret_env: None,
+            client_secret_file: Some(secret.path().to_path_buf()),
+            redirect_url: "http://127.0.0.1:8080/login/oidc/callback".into(),
+            username_claim: vigie_console::UsernameClaim::PreferredUsername,
+            label: "CERT SSO".into(),
+        }),
+        ..ConsoleConfig::default()
+    };
+    let w = World::build(Vec::new(), config);
+    let (_, _, page) = w.get("/login", None).await;
+    assert!(
+        page.contains(r#"id="login-oidc""#) && page.contains("CERT SSO"),
+        "{page}"
+    );
+
+    // ana's subject names the local analyst "ana": signed in.
+    let (path, state) = sign_in_at_provider(&w, "7f3-ana").await;
+    let (status, headers, body) = callback(&w, &path, &state).await;
+    let trail = w
+        .store
+        .lock()
+        .unwrap()
+        .audit_entries(None, 5, None, None)
+        .unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}\n{trail:?}");
+    assert!(body.contains(r#"http-equiv="refresh""#), "{body}");
+    let token = cookie_value(&headers, "vigie_session").expect("session cookie");
+    let (status, _, page) = w.get("/incidents", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("ana"));
+    // The same callback again: the state served once.
+    let (status, headers, _) = callback(&w, &path, &state).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(cookie_value(&headers, "vigie_session").is_none());
+
+    // A callback presented by another browser (no or another state cookie) is refused.
+    let (path, _) = sign_in_at_provider(&w, "7f3-ana").await;
+    let (status, _, _) = callback(&w, &path, "forged").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // mallory is known to the provider, not to Vigie: refused.
+    let (path, state) = sign_in_at_provider(&w, "9c1-mal").await;
+    let (status, headers, page) = callback(&w, &path, &state).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(cookie_value(&headers, "vigie_session").is_none());
+    assert!(
+        page.contains("No local account") || page.contains("Aucun compte local"),
+        "{page}"
+    );
+
+    let store = w.store.lock().unwrap();
+    let trail = store.audit_entries(None, 50, None, None).unwrap();
+    assert!(trail.iter().any(|e| e.action == AuditAction::Login
+        && e.user == "ana"
+        && e.detail.starts_with("oidc")));
+    assert!(trail.iter().any(|e| e.action == AuditAction::LoginFailed
+        && e.user == "mallory"
+        && e.detail.contains("no usable local account")));
+    assert!(
+        trail
+            .iter()
+            .filter(|e| e.action == AuditAction::LoginFailed && e.user == "?")
+            .count()
+            >= 2,
+        "the replay and the forged state are audited"
+    );
+}
+
+#[test]
+fn an_oidc_section_with_a_missing_secret_or_a_wrong_callback_is_refused() {
+    let base = vigie_console::OidcConfig {
+        issuer: "https://idp.example.org/realms/cert".into(),
+        client_id: "vigie".into(),
+        client_secret_env: Some("VIGIE_TEST_SECRET_THAT_IS_NOT_SET".into()),
+        client_secret_file: None,
+        redirect_url: "https://vigie.example.org/login/oidc/callback".into(),
+        username_claim: Default::default(),
+        label: "SSO".into(),
+    };
+    let err = vigie_console::Oidc::new(base.clone()).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("VIGIE_TEST_SECRET_THAT_IS_NOT_SET"),
+        "{err}"
+    );
+    let wrong = vigie_console::OidcConfig {
+        client_secret_env: None,
+        redirect_url: "https://vigie.example.org/elsewhere".into(),
+        ..base.clone()
+    };
+    let err = vigie_console::Oidc::new(wrong).err().unwrap();
+    assert!(err.to_string().contains("/login/oidc/callback"), "{err}");
+    let two = vigie_console::OidcConfig {
+        client_secret_file: Some("/etc/hostname".into()),
+        ..base.clone()
+    };
+    let err = vigie_console::Oidc::new(two).err().unwrap();
+    assert!(err.to_string().contains("not both"), "{err}");
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let blank = vigie_console::OidcConfig {
+        client_secret_env: None,
+        client_secret_file: Some(empty.path().to_path_buf()),
+        ..base.clone()
+    };
+    let err = vigie_console::Oidc::new(blank).err().unwrap();
+    assert!(err.to_string().contains("empty"), "{err}");
+    let not_url = vigie_console::OidcConfig {
+        client_secret_env: None,
+        issuer: "not a url".into(),
+        ..base
+    };
+    assert!(vigie_console::Oidc::new(not_url).is_err());
 }

@@ -19,7 +19,7 @@
 //!     id: 7, opened_at: Timestamp(0), first_seen: Timestamp(0), last_seen: Timestamp(0),
 //!     severity: vigie_core::Severity::High, why: vec!["leak offer".into()], entities: vec![],
 //!     identifiers: Default::default(), sample_rows: 0, leak_offer: true, kind: vigie_core::DocumentKind::Sale, cues: vec![],
-//!     topics: vec![], snapshots: vec![], sightings: 0, sources: vec![],
+//!     topics: vec![], snapshots: vec![], sightings: 0, sources: vec![], merged_into: None,
 //! };
 //! let event = misp_event(&ExportedIncident { incident, sightings: vec![], sizes: vec![] });
 //! assert_eq!(event["Event"]["threat_level_id"], "1");

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{bad, io, StoreError};
 use crate::keys::read_u64;
 use crate::model::{CustodyAction, Timestamp};
-use crate::store::{Chain, Store};
+use crate::store::{Cfs, Chain, Store};
 use crate::users::CONSOLE_PREFIX;
 
 const AUDIT_TAG: u8 = b'a';
@@ -48,6 +48,10 @@ pub enum AuditAction {
     Redeliver,
     /// A user was added or changed.
     UserChanged,
+    /// Two incidents were merged into one.
+    Merge,
+    /// Snapshots were split out of an incident into a new one.
+    Split,
 }
 
 impl AuditAction {
@@ -65,6 +69,8 @@ impl AuditAction {
             AuditAction::Export => "export",
             AuditAction::Redeliver => "redeliver",
             AuditAction::UserChanged => "user_changed",
+            AuditAction::Merge => "merge",
+            AuditAction::Split => "split",
         }
     }
 }
@@ -87,6 +93,39 @@ pub struct AuditEntry {
     pub detail: String,
     /// The custody entry written with it.
     pub custody_seq: u64,
+}
+
+/// Who did what about which incident, and the detail: one audit entry before it is staged.
+pub(crate) type AuditFacts<'a> = (&'a str, AuditAction, Option<u64>, &'a str);
+
+/// Puts audit entry `seq` and its custody entry into `batch` (the caller writes the batch,
+/// so a decision and its trace land together or not at all).
+pub(crate) fn stage_audit(
+    batch: &mut WriteBatch,
+    chain: &mut Chain,
+    cfs: &Cfs<'_>,
+    seq: u64,
+    (user, action, incident, detail): AuditFacts<'_>,
+) -> Result<AuditEntry, StoreError> {
+    let entry = AuditEntry {
+        seq,
+        at: Timestamp::now(),
+        user: cut(user, 200),
+        action,
+        incident,
+        detail: cut(detail, MAX_DETAIL_LEN),
+        custody_seq: chain.head.seq.saturating_add(1),
+    };
+    let bytes = serde_json::to_vec(&entry).map_err(|e| bad("audit", e))?;
+    batch.put_cf(cfs.index, audit_key(seq), &bytes);
+    chain.append(
+        batch,
+        cfs.custody,
+        CustodyAction::AuditRecorded,
+        &format!("audit:{seq}"),
+        &hex::encode(Sha256::digest(&bytes)),
+    );
+    Ok(entry)
 }
 
 fn audit_key(seq: u64) -> [u8; 10] {
@@ -121,28 +160,22 @@ impl Store {
         let seq = self.last_audit_seq()?.saturating_add(1);
         let cfs = self.cfs()?;
         let mut chain = Chain::new(&self.head);
-        let entry = AuditEntry {
-            seq,
-            at: Timestamp::now(),
-            user: cut(user, 200),
-            action,
-            incident,
-            detail: cut(detail, MAX_DETAIL_LEN),
-            custody_seq: chain.head.seq.saturating_add(1),
-        };
-        let bytes = serde_json::to_vec(&entry).map_err(|e| bad("audit", e))?;
         let mut batch = WriteBatch::default();
-        batch.put_cf(cfs.index, audit_key(seq), &bytes);
-        chain.append(
+        let entry = stage_audit(
             &mut batch,
-            cfs.custody,
-            CustodyAction::AuditRecorded,
-            &format!("audit:{seq}"),
-            &hex::encode(Sha256::digest(&bytes)),
-        );
+            &mut chain,
+            &cfs,
+            seq,
+            (user, action, incident, detail),
+        )?;
         chain.put_head(&mut batch, cfs.meta)?;
         self.write_batch(batch, chain)?;
         Ok(entry)
+    }
+
+    /// The sequence number the next audit entry takes.
+    pub(crate) fn next_audit_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.last_audit_seq()?.saturating_add(1))
     }
 
     fn last_audit_seq(&self) -> Result<u64, StoreError> {

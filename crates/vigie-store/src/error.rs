@@ -62,6 +62,11 @@ pub enum StoreError {
     /// No such incident.
     #[error("no incident {0}")]
     NoIncident(u64),
+    /// A merge or split an analyst asked for cannot be done as asked (same incident twice,
+    /// an incident already merged, a false positive, a split that keeps nothing or moves
+    /// nothing); nothing was written. Retrying the same request fails the same way.
+    #[error("{0}")]
+    Regroup(String),
     /// Writing an export failed.
     #[error("export failed: {0}")]
     Export(#[from] std::io::Error),

@@ -94,6 +94,7 @@ pub(crate) fn new_incident(id: u64, record: &SnapshotRecord) -> Incident {
         snapshots: Vec::new(),
         sightings: 0,
         sources: Vec::new(),
+        merged_into: None,
     }
 }
 

@@ -108,6 +108,7 @@ pub mod incident;
 mod keys;
 mod labels;
 mod model;
+pub mod regroup;
 pub mod requests;
 mod retention;
 pub mod saved;
@@ -132,6 +133,7 @@ pub use model::{
     host_of, Candidate, CustodyAction, CustodyEntry, EntityRef, Incident, Locator, PostDetails,
     Sighting, SightingRecord, SnapshotRecord, SourceKind, Timestamp, GENESIS,
 };
+pub use regroup::Regrouped;
 pub use requests::{QueueRun, Request, RequestError};
 pub use retention::RetentionReport;
 pub use saved::{SavedSearch, SavedSearchError};

@@ -337,6 +337,10 @@ pub struct Incident {
     pub sightings: u64,
     /// Source ids it was seen on.
     pub sources: Vec<String>,
+    /// Set when an analyst merged this incident into another: it then holds no snapshot and
+    /// is left out of every list; its id leads to the incident that absorbed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
 }
 
 /// A source seen in collected material but not followed yet (a channel posts were forwarded

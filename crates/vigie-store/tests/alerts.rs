@@ -1,78 +1,12 @@
 //! Alerts as the store writes them: decided in the incident's batch, marks for updates,
 //! delivery state moves, and false positives suppressing their look-alikes.
 
-use vigie_core::{Category, Severity};
-use vigie_match::{Entity, Matcher, ScanOptions};
+use vigie_core::Severity;
+use vigie_match::ScanOptions;
 use vigie_store::*;
 
-/// Alerts one recipient about everything, every time the incident changes.
-struct Everything;
-
-impl AlertPolicy for Everything {
-    fn decide(&self, incident: &Incident, previous: &[AlertMark]) -> Vec<AlertDecision> {
-        vec![AlertDecision {
-            recipient: "cert".into(),
-            reason: format!(
-                "change after {} marks, severity {}",
-                previous.len(),
-                incident.severity
-            ),
-        }]
-    }
-}
-
-fn matcher() -> Matcher {
-    let entity = |id: &str, name: &str| Entity {
-        id: id.into(),
-        name: name.into(),
-        category: Category::Hospital,
-        aliases: vec![],
-        domains: vec![],
-        finess: vec![],
-        strict: false,
-        strict_aliases: vec![],
-        notify: vec![],
-    };
-    Matcher::from_entities(vec![
-        entity("chu-nantes", "CHU de Nantes"),
-        entity("chu-rennes", "CHU de Rennes"),
-    ])
-    .unwrap()
-}
-
-fn sighting(url: &str) -> Sighting {
-    Sighting {
-        source: "forum".into(),
-        locator: Locator::Url { url: url.into() },
-        fetched_at: Timestamp::now(),
-        collector: "test".into(),
-        details: Default::default(),
-    }
-}
-
-fn record(store: &mut Store, m: &Matcher, text: &str, url: &str) -> Recorded {
-    let analysis = m.analyze("t", text.as_bytes(), ScanOptions::default());
-    store
-        .record_alerting(
-            text.as_bytes(),
-            &sighting(url),
-            Some(&analysis),
-            &Everything,
-        )
-        .unwrap()
-}
-
-fn sale(org: &str, salt: &str) -> String {
-    format!(
-        "[VENTE] Base patients {org} — extraction complète {salt}\n\
-         Je vends la base patients du {org}, 300 000 dossiers avec NIR, adresse, téléphone.\n\
-         nom;prenom;nir;telephone\n\
-         ROBERT;Jean;176024439046178;0673383683\n\
-         DUPONT;Nadia;146084431278175;0610282669\n\
-         SIMON;Jean;286044401602373;0613415285\n\
-         Prix : 5000 USD en BTC, contact @seller_{salt}\n"
-    )
-}
+mod common;
+use common::*;
 
 #[test]
 fn alerts_and_outbox_entries_are_written_with_the_incident() {
