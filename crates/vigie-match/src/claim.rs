@@ -51,8 +51,13 @@ impl ClaimSignals {
         let Some(part) = text.get(from..to) else {
             return;
         };
-        self.data_sizes += data_sizes(part);
-        self.countdown_units |= countdown_units(part);
+        // Both shapes start with a token whose first character is an ASCII digit: text
+        // without digits has neither, and the words are split once for both.
+        if has_ascii_digit(part.as_bytes()) {
+            let words: Vec<&str> = tokens(part).collect();
+            self.data_sizes += data_sizes(&words);
+            self.countdown_units |= countdown_units(&words);
+        }
         for line in part.split('\n') {
             let line = line.trim();
             if line.is_empty() {
@@ -94,10 +99,18 @@ const SIZE_UNITS: [&str; 14] = [
     "gigabytes",
 ];
 
-fn data_sizes(line: &str) -> u64 {
+/// Whether `bytes` hold an ASCII digit (in blocks the compiler can vectorise).
+fn has_ascii_digit(bytes: &[u8]) -> bool {
+    bytes.chunks(64).any(|block| {
+        block
+            .iter()
+            .fold(false, |seen, b| seen | b.is_ascii_digit())
+    })
+}
+
+fn data_sizes(words: &[&str]) -> u64 {
     let mut n = 0;
-    let mut words = tokens(line).peekable();
-    while let Some(w) = words.next() {
+    for (i, w) in words.iter().enumerate() {
         // A number, possibly with its unit glued on (`230GB`, `1,4To`).
         let digits_end = w
             .char_indices()
@@ -108,7 +121,7 @@ fn data_sizes(line: &str) -> u64 {
         }
         let glued = &w[digits_end..];
         let unit = if glued.is_empty() {
-            match words.peek() {
+            match words.get(i + 1) {
                 Some(next) => *next,
                 None => continue,
             }
@@ -132,9 +145,21 @@ fn is_size_unit(unit: &str) -> bool {
 
 /// Words of a line: runs of letters, digits, `.`, `,` (numbers keep their decimal mark).
 fn tokens(line: &str) -> impl Iterator<Item = &str> {
-    line.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == ','))
+    line.split(|c: char| !is_token_char(c))
         .map(|w| w.trim_matches(|c| c == '.' || c == ','))
         .filter(|w| !w.is_empty())
+}
+
+/// `c.is_alphanumeric() || c == '.' || c == ','`, without the Unicode table search for the
+/// letters of Latin-1 and of the Russian alphabet (all alphabetic).
+fn is_token_char(c: char) -> bool {
+    match c {
+        '0'..='9' | 'a'..='z' | 'A'..='Z' | '.' | ',' => true,
+        '\u{0}'..='\u{7f}' => false,
+        '\u{c0}'..='\u{ff}' => c != '\u{d7}' && c != '\u{f7}',
+        '\u{400}'..='\u{45f}' => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 fn unit_bit(unit: &str) -> u8 {
@@ -154,8 +179,7 @@ fn unit_bit(unit: &str) -> u8 {
     }
 }
 
-fn countdown_units(text: &str) -> u8 {
-    let words: Vec<&str> = tokens(text).collect();
+fn countdown_units(words: &[&str]) -> u8 {
     let mut bits = 0;
     for (i, w) in words.iter().enumerate() {
         let digits_end = w
@@ -275,6 +299,28 @@ mod tests {
         assert!(signals("02\nDays\n11\nHours\n30\nMinutes").countdown());
         assert!(!signals("posted 3 days ago, edited 2 hours later").countdown());
         assert!(!signals("3 days ago · 5 hours ago · 10 minutes ago · il y a 2 jours").countdown());
+    }
+
+    #[test]
+    fn token_characters_are_alphanumerics_dots_and_commas() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(
+                is_token_char(c),
+                c.is_alphanumeric() || c == '.' || c == ',',
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ascii_digits_are_found_in_any_block() {
+        assert!(!has_ascii_digit(b""));
+        assert!(!has_ascii_digit("é 𝟘 ٣ abc".repeat(40).as_bytes()));
+        for at in [0, 63, 64, 130, 199] {
+            let mut text = vec![b'x'; 200];
+            text[at] = b'7';
+            assert!(has_ascii_digit(&text), "{at}");
+        }
     }
 
     #[test]

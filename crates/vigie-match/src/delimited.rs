@@ -108,18 +108,30 @@ fn record_fields(head: &[u8], delim: u8, complete: bool) -> Vec<usize> {
     let mut blank = true;
     let mut i = 0;
     while i < head.len() && counts.len() < SNIFF_LINES {
-        let c = head[i];
-        i += 1;
         if quoted {
-            if c == b'"' {
-                if head.get(i) == Some(&b'"') {
-                    i += 1;
-                } else {
-                    quoted = false;
-                }
+            // Inside quotes only a quote matters: `""` is a quote, a lone one closes.
+            let Some(q) = memchr::memchr(b'"', &head[i..]) else {
+                break;
+            };
+            i += q + 1;
+            if head.get(i) == Some(&b'"') {
+                i += 1;
+            } else {
+                quoted = false;
             }
             continue;
         }
+        // The bytes before the next delimiter, line break or quote are field content.
+        let next = memchr::memchr3(delim, b'\n', b'"', &head[i..]).map_or(head.len(), |p| i + p);
+        let content = &head[i..next];
+        if !content.is_empty() {
+            field_start = false;
+            blank = blank && content.iter().all(u8::is_ascii_whitespace);
+        }
+        let Some(&c) = head.get(next) else {
+            break;
+        };
+        i = next + 1;
         if c == delim {
             fields += 1;
             field_start = true;
@@ -131,12 +143,10 @@ fn record_fields(head: &[u8], delim: u8, complete: bool) -> Vec<usize> {
             fields = 1;
             field_start = true;
             blank = true;
-        } else if c == b'"' && field_start {
+        } else if field_start {
             quoted = true;
             field_start = false;
             blank = false;
-        } else if c.is_ascii_whitespace() {
-            field_start = false;
         } else {
             field_start = false;
             blank = false;
@@ -156,6 +166,15 @@ pub fn sniff(text: &str) -> Option<Sniffed> {
     let complete = head.len() == text.len();
     let mut best: Option<(usize, Sniffed)> = None;
     for delim in DELIMITERS {
+        // Each consistent record holds the delimiter: fewer than MIN_TABLE_LINES of them in
+        // the head and this delimiter cannot be chosen.
+        if memchr::memchr_iter(delim, head)
+            .take(MIN_TABLE_LINES)
+            .count()
+            < MIN_TABLE_LINES
+        {
+            continue;
+        }
         let records = record_fields(head, delim, complete);
         let mut counts: Vec<(usize, usize)> = Vec::new();
         for &n in &records {
@@ -314,6 +333,73 @@ mod tests {
             sniff("Bonjour, voici le fichier.\nPrix: 2 BTC, escrow.\nMerci d'avance\n").is_none()
         );
         assert!(sniff("a,b\nc,d\n").is_none(), "two lines are not a table");
+    }
+
+    /// The byte-at-a-time reading `record_fields` replaced (reference for the property test).
+    fn record_fields_bytewise(head: &[u8], delim: u8, complete: bool) -> Vec<usize> {
+        let mut counts = Vec::new();
+        let mut fields = 1;
+        let mut quoted = false;
+        let mut field_start = true;
+        let mut blank = true;
+        let mut i = 0;
+        while i < head.len() && counts.len() < SNIFF_LINES {
+            let c = head[i];
+            i += 1;
+            if quoted {
+                if c == b'"' {
+                    if head.get(i) == Some(&b'"') {
+                        i += 1;
+                    } else {
+                        quoted = false;
+                    }
+                }
+                continue;
+            }
+            if c == delim {
+                fields += 1;
+                field_start = true;
+                blank = false;
+            } else if c == b'\n' {
+                if !blank {
+                    counts.push(fields);
+                }
+                fields = 1;
+                field_start = true;
+                blank = true;
+            } else if c == b'"' && field_start {
+                quoted = true;
+                field_start = false;
+                blank = false;
+            } else if c.is_ascii_whitespace() {
+                field_start = false;
+            } else {
+                field_start = false;
+                blank = false;
+            }
+        }
+        if complete && !blank && counts.len() < SNIFF_LINES {
+            counts.push(fields);
+        }
+        counts
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn record_fields_reads_as_byte_at_a_time(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"ab ;,|\t\n\r\"\x0c".to_vec()),
+                0..400,
+            ),
+            complete: bool,
+        ) {
+            for delim in DELIMITERS {
+                proptest::prop_assert_eq!(
+                    record_fields(&bytes, delim, complete),
+                    record_fields_bytewise(&bytes, delim, complete)
+                );
+            }
+        }
     }
 
     #[test]

@@ -208,19 +208,25 @@ const HEALTH_HEADS: &[&str] = &[
 /// Whether the capitalised words right after `end` on the same line (at most six) name an
 /// organisation of another kind.
 fn followed_by_other_organisation(text: &str, end: usize) -> bool {
-    let rest = &text[end..];
-    let line = rest.split('\n').next().unwrap_or("");
+    // The words of the rest of the line (split at spaces, tabs and no-break spaces), read
+    // one at a time: a word whose first letter or digit is not a capital ends the run before
+    // its end is looked for (a minified dump is one line without spaces).
+    const SPACES: [char; 3] = [' ', '\t', '\u{a0}'];
+    let mut rest = &text[end..];
     let mut run: Vec<String> = Vec::new();
-    for word in line
-        .split([' ', '\t', '\u{a0}'])
-        .filter(|w| !w.is_empty())
-        .take(6)
-    {
-        let clean = word.trim_matches(|c: char| !c.is_alphanumeric());
-        let capitalised = clean.chars().next().is_some_and(char::is_uppercase);
-        if !capitalised || clean.is_empty() {
+    for _ in 0..6 {
+        rest = rest.trim_start_matches(SPACES);
+        let first = rest
+            .chars()
+            .take_while(|&c| c != '\n' && !SPACES.contains(&c))
+            .find(|c| c.is_alphanumeric());
+        if !first.is_some_and(char::is_uppercase) {
             break;
         }
+        let len = rest.find(['\n', ' ', '\t', '\u{a0}']).unwrap_or(rest.len());
+        let word = &rest[..len];
+        rest = &rest[len..];
+        let clean = word.trim_matches(|c: char| !c.is_alphanumeric());
         run.push(clean.to_lowercase());
         // A word ending in punctuation ends the name.
         if word.ends_with([',', '.', ';', ':', ')', '!', '?']) {
@@ -874,5 +880,64 @@ impl Lexicon {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reading `followed_by_other_organisation` replaced: the whole rest of the line split
+    /// first (reference for the property test).
+    fn followed_by_other_organisation_whole_line(text: &str, end: usize) -> bool {
+        let line = text[end..].split('\n').next().unwrap_or("");
+        let mut run: Vec<String> = Vec::new();
+        for word in line
+            .split([' ', '\t', '\u{a0}'])
+            .filter(|w| !w.is_empty())
+            .take(6)
+        {
+            let clean = word.trim_matches(|c: char| !c.is_alphanumeric());
+            let capitalised = clean.chars().next().is_some_and(char::is_uppercase);
+            if !capitalised || clean.is_empty() {
+                break;
+            }
+            run.push(clean.to_lowercase());
+            if word.ends_with([',', '.', ';', ':', ')', '!', '?']) {
+                break;
+            }
+        }
+        if run.iter().any(|w| HEALTH_HEADS.contains(&w.as_str())) {
+            return false;
+        }
+        run.iter().enumerate().any(|(i, w)| {
+            OTHER_ORGANISATION_HEADS.contains(&w.as_str())
+                || run.get(i + 1).is_some_and(|n| {
+                    OTHER_ORGANISATION_HEADS.contains(&format!("{w} {n}").as_str())
+                })
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn other_organisation_read_word_by_word_as_whole_line(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Bank", "bank", "Credit", "Union", "Hôpital", "Clinic", "X", "(Bank)",
+                    "Bank,", "1Bank", "-", "", " ", "  ", "\t", "\u{a0}", "\n", "Banque.",
+                    "É", "é", "\"Bank\"", "Union!",
+                ]),
+                0..12,
+            ),
+        ) {
+            let text: String = words.concat();
+            for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                proptest::prop_assert_eq!(
+                    followed_by_other_organisation(&text, end),
+                    followed_by_other_organisation_whole_line(&text, end),
+                    "{:?} at {}", text, end
+                );
+            }
+        }
     }
 }

@@ -454,7 +454,6 @@ pub struct WindowReader<R> {
     pending: Vec<u8>,
     finess_context: bool,
     done: bool,
-    buf: Vec<u8>,
     /// Whether the stream is Windows-1252, decided by its first window that is not UTF-8.
     legacy: Option<bool>,
 }
@@ -470,7 +469,6 @@ impl<R: Read> WindowReader<R> {
             pending: Vec::new(),
             finess_context: false,
             done: false,
-            buf: vec![0; WINDOW_BYTES],
             legacy: None,
         }
     }
@@ -480,18 +478,19 @@ impl<R: Read> WindowReader<R> {
         if self.done {
             return Ok(None);
         }
-        let mut filled = 0;
-        while filled < self.buf.len() {
-            match self.reader.read(&mut self.buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        let eof = filled < self.buf.len();
+        // Read straight after the pending bytes, up to WINDOW_BYTES: the buffer grows with
+        // what is read (no zeroed megabyte for a 2 KB post).
         let mut bytes = std::mem::take(&mut self.pending);
-        bytes.extend_from_slice(&self.buf[..filled]);
+        let pending = bytes.len();
+        if let Err(e) = (&mut self.reader)
+            .take(WINDOW_BYTES as u64)
+            .read_to_end(&mut bytes)
+        {
+            bytes.truncate(pending);
+            self.pending = bytes;
+            return Err(e);
+        }
+        let eof = bytes.len() - pending < WINDOW_BYTES;
         if !eof {
             let keep = incomplete_tail(&bytes);
             self.pending = bytes.split_off(bytes.len() - keep);
