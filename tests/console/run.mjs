@@ -54,6 +54,8 @@ async function login(context, user) {
 async function loginByKeyboard(context, user) {
   const page = await context.newPage();
   await page.goto(`${base}/login`);
+  // The user field has the focus when the page opens.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.name === "user");
   await page.keyboard.type(user);
   await page.keyboard.press("Tab");
   await page.keyboard.type(password);
@@ -203,7 +205,9 @@ try {
   await page.goto(`${base}/incidents/${survivor}`);
   await page.fill("#merge-from", absorbed);
   await page.fill("#merge-reason", "même vendeur, même extraction (browser test)");
-  await Promise.all([page.waitForURL(`${base}/incidents/${survivor}`), page.click("#merge-button")]);
+  // The form posts from the survivor's page back to it: wait for what only the merge shows.
+  await page.click("#merge-button");
+  await page.waitForSelector("#split-form");
   const boxes = page.locator('#split-form input[name="snapshot"]');
   check((await boxes.count()) >= 2, "after the merge the survivor lists both snapshots, with the split form");
   check((await page.locator("#triage .history").textContent()).includes(`merged incident ${absorbed} into ${survivor}`), "the merge is in the incident's history");

@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use vigie_core::{DocumentKind, IdentifierKind, Severity};
+use vigie_core::{Category, DocumentKind, IdentifierKind, Severity};
 use vigie_match::ScanOptions;
 use vigie_store::{
-    AuditAction, AuditEntry, Incident, LoginOutcome, OutboxState, PageCursor, SourceKind, Store,
-    Timestamp, TriageState,
+    AuditAction, AuditEntry, Incident, LoginOutcome, Order, OutboxState, PageCursor, SourceKind,
+    Store, Timestamp, TriageState,
 };
 
 use crate::assets;
@@ -527,6 +527,13 @@ pub struct ListQuery {
     until: String,
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    assignee: String,
+    /// `oldest` for the least recently seen first; empty for the most recent first.
+    #[serde(default)]
+    sort: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     after: String,
 }
@@ -540,6 +547,9 @@ struct Filters {
     since: Option<Timestamp>,
     until: Option<Timestamp>,
     q: Option<String>,
+    category: Option<Category>,
+    assignee: Option<String>,
+    order: Order,
     after: Option<PageCursor>,
 }
 
@@ -627,6 +637,17 @@ impl ListQuery {
             since: date(&self.since, "since", false)?,
             until: date(&self.until, "until", true)?,
             q: trimmed(&self.q),
+            category: pick(&self.category, &Category::ALL, Category::as_str, "category")?,
+            assignee: (!self.assignee.trim().is_empty()).then(|| self.assignee.trim().to_string()),
+            order: match self.sort.as_str() {
+                "" | "newest" => Order::NewestFirst,
+                "oldest" => Order::OldestFirst,
+                other => {
+                    return Err(PageError::BadRequest(format!(
+                        "sort: newest or oldest, not {other:?}"
+                    )))
+                }
+            },
             after,
         })
     }
@@ -652,6 +673,9 @@ impl ListQuery {
             since: self.since.clone(),
             until: self.until.clone(),
             q: self.q.clone(),
+            category: self.category.clone(),
+            assignee: self.assignee.clone(),
+            sort: self.sort.clone(),
             after: String::new(),
         }
     }
@@ -701,6 +725,16 @@ fn keep(store: &Store, i: &Incident, f: &Filters) -> Result<bool, PageError> {
             .iter()
             .any(|s| SourceKind::of(&s.locator, &i.topics) == sk)
         {
+            return Ok(false);
+        }
+    }
+    if let Some(c) = f.category {
+        if !i.entities.iter().any(|e| e.category == c) {
+            return Ok(false);
+        }
+    }
+    if let Some(who) = &f.assignee {
+        if store.assignee(i.id)?.as_deref() != Some(who.as_str()) {
             return Ok(false);
         }
     }
@@ -758,6 +792,10 @@ struct ListPage {
     kinds: Vec<Opt>,
     source_kinds: Vec<Opt>,
     statuses: Vec<Opt>,
+    categories: Vec<Opt>,
+    /// Analysts an incident can be assigned to, and whether the filter names them.
+    assignees: Vec<(String, bool)>,
+    sorts: Vec<Opt>,
     rows: String,
 }
 
@@ -806,6 +844,7 @@ pub async fn incidents(
             };
             let page = if entities.is_empty() {
                 store.incident_page(
+                    filters.order,
                     filters.after,
                     filters.since,
                     filters.until,
@@ -816,6 +855,7 @@ pub async fn incidents(
             } else {
                 let entities: Vec<&str> = entities.iter().map(String::as_str).collect();
                 store.entity_incident_page(
+                    filters.order,
                     &entities,
                     filters.after,
                     filters.since,
@@ -870,13 +910,22 @@ pub async fn incidents(
     }
     let rows = render(&partial).0;
     let user = auth.session.user.clone();
-    let saved = state
-        .with_store(move |store| Ok(store.saved_searches(&user)?))
-        .await?
+    let (saved, users) = state
+        .with_store(move |store| Ok((store.saved_searches(&user)?, store.users()?)))
+        .await?;
+    let saved = saved
         .into_iter()
         .map(|s| SavedView {
             href: format!("/incidents?{}", s.query),
             name: s.name,
+        })
+        .collect();
+    let assignees = users
+        .into_iter()
+        .filter(|u| u.role.can_triage())
+        .map(|u| {
+            let selected = u.name == query.assignee.trim();
+            (u.name, selected)
         })
         .collect();
     let current_query = serde_urlencoded::to_string(query.clone_filters()).unwrap_or_default();
@@ -888,6 +937,9 @@ pub async fn incidents(
         kinds: opts(&DocumentKind::ALL, DocumentKind::as_str, &query.kind),
         source_kinds: opts(&SOURCE_KINDS, SourceKind::as_str, &query.source_kind),
         statuses: opts(&STATUSES, TriageState::as_str, &query.status),
+        categories: opts(&Category::ALL, Category::as_str, &query.category),
+        assignees,
+        sorts: opts(&["newest", "oldest"], |s| s, &query.sort),
         f: query,
         rows,
     };
@@ -1001,10 +1053,14 @@ fn triage_panel(
 ) -> Result<TriagePanel, PageError> {
     let triage = store.triage(id)?;
     let history: Vec<AuditEntry> = store.audit_entries(None, HISTORY_SCAN, Some(id), None)?;
-    let assignee = history
-        .iter()
-        .find(|e| e.action == AuditAction::Assign)
-        .map_or_else(|| "—".to_string(), |e| e.detail.clone());
+    // Older stores kept assignments only in the trail.
+    let assignee = match store.assignee(id)? {
+        Some(name) => name,
+        None => history
+            .iter()
+            .find(|e| e.action == AuditAction::Assign)
+            .map_or_else(|| "—".to_string(), |e| e.detail.clone()),
+    };
     Ok(TriagePanel {
         t,
         id,
@@ -1415,7 +1471,7 @@ pub async fn assign(
             if store.user(&form.user)?.is_none() {
                 return Err(PageError::BadRequest("no such user".into()));
             }
-            store.audit(&user, AuditAction::Assign, Some(id), &form.user)?;
+            store.assign(&user, id, &form.user)?;
             Ok(())
         })
         .await?;

@@ -585,6 +585,78 @@ async fn pages_follow_with_a_keyset_cursor() {
         )
         .await;
     assert!(ids(&later).is_empty());
+
+    // Oldest first: the same incidents in the reverse order, through the time index and
+    // through the entity index, the cursor keeping the order.
+    let mut newest: Vec<String> = a.iter().chain(&b).cloned().collect();
+    newest.reverse();
+    for first_href in [
+        "/incidents?sort=oldest",
+        "/incidents?org=medecindirect&sort=oldest",
+    ] {
+        let (status, _, first) = w.get(first_href, Some(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+        let href = next_href(&first);
+        assert!(href.contains("sort=oldest"), "{href}");
+        let (_, _, second) = w.get(&href, Some(&token)).await;
+        let oldest: Vec<String> = ids(&first).into_iter().chain(ids(&second)).collect();
+        assert_eq!(oldest, newest, "{first_href}");
+    }
+    let (status, _, _) = w.get("/incidents?sort=sideways", Some(&token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_list_filters_by_category_and_assignee() {
+    let w = World::new();
+    let other = "Accès administrateur au back-office medecindirect.fr à vendre.\n\
+        Comptes médecins et dossiers patients, extrait :\nnom;nir\nLeroy;285057512345623\n\
+        Paiement XMR uniquement, 1500 USD, contact session.\n";
+    let two = w
+        .record(other, "http://market.onion/item/77")
+        .incident
+        .unwrap()
+        .0;
+    let (token, csrf) = w.login("ana").await;
+    let ids = |b: &str| -> Vec<u64> {
+        b.split("<td><a href=\"/incidents/")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    // MédecinDirect is a telehealth company in the test watchlist.
+    let (_, _, page) = w.get("/incidents?category=telehealth", Some(&token)).await;
+    assert_eq!(ids(&page), vec![two, 1]);
+    let (_, _, page) = w.get("/incidents?category=hospital", Some(&token)).await;
+    assert!(ids(&page).is_empty());
+    let (status, _, _) = w.get("/incidents?category=bakery", Some(&token)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, _, _) = w
+        .post(
+            &format!("/incidents/{two}/assign"),
+            &token,
+            &[("user", "root"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = w.get("/incidents?assignee=root", Some(&token)).await;
+    assert_eq!(ids(&page), vec![two]);
+    assert!(
+        page.contains(r#"<option value="root" selected>"#),
+        "the filter shows its choice"
+    );
+    let (_, _, page) = w.get("/incidents?assignee=ana", Some(&token)).await;
+    assert!(ids(&page).is_empty());
+    let (_, _, panel) = w.get(&format!("/incidents/{two}"), Some(&token)).await;
+    assert!(panel.contains(r#"<strong id="assignee">root</strong>"#));
+    let store = w.store.lock().unwrap();
+    assert_eq!(store.assignee(two).unwrap().as_deref(), Some("root"));
+    let trail = store.audit_entries(None, 10, Some(two), None).unwrap();
+    assert!(trail
+        .iter()
+        .any(|e| e.action == AuditAction::Assign && e.detail == "root"));
+    assert!(store.verify_audit().unwrap().is_empty());
 }
 
 #[tokio::test]

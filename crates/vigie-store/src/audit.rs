@@ -19,6 +19,8 @@ use crate::store::{Cfs, Chain, Store};
 use crate::users::CONSOLE_PREFIX;
 
 const AUDIT_TAG: u8 = b'a';
+/// Current assignee of an incident: `0xC0 'g'` ‖ incident u64 → user name.
+const ASSIGNEE_TAG: u8 = b'g';
 /// Longest detail kept in an entry (a typed reason is cut there).
 pub const MAX_DETAIL_LEN: usize = 2000;
 
@@ -128,6 +130,14 @@ pub(crate) fn stage_audit(
     Ok(entry)
 }
 
+fn assignee_key(incident: u64) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = CONSOLE_PREFIX;
+    k[1] = ASSIGNEE_TAG;
+    k[2..].copy_from_slice(&incident.to_be_bytes());
+    k
+}
+
 fn audit_key(seq: u64) -> [u8; 10] {
     let mut k = [0u8; 10];
     k[0] = CONSOLE_PREFIX;
@@ -171,6 +181,44 @@ impl Store {
         chain.put_head(&mut batch, cfs.meta)?;
         self.write_batch(batch, chain)?;
         Ok(entry)
+    }
+
+    /// Assigns an incident to `assignee`, written with its audit entry (by `user`) in one
+    /// batch. The incident list filters on it; the entry keeps the history.
+    pub fn assign(
+        &mut self,
+        user: &str,
+        incident: u64,
+        assignee: &str,
+    ) -> Result<AuditEntry, StoreError> {
+        self.ensure_writable()?;
+        let seq = self.next_audit_seq()?;
+        let cfs = self.cfs()?;
+        let mut chain = Chain::new(&self.head);
+        let mut batch = WriteBatch::default();
+        let assignee = cut(assignee, 200);
+        batch.put_cf(cfs.index, assignee_key(incident), assignee.as_bytes());
+        let entry = stage_audit(
+            &mut batch,
+            &mut chain,
+            &cfs,
+            seq,
+            (user, AuditAction::Assign, Some(incident), &assignee),
+        )?;
+        chain.put_head(&mut batch, cfs.meta)?;
+        self.write_batch(batch, chain)?;
+        Ok(entry)
+    }
+
+    /// Who an incident is assigned to (one point read: the incident list filters on it).
+    /// Assignments made before this key existed are only in the trail.
+    pub fn assignee(&self, incident: u64) -> Result<Option<String>, StoreError> {
+        let cf = self.console_cf()?;
+        Ok(self
+            .db
+            .get_pinned_cf(cf, assignee_key(incident))
+            .map_err(io)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// The sequence number the next audit entry takes.

@@ -18,6 +18,16 @@ pub struct PageCursor {
     pub id: u64,
 }
 
+/// Which incidents come first in a page: by last-seen time, then id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// The most recently seen first (the default).
+    #[default]
+    NewestFirst,
+    /// The least recently seen first.
+    OldestFirst,
+}
+
 /// One page of [`Store::incident_page`].
 #[derive(Debug, Clone)]
 pub struct IncidentPage {
@@ -33,10 +43,12 @@ pub struct IncidentPage {
 }
 
 impl Store {
-    /// Incidents seen in `since..=until`, most recently seen first, starting after `after`,
-    /// for which `keep` is true: at most `limit` of them, examining at most `max_examined`.
+    /// Incidents seen in `since..=until`, in `order`, starting after `after`, for which
+    /// `keep` is true: at most `limit` of them, examining at most `max_examined`.
+    #[allow(clippy::too_many_arguments)]
     pub fn incident_page(
         &self,
+        order: Order,
         after: Option<PageCursor>,
         since: Option<Timestamp>,
         until: Option<Timestamp>,
@@ -45,13 +57,30 @@ impl Store {
         keep: &mut dyn FnMut(&Store, &Incident) -> Result<bool, StoreError>,
     ) -> Result<IncidentPage, StoreError> {
         let cf = self.console_cf()?;
-        let start = match (after, until) {
-            (Some(c), Some(u)) if u < c.last_seen => time_index(u.0, u64::MAX),
-            (Some(c), _) => time_index(c.last_seen.0, c.id),
-            (None, Some(u)) => time_index(u.0, u64::MAX),
-            (None, None) => time_index(i64::MAX, u64::MAX),
+        // Walking backwards from `until` down to `since`, or forwards from `since` up to
+        // `until`; a cursor moves the start, never past the range.
+        let (start, direction, end) = match order {
+            Order::NewestFirst => (
+                match (after, until) {
+                    (Some(c), Some(u)) if u < c.last_seen => time_index(u.0, u64::MAX),
+                    (Some(c), _) => time_index(c.last_seen.0, c.id),
+                    (None, Some(u)) => time_index(u.0, u64::MAX),
+                    (None, None) => time_index(i64::MAX, u64::MAX),
+                },
+                Direction::Reverse,
+                since.map(|s| time_index(s.0, 0)),
+            ),
+            Order::OldestFirst => (
+                match (after, since) {
+                    (Some(c), Some(s)) if s > c.last_seen => time_index(s.0, 0),
+                    (Some(c), _) => time_index(c.last_seen.0, c.id),
+                    (None, Some(s)) => time_index(s.0, 0),
+                    (None, None) => time_index(i64::MIN, 0),
+                },
+                Direction::Forward,
+                until.map(|u| time_index(u.0, u64::MAX)),
+            ),
         };
-        let floor = since.map(|s| time_index(s.0, 0));
         let mut page = IncidentPage {
             incidents: Vec::new(),
             next: None,
@@ -61,7 +90,7 @@ impl Store {
         let mut last: Option<PageCursor> = None;
         for item in self
             .db
-            .iterator_cf(cf, IteratorMode::From(&start, Direction::Reverse))
+            .iterator_cf(cf, IteratorMode::From(&start, direction))
         {
             let (k, _) = item.map_err(io)?;
             if k.first() != Some(&IDX_TIME) {
@@ -70,7 +99,11 @@ impl Store {
             if after.is_some() && *k == start {
                 continue;
             }
-            if floor.as_ref().is_some_and(|f| *k < f[..]) {
+            let beyond = end.as_ref().is_some_and(|e| match order {
+                Order::NewestFirst => *k < e[..],
+                Order::OldestFirst => *k > e[..],
+            });
+            if beyond {
                 break;
             }
             if page.incidents.len() >= limit {
@@ -108,6 +141,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn entity_incident_page(
         &self,
+        order: Order,
         entities: &[&str],
         after: Option<PageCursor>,
         since: Option<Timestamp>,
@@ -144,13 +178,21 @@ impl Store {
             let at = (incident.last_seen, incident.id);
             if since.is_some_and(|s| incident.last_seen < s)
                 || until.is_some_and(|u| incident.last_seen > u)
-                || after.is_some_and(|c| at >= (c.last_seen, c.id))
+                || after.is_some_and(|c| match order {
+                    Order::NewestFirst => at >= (c.last_seen, c.id),
+                    Order::OldestFirst => at <= (c.last_seen, c.id),
+                })
             {
                 continue;
             }
             candidates.push(incident);
         }
-        candidates.sort_unstable_by_key(|i| std::cmp::Reverse((i.last_seen, i.id)));
+        match order {
+            Order::NewestFirst => {
+                candidates.sort_unstable_by_key(|i| std::cmp::Reverse((i.last_seen, i.id)))
+            }
+            Order::OldestFirst => candidates.sort_unstable_by_key(|i| (i.last_seen, i.id)),
+        }
         let mut last = None;
         for incident in candidates {
             if page.incidents.len() >= limit {

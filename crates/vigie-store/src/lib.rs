@@ -123,7 +123,7 @@ pub use alerts::{
 };
 pub use audit::{AuditAction, AuditEntry};
 pub use batch::BatchItem;
-pub use browse::{IncidentPage, PageCursor};
+pub use browse::{IncidentPage, Order, PageCursor};
 pub use error::StoreError;
 pub use export::{ExportSummary, EXPORT_FORMAT};
 pub use health::{HealthReader, HEALTH_HISTORY};
