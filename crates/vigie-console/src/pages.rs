@@ -977,6 +977,17 @@ struct CustodyView {
     hash: String,
 }
 
+/// An RFC 3161 token over the chain at or after a snapshot's custody entries.
+struct TokenView {
+    /// The custody entry it covers.
+    seq: u64,
+    /// That entry's time (when the chain reached it).
+    time: String,
+    /// SHA-256 of the token (DER), to compare with an exported copy.
+    sha256: String,
+    size: usize,
+}
+
 struct AlertView {
     id: u64,
     revision: u32,
@@ -1008,6 +1019,7 @@ struct IncidentView {
     sightings: Vec<SightingView>,
     evidence: Vec<EvidenceView>,
     custody: Vec<CustodyView>,
+    tokens: Vec<TokenView>,
     alerts: Vec<AlertView>,
 }
 
@@ -1178,6 +1190,26 @@ fn incident_view(store: &Store, i: &Incident) -> Result<IncidentView, PageError>
             }
         }
     }
+    // The first token at or after each snapshot's earliest custody entry: the chain links
+    // that entry to the token's.
+    let mut tokens: Vec<TokenView> = Vec::new();
+    let firsts: std::collections::BTreeSet<u64> = custody.iter().map(|c| c.seq).collect();
+    for seq in firsts {
+        if tokens.iter().any(|t| t.seq >= seq) {
+            continue;
+        }
+        if let Some((at, token)) = store.timestamp_token_covering(seq)? {
+            let time = store
+                .custody_entry(at)?
+                .map_or(String::new(), |e| fmt_time(e.time));
+            tokens.push(TokenView {
+                seq: at,
+                time,
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&token)),
+                size: token.len(),
+            });
+        }
+    }
     let queue = store.alert_queue();
     let mut alerts = Vec::new();
     for mark in store.alert_marks(i.id)? {
@@ -1228,6 +1260,7 @@ fn incident_view(store: &Store, i: &Incident) -> Result<IncidentView, PageError>
         sightings,
         evidence,
         custody,
+        tokens,
         alerts,
     })
 }

@@ -1586,3 +1586,27 @@ fn an_oidc_section_with_a_missing_secret_or_a_wrong_callback_is_refused() {
     };
     assert!(vigie_console::Oidc::new(not_url).is_err());
 }
+
+#[tokio::test]
+async fn the_incident_page_shows_the_time_stamp_token_covering_its_custody_entries() {
+    let w = World::new();
+    let (token, _) = w.login("vic").await;
+    let (_, _, page) = w.get("/incidents/1", Some(&token)).await;
+    assert!(page.contains(r#"id="no-token""#), "no token taken yet");
+    // A token over the chain's head as it is now (after the snapshot's entries), as the
+    // time-stamping task stores it; its bytes stand in for a TSA's DER answer.
+    let der = b"0\x82\x01\x00 a time-stamp token from the TSA";
+    {
+        let mut store = w.store.lock().unwrap();
+        let head = store.custody_head().seq;
+        store.add_timestamp_token(head, der).unwrap();
+    }
+    let (_, _, page) = w.get("/incidents/1", Some(&token)).await;
+    assert!(!page.contains(r#"id="no-token""#));
+    let expected = <sha2::Sha256 as sha2::Digest>::digest(der);
+    let hex: String = expected.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        page.contains(&format!("SHA-256 {hex}")),
+        "the token's digest is shown"
+    );
+}

@@ -265,6 +265,12 @@ mod tests {
         };
         assert!(second.errors[0].contains("the thread panicked: crafted page"));
         assert!(matches!(&events[2], Event::Checkpoint { key, .. } if key == "flaky"));
+        // The channel closes when the thread drops its sender, just before the thread itself
+        // ends: give it a moment (CI once looked in between).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !sup.finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         assert!(sup.finished());
         sup.stop(Duration::from_secs(1));
     }

@@ -108,6 +108,29 @@ impl Store {
         self.db.flush_wal(true).map_err(io)
     }
 
+    /// The first time-stamp token over the chain at or after custody entry `seq` (a token
+    /// over entry N vouches, through the hash chain, for every entry up to N), with the
+    /// position it covers; `None` while no token has been taken since.
+    pub fn timestamp_token_covering(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let cfs = self.cfs()?;
+        let from = u64_key(seq);
+        let first = self
+            .db
+            .iterator_cf(
+                cfs.timestamps,
+                IteratorMode::From(&from, rocksdb::Direction::Forward),
+            )
+            .next();
+        match first {
+            Some(item) => {
+                let (k, v) = item.map_err(io)?;
+                let at = read_u64(&k).ok_or_else(|| bad("timestamp", "short key"))?;
+                Ok(Some((at, v.to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Every stored time-stamp token, with the custody position it covers, oldest first.
     pub fn timestamp_tokens(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         let cfs = self.cfs()?;
