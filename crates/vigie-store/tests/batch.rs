@@ -4,41 +4,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use vigie_core::{Analysis, Category};
-use vigie_match::{Entity, Matcher, ScanOptions};
+use vigie_core::Analysis;
+use vigie_match::{Matcher, ScanOptions};
 use vigie_store::*;
 
-/// Alerts one recipient about every change.
-struct Everything;
-
-impl AlertPolicy for Everything {
-    fn decide(&self, incident: &Incident, previous: &[AlertMark]) -> Vec<AlertDecision> {
-        vec![AlertDecision {
-            recipient: "cert".into(),
-            reason: format!("after {} marks, {}", previous.len(), incident.severity),
-        }]
-    }
-}
-
-fn matcher() -> Matcher {
-    let entity = |id: &str, name: &str| Entity {
-        id: id.into(),
-        name: name.into(),
-        category: Category::Hospital,
-        aliases: vec![],
-        domains: vec![],
-        finess: vec![],
-        strict: false,
-        strict_aliases: vec![],
-        notify: vec![],
-    };
-    Matcher::from_entities(vec![
-        entity("chu-nantes", "CHU de Nantes"),
-        entity("chu-rennes", "CHU de Rennes"),
-        entity("hcl", "Hospices Civils de Lyon"),
-    ])
-    .unwrap()
-}
+mod common;
+use common::{matcher, Everything};
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

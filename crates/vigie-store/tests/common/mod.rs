@@ -1,5 +1,5 @@
-//! Shared by the store's alert and regrouping tests: two watched hospitals, a policy that
-//! alerts on every change, and a sale post.
+//! Shared by the store's alert, batch and regrouping tests: three watched hospitals, a
+//! policy that alerts on every change, and a sale post.
 #![allow(dead_code)]
 
 use vigie_core::Category;
@@ -37,6 +37,7 @@ pub fn matcher() -> Matcher {
     Matcher::from_entities(vec![
         entity("chu-nantes", "CHU de Nantes"),
         entity("chu-rennes", "CHU de Rennes"),
+        entity("hcl", "Hospices Civils de Lyon"),
     ])
     .unwrap()
 }
