@@ -15,7 +15,7 @@ kills=50
 if [[ "${1:-}" =~ ^[0-9]+$ ]]; then kills=$1; shift; fi
 if [ -z "${VIGIE_BIN:-}" ]; then
   source "$root/ops/deps.sh"
-  cargo build --release --locked -q -p vigie-cli
+  cargo build --release --locked -q --workspace
   VIGIE_BIN=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 fi
 exec python3 "$root/ops/chaos.py" --vigie "$VIGIE_BIN" --kills "$kills" "$@"

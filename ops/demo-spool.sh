@@ -16,7 +16,7 @@ source "$root/ops/deps.sh"
 follow=0
 if [ "${1:-}" = "--follow" ]; then follow=1; shift; fi
 store=$(realpath -m "${1:-storage}")
-cargo build --release --locked -q -p vigie-cli
+cargo build --release --locked -q --workspace
 vigie=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 
 work=$(mktemp -d)

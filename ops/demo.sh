@@ -18,7 +18,9 @@ source "$root/ops/deps.sh"
 seconds=0
 if [ "${1:-}" = "--seconds" ]; then seconds="$2"; shift 2; fi
 store=$(realpath -m "${1:-storage}")
-cargo build --release --locked -q -p vigie-cli
+# --workspace: the same feature set as every other build of a shared target directory (a
+# -p build unifies features differently and recompiles RocksDB).
+cargo build --release --locked -q --workspace
 vigie=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 
 work=$(mktemp -d)

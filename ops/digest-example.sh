@@ -9,7 +9,7 @@ cd "$root"
 source "$root/ops/deps.sh"
 out=$(realpath -m "${1:-ops/digest-example}")
 mkdir -p "$out"
-cargo build --release --locked -q -p vigie-cli
+cargo build --release --locked -q --workspace
 vigie=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 store=$(mktemp -d)
 trap 'rm -rf "$store"' EXIT

@@ -9,7 +9,7 @@ cd "$root"
 count=${1:-1000}
 rate=${2:-20}
 mkdir -p ops/bench/out
-cargo build --release --locked -q -p vigie-cli
+cargo build --release --locked -q --workspace
 bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 {
   echo "alert benchmark, $count incidents, $(nproc) cores, $(date -u +%FT%TZ)"

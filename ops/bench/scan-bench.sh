@@ -20,7 +20,7 @@ if [ ! -x /usr/bin/time ]; then apt-get install -y -q time >/dev/null; fi
 if [ ! -f "$out/corpus.txt" ] || [ "$(stat -c %s "$out/corpus.txt")" -lt $((size * 1000000)) ]; then
   python3 "$root/ops/bench/gen_corpus.py" "$out" "$size"
 fi
-cargo build --release -q -p vigie-cli --manifest-path "$root/Cargo.toml"
+cargo build --release -q --workspace --manifest-path "$root/Cargo.toml"
 target=${CARGO_TARGET_DIR:-$root/target}
 vigie="$target/release/vigie"
 rg="$tools/bin/rg"

@@ -11,7 +11,7 @@ out=ops/bench/out
 mkdir -p "$out"
 data="$out/telegram-$count"
 [ -f "$data/result.json" ] || python3 ops/bench/gen_telegram_export.py "$data" "$count"
-cargo build --release --locked -q -p vigie-cli
+cargo build --release --locked -q --workspace
 bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 store=$(mktemp -d /var/tmp/vigie-tg-bench.XXXXXX)
 trap 'rm -rf "$store"' EXIT

@@ -9,7 +9,7 @@ cd "$root"
 source ops/deps.sh
 reps=${1:-3}; posts=${2:-10}; interval=${3:-10}
 mkdir -p ops/bench/out
-cargo build --release --locked -q -p vigie-cli
+cargo build --release --locked -q --workspace
 bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/vigie
 lab=$(mktemp -d)
 trap 'bash ops/lab/lab.sh stop "$lab" >/dev/null 2>&1 || true; rm -rf "$lab"' EXIT
