@@ -3,19 +3,23 @@
 // the store with `vigie ingest` and `vigie users add`).
 //
 // Environment: VIGIE_URL (http://127.0.0.1:PORT), VIGIE_PASSWORD (every test user's),
-// VIGIE_SHOTS (directory for the screenshots, e.g. docs/console), CHROMIUM (default
-// /usr/bin/chromium). Prints one line per check; exits 1 on the first failure.
+// VIGIE_SHOTS (directory for the screenshots, e.g. docs/console), VIGIE_SPOOL (the spool
+// `vigie run` reads), VIGIE_POSTS (tests/fixtures/posts), CHROMIUM (default
+// /usr/bin/chromium). The server's sessions last 2 minutes (session_minutes = 2). Prints one line per check; exits 1 on the first failure.
 
 import { chromium } from "playwright-core";
 
 
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const base = process.env.VIGIE_URL;
 const password = process.env.VIGIE_PASSWORD;
 const shots = process.env.VIGIE_SHOTS;
-if (!base || !password) {
-  console.error("VIGIE_URL and VIGIE_PASSWORD are required");
+const spool = process.env.VIGIE_SPOOL;
+const posts = process.env.VIGIE_POSTS;
+if (!base || !password || !spool || !posts) {
+  console.error("VIGIE_URL, VIGIE_PASSWORD, VIGIE_SPOOL and VIGIE_POSTS are required");
   process.exit(2);
 }
 
@@ -195,11 +199,44 @@ try {
   await page.goto(`${base}/incidents/${id}`);
   check((await page.locator("#triage-state").textContent()) === "false_positive", "the refused POST changed nothing");
 
+  // A false positive silences its reposts: the sale recorded from the spool is marked a false
+  // positive, then an edited repost dropped into the spool joins it (nothing sent) or opens
+  // as a suppressed look-alike.
+  await page.goto(`${base}/incidents?q=${encodeURIComponent("fraiche nov")}`);
+  const saleId = (await page.locator("table.incidents tbody tr td a").first().textContent()).trim();
+  await page.goto(`${base}/incidents?status=suppressed`);
+  const suppressedBefore = await page.locator("table.incidents tbody tr").count();
+  await page.goto(`${base}/incidents/${saleId}`);
+  const sightingsBefore = await page.locator("#sightings tbody tr").count();
+  await page.fill('#triage input[name="reason"]', "annonce de test déposée par l'équipe (browser test)");
+  await page.click("#false-positive");
+  await page.waitForFunction(() => document.querySelector("#triage-state")?.textContent === "false_positive");
+  const repost = readFileSync(join(posts, "fr_medecindirect_vente.txt"), "utf8")
+    .replace("fraiche nov.", "fraiche nov. UP")
+    .replace("Prix : 4 BTC", "Prix : 3 BTC");
+  writeFileSync(join(spool, ".repost.txt"), repost);
+  renameSync(join(spool, ".repost.txt"), join(spool, "repost.txt"));
+  let joined = false;
+  let suppressed = false;
+  for (let i = 0; i < 150 && !joined && !suppressed; i++) {
+    await page.waitForTimeout(200);
+    await page.goto(`${base}/incidents/${saleId}`);
+    joined = (await page.locator("#sightings tbody tr").count()) > sightingsBefore;
+    if (!joined) {
+      await page.goto(`${base}/incidents?status=suppressed`);
+      suppressed = (await page.locator("table.incidents tbody tr").count()) > suppressedBefore;
+    }
+  }
+  check(joined || suppressed, `the repost of the false positive is recorded ${joined ? "in it" : "as a suppressed look-alike"}`);
+  if (joined) {
+    check((await page.locator("#triage-state").textContent()) === "false_positive", "the false positive stays one after its repost");
+  }
+
   // Merge two other incidents, then split the absorbed snapshot out again.
   await page.goto(`${base}/incidents`);
   const others = (await page.locator("table.incidents tbody tr td a").allTextContents())
     .map((t) => t.trim())
-    .filter((t) => /^\d+$/.test(t) && t !== id);
+    .filter((t) => /^\d+$/.test(t) && t !== id && t !== saleId);
   check(others.length >= 2, `two more incidents to merge (${others.join(", ")})`);
   const [survivor, absorbed] = others;
   await page.goto(`${base}/incidents/${survivor}`);
@@ -238,6 +275,13 @@ try {
   await Promise.all([viewer.waitForURL(`${base}/login`), viewer.click("#logout")]);
   await viewer.goto(`${base}/incidents`);
   check(viewer.url().endsWith("/login"), "after signing out, pages ask to sign in again");
+
+  // Sessions expire: signed in, then idle past the server's 2 minutes, pages ask to sign in.
+  const idleContext = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: "fr-FR" });
+  const idle = await login(idleContext, "vic");
+  await idle.waitForTimeout(125_000);
+  await idle.goto(`${base}/incidents`);
+  check(idle.url().endsWith("/login"), "an expired session goes back to the login page");
 
   check(cspErrors.length === 0, `no Content-Security-Policy violation (${cspErrors.join(" | ")})`);
 } catch (e) {

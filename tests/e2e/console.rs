@@ -108,7 +108,7 @@ fn the_console_works_in_a_real_browser() {
     std::fs::write(
         &config,
         format!(
-            "[run]\nspool = {:?}\npoll_ms = 100\n\n[console]\nlisten = \"127.0.0.1:{port}\"\n",
+            "[run]\nspool = {:?}\npoll_ms = 100\n\n[console]\nlisten = \"127.0.0.1:{port}\"\nsession_minutes = 2\n",
             spool.display().to_string()
         ),
     )
@@ -149,6 +149,8 @@ fn the_console_works_in_a_real_browser() {
         .env("VIGIE_URL", format!("http://127.0.0.1:{port}"))
         .env("VIGIE_PASSWORD", PASSWORD)
         .env("VIGIE_SHOTS", &shots)
+        .env("VIGIE_SPOOL", &spool)
+        .env("VIGIE_POSTS", &posts)
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
