@@ -10,10 +10,12 @@
 //! refused and audited. A second factor is the provider's business: the local TOTP is not
 //! asked after a provider sign-in.
 //!
-//! The pending sign-in (state, nonce, PKCE verifier) stays in memory for ten minutes, bound
-//! to the browser by a `SameSite=Lax` cookie holding the state (the provider's redirect is a
-//! cross-site navigation, which a `Strict` cookie would not survive). The provider's
-//! discovery document is fetched at the first sign-in and kept for an hour.
+//! The pending sign-in (state, nonce, PKCE verifier) stays in memory for ten minutes (the
+//! 1,000 most recent), bound to the browser by a `SameSite=Lax` cookie holding the state (the
+//! provider's redirect is a cross-site navigation, which a `Strict` cookie would not
+//! survive). The provider's discovery document and keys are fetched at the first sign-in and
+//! kept for an hour, or until an ID token fails its check (keys rotated); a failed discovery
+//! is remembered for 30 seconds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -44,8 +46,8 @@ pub struct OidcConfig {
     /// This console's callback as the provider knows it:
     /// `https://console.example/login/oidc/callback`.
     pub redirect_url: String,
-    /// Which ID-token claim names the local account.
-    #[serde(default)]
+    /// Which ID-token claim names the local account. Required: whoever can choose that
+    /// claim's value at the provider can sign in as the local account of that name.
     pub username_claim: UsernameClaim,
     /// What the login page's button says.
     #[serde(default = "default_label")]
@@ -57,11 +59,11 @@ fn default_label() -> String {
 }
 
 /// The ID-token claim that names the local account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UsernameClaim {
-    /// `preferred_username` (Keycloak, Authentik, Dex).
-    #[default]
+    /// `preferred_username` (Keycloak, Authentik, Dex), only where users cannot change it
+    /// themselves (OpenID Connect does not promise it is unique or stable).
     PreferredUsername,
     /// `email` (only when the provider says it is verified).
     Email,
@@ -105,8 +107,12 @@ pub const CALLBACK_PATH: &str = "/login/oidc/callback";
 pub const STATE_COOKIE: &str = "vigie_oidc";
 /// How long a sign-in may take at the provider.
 const PENDING_TTL: Duration = Duration::from_secs(600);
-/// Sign-ins in progress, at most (a flood of `/login/oidc` is bounded).
+/// Sign-ins in progress, at most: beyond, the oldest is forgotten (a flood of
+/// `/login/oidc` costs memory once, and cannot lock real users out for ten minutes).
 const MAX_PENDING: usize = 1000;
+/// How long a failed discovery is remembered before the provider is asked again (a down
+/// provider answers at once instead of holding every sign-in for its timeouts).
+const FAILURE_TTL: Duration = Duration::from_secs(30);
 /// How long the discovery document is kept (the provider rotates its keys).
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 /// Largest answer read from the provider.
@@ -125,15 +131,19 @@ pub enum OidcError {
     /// The provider refused or the ID token failed a check.
     #[error("the identity provider's answer was refused: {0}")]
     Refused(String),
-    /// Too many sign-ins in progress.
-    #[error("too many sign-ins in progress; try again in a few minutes")]
-    Busy,
 }
 
 struct Pending {
     nonce: Nonce,
     verifier: PkceCodeVerifier,
     started: Instant,
+}
+
+/// The provider's discovery document as last fetched, or its last failure.
+#[derive(Default)]
+struct Discovery {
+    fetched: Option<(Instant, CoreProviderMetadata)>,
+    failed: Option<(Instant, String)>,
 }
 
 /// A configured provider: its settings, the pending sign-ins, the cached discovery.
@@ -144,7 +154,7 @@ pub struct Oidc {
     redirect: RedirectUrl,
     secret: Option<ClientSecret>,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
-    metadata: Arc<Mutex<Option<(Instant, CoreProviderMetadata)>>>,
+    metadata: Arc<Mutex<Discovery>>,
     http: ureq::Agent,
 }
 
@@ -240,7 +250,13 @@ impl Oidc {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         pending.retain(|_, p| p.started.elapsed() < PENDING_TTL);
         if pending.len() >= MAX_PENDING {
-            return Err(OidcError::Busy);
+            let oldest = pending
+                .iter()
+                .min_by_key(|(_, p)| p.started)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                pending.remove(&oldest);
+            }
         }
         pending.insert(
             state.secret().clone(),
@@ -281,9 +297,17 @@ impl Oidc {
         let id_token = token
             .id_token()
             .ok_or_else(|| OidcError::Refused("no ID token in the answer".into()))?;
-        let claims = id_token
-            .claims(&client.id_token_verifier(), &pending.nonce)
-            .map_err(|e| OidcError::Refused(format!("ID token: {e}")))?;
+        let claims = match id_token.claims(&client.id_token_verifier(), &pending.nonce) {
+            Ok(claims) => claims,
+            Err(e) => {
+                // The provider may have rotated its keys: the next sign-in fetches them anew.
+                self.metadata
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .fetched = None;
+                return Err(OidcError::Refused(format!("ID token: {e}")));
+            }
+        };
         let name = match self.config.username_claim {
             UsernameClaim::Sub => Some(claims.subject().to_string()),
             UsernameClaim::PreferredUsername => claims.preferred_username().map(|u| u.to_string()),
@@ -323,17 +347,35 @@ impl Oidc {
     }
 
     fn metadata(&self) -> Result<CoreProviderMetadata, OidcError> {
-        let mut cached = self.metadata.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, metadata)) = cached.as_ref() {
-            if at.elapsed() < METADATA_TTL {
-                return Ok(metadata.clone());
+        {
+            let cached = self.metadata.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, metadata)) = &cached.fetched {
+                if at.elapsed() < METADATA_TTL {
+                    return Ok(metadata.clone());
+                }
+            }
+            if let Some((at, why)) = &cached.failed {
+                if at.elapsed() < FAILURE_TTL {
+                    return Err(OidcError::Provider(why.clone()));
+                }
             }
         }
+        // Fetched without the lock: a slow provider holds this sign-in, not the others.
         let http = |request: HttpRequest| self.call(request);
-        let metadata = CoreProviderMetadata::discover(&self.issuer, &http)
-            .map_err(|e| OidcError::Provider(format!("discovery: {e}")))?;
-        *cached = Some((Instant::now(), metadata.clone()));
-        Ok(metadata)
+        let fetched = CoreProviderMetadata::discover(&self.issuer, &http)
+            .map_err(|e| format!("discovery: {e}"));
+        let mut cached = self.metadata.lock().unwrap_or_else(|p| p.into_inner());
+        match fetched {
+            Ok(metadata) => {
+                cached.fetched = Some((Instant::now(), metadata.clone()));
+                cached.failed = None;
+                Ok(metadata)
+            }
+            Err(why) => {
+                cached.failed = Some((Instant::now(), why.clone()));
+                Err(OidcError::Provider(why))
+            }
+        }
     }
 
     fn call(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {

@@ -353,6 +353,7 @@ pub async fn oidc_callback(
     let cookie_state = crate::security::cookie(&headers, crate::oidc::STATE_COOKIE)
         .unwrap_or("")
         .to_string();
+    let has_state_cookie = !cookie_state.is_empty();
     let finished = match (callback.error, callback.code, callback.state) {
         (Some(error), _, _) => Err(crate::oidc::OidcError::Refused(format!(
             "the provider answered {:?}",
@@ -369,13 +370,17 @@ pub async fn oidc_callback(
         Ok(name) => name,
         Err(e) => {
             tracing::warn!(error = %e, "OpenID Connect sign-in refused");
-            let detail = format!("oidc: {e}");
-            state
-                .with_store(move |store| {
-                    store.audit("?", AuditAction::LoginFailed, None, &detail)?;
-                    Ok(())
-                })
-                .await?;
+            // Audited when a browser presented a sign-in of its own (a replay, a forgery, a
+            // provider's refusal); a bare request to the callback only reaches the log.
+            if has_state_cookie {
+                let detail = format!("oidc: {e}");
+                state
+                    .with_store(move |store| {
+                        store.audit("?", AuditAction::LoginFailed, None, &detail)?;
+                        Ok(())
+                    })
+                    .await?;
+            }
             return login_page(&state, lang, Some(t.oidc_failed), StatusCode::FORBIDDEN);
         }
     };
@@ -1345,9 +1350,10 @@ pub async fn triage(
     };
     let reason = form.reason.trim().chars().take(500).collect::<String>();
     let user = auth.session.user.clone();
-    state
+    let id = state
         .with_store(move |store| {
-            store.incident(id)?.ok_or(PageError::NotFound)?;
+            // A merged incident's id (a stale page, an old alert) means its survivor.
+            let id = store.live_incident_id(id)?;
             let r = (!reason.is_empty()).then(|| format!("{reason} ({user})"));
             store.set_triage(id, new_state, r)?;
             store.audit(
@@ -1356,7 +1362,7 @@ pub async fn triage(
                 Some(id),
                 &format!("{}: {reason}", new_state.as_str()),
             )?;
-            Ok(())
+            Ok(id)
         })
         .await?;
     after_change(&state, &auth, &headers, id).await
@@ -1471,11 +1477,11 @@ pub async fn comment(
         ));
     }
     let user = auth.session.user.clone();
-    state
+    let id = state
         .with_store(move |store| {
-            store.incident(id)?.ok_or(PageError::NotFound)?;
+            let id = store.live_incident_id(id)?;
             store.audit(&user, AuditAction::Comment, Some(id), &text)?;
-            Ok(())
+            Ok(id)
         })
         .await?;
     after_change(&state, &auth, &headers, id).await
@@ -1498,14 +1504,14 @@ pub async fn assign(
 ) -> Result<Response, PageError> {
     auth.require_analyst()?;
     let user = auth.session.user.clone();
-    state
+    let id = state
         .with_store(move |store| {
-            store.incident(id)?.ok_or(PageError::NotFound)?;
+            let id = store.live_incident_id(id)?;
             if store.user(&form.user)?.is_none() {
                 return Err(PageError::BadRequest("no such user".into()));
             }
             store.assign(&user, id, &form.user)?;
-            Ok(())
+            Ok(id)
         })
         .await?;
     after_change(&state, &auth, &headers, id).await

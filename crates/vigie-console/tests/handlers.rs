@@ -1549,7 +1549,7 @@ fn an_oidc_section_with_a_missing_secret_or_a_wrong_callback_is_refused() {
         client_secret_env: Some("VIGIE_TEST_SECRET_THAT_IS_NOT_SET".into()),
         client_secret_file: None,
         redirect_url: "https://vigie.example.org/login/oidc/callback".into(),
-        username_claim: Default::default(),
+        username_claim: vigie_console::UsernameClaim::Sub,
         label: "SSO".into(),
     };
     let err = vigie_console::Oidc::new(base.clone()).err().unwrap();

@@ -205,12 +205,17 @@ const HEALTH_HEADS: &[&str] = &[
     "ch",
 ];
 
+/// Longest word, in bytes, read as part of a name after a mention.
+const MAX_NAME_WORD: usize = 64;
+
 /// Whether the capitalised words right after `end` on the same line (at most six) name an
 /// organisation of another kind.
 fn followed_by_other_organisation(text: &str, end: usize) -> bool {
     // The words of the rest of the line (split at spaces, tabs and no-break spaces), read
     // one at a time: a word whose first letter or digit is not a capital ends the run before
     // its end is looked for (a minified dump is one line without spaces).
+    // A word longer than MAX_NAME_WORD bytes is no organisation's and ends the run: each
+    // mention then reads a bounded stretch of a one-line dump.
     const SPACES: [char; 3] = [' ', '\t', '\u{a0}'];
     let mut rest = &text[end..];
     let mut run: Vec<String> = Vec::new();
@@ -218,12 +223,22 @@ fn followed_by_other_organisation(text: &str, end: usize) -> bool {
         rest = rest.trim_start_matches(SPACES);
         let first = rest
             .chars()
+            .take(MAX_NAME_WORD + 1)
             .take_while(|&c| c != '\n' && !SPACES.contains(&c))
             .find(|c| c.is_alphanumeric());
         if !first.is_some_and(char::is_uppercase) {
             break;
         }
-        let len = rest.find(['\n', ' ', '\t', '\u{a0}']).unwrap_or(rest.len());
+        let separator = rest
+            .char_indices()
+            .take_while(|&(i, _)| i <= MAX_NAME_WORD)
+            .find(|&(_, c)| c == '\n' || SPACES.contains(&c))
+            .map(|(i, _)| i);
+        let len = match separator {
+            Some(i) => i,
+            None if rest.len() <= MAX_NAME_WORD => rest.len(),
+            None => break,
+        };
         let word = &rest[..len];
         rest = &rest[len..];
         let clean = word.trim_matches(|c: char| !c.is_alphanumeric());
@@ -902,6 +917,10 @@ mod tests {
             if !capitalised || clean.is_empty() {
                 break;
             }
+            // The one rule added since: a word too long for a name ends the run.
+            if word.len() > MAX_NAME_WORD {
+                break;
+            }
             run.push(clean.to_lowercase());
             if word.ends_with([',', '.', ';', ':', ')', '!', '?']) {
                 break;
@@ -926,6 +945,8 @@ mod tests {
                     "Bank", "bank", "Credit", "Union", "Hôpital", "Clinic", "X", "(Bank)",
                     "Bank,", "1Bank", "-", "", " ", "  ", "\t", "\u{a0}", "\n", "Banque.",
                     "É", "é", "\"Bank\"", "Union!",
+                    "Verylongwordwithoutanyspaceatallthatrunsonandonpastthesixtyfourbyteslimit",
+                    "Bankbankbankbankbankbankbankbankbankbankbankbankbankbankbankban",
                 ]),
                 0..12,
             ),

@@ -17,11 +17,11 @@
 //! refused: their suppression patterns name the incident, and the analyst should clear the
 //! false positive first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use rocksdb::WriteBatch;
 
-use crate::alerts::{read_triage, TriageState};
+use crate::alerts::{read_triage, AlertMark, TriageState};
 use crate::audit::{stage_audit, AuditAction, AuditEntry};
 use crate::error::{bad, io, StoreError};
 use crate::incident;
@@ -64,7 +64,14 @@ impl Store {
         let survivor = self.live_incident(into)?;
         let absorbed = self.live_incident(from)?;
         let mut hashes = survivor.snapshots.clone();
-        union_ordered(&mut hashes, &absorbed.snapshots);
+        let known: HashSet<&String> = survivor.snapshots.iter().collect();
+        hashes.extend(
+            absorbed
+                .snapshots
+                .iter()
+                .filter(|h| !known.contains(h))
+                .cloned(),
+        );
 
         let cfs = self.cfs()?;
         let mut batch = WriteBatch::default();
@@ -118,10 +125,8 @@ impl Store {
             )));
         }
         let moved: BTreeSet<&str> = moved.iter().map(String::as_str).collect();
-        if let Some(stranger) = moved
-            .iter()
-            .find(|h| !original.snapshots.iter().any(|s| s == *h))
-        {
+        let held: HashSet<&str> = original.snapshots.iter().map(String::as_str).collect();
+        if let Some(stranger) = moved.iter().find(|h| !held.contains(*h)) {
             return Err(StoreError::Regroup(format!(
                 "snapshot {} is not in incident {id}",
                 stranger.get(..16).unwrap_or(stranger)
@@ -175,6 +180,28 @@ impl Store {
         })
     }
 
+    /// The incident that holds `id`'s content now: `id` itself, or the incident it was merged
+    /// into (followed through later merges). A decision about a merged incident's id (from
+    /// an alert sent before the merge) belongs there.
+    pub fn live_incident_id(&self, id: u64) -> Result<u64, StoreError> {
+        let mut current = id;
+        // Merges only point at live incidents, so a chain is short; the bound guards a
+        // damaged store against a loop.
+        for _ in 0..64 {
+            let incident = self
+                .incident(current)?
+                .ok_or(StoreError::NoIncident(current))?;
+            match incident.merged_into {
+                Some(into) => current = into,
+                None => return Ok(current),
+            }
+        }
+        Err(bad(
+            "incident",
+            format!("merge chain from incident {id} does not end"),
+        ))
+    }
+
     /// An incident that exists and was not merged away.
     fn live_incident(&self, id: u64) -> Result<Incident, StoreError> {
         let incident = self.incident(id)?.ok_or(StoreError::NoIncident(id))?;
@@ -204,6 +231,7 @@ impl Store {
         hashes: &[String],
         moved: &[String],
     ) -> Result<Incident, StoreError> {
+        let moved: HashSet<&str> = moved.iter().map(String::as_str).collect();
         let mut records = Vec::with_capacity(hashes.len());
         for hex_hash in hashes {
             let hash = parse_hash(hex_hash).ok_or_else(|| bad("incident", "bad snapshot hash"))?;
@@ -225,7 +253,7 @@ impl Store {
             for sighting in self.sightings_of(hash)? {
                 absorb_sighting_record(incident, &sighting);
             }
-            if moved.contains(&record.hash) {
+            if moved.contains(record.hash.as_str()) {
                 self.repoint(cfs, batch, hash, record, base.id)?;
             }
         }
@@ -254,8 +282,10 @@ impl Store {
         Ok(())
     }
 
-    /// Copies what recipients were told about `from` to `to` (keeping `to`'s own marks);
-    /// `take` removes `from`'s.
+    /// Copies what recipients were told about `from` to `to`; where both incidents told the
+    /// same recipient, the marks are combined (the higher severity, every identifier kind,
+    /// the later alert), so that nothing already sent is announced again as new. `take`
+    /// removes `from`'s marks.
     fn carry_alert_marks(
         &self,
         cfs: &Cfs<'_>,
@@ -269,14 +299,24 @@ impl Store {
             let recipient = key.get(prefix.len()..).unwrap_or_default();
             let recipient = String::from_utf8_lossy(recipient);
             let target = alert_mark(to, &recipient);
-            if self
-                .db
-                .get_pinned_cf(cfs.index, &target)
-                .map_err(io)?
-                .is_none()
-            {
-                batch.put_cf(cfs.index, &target, &value);
-            }
+            let carried: AlertMark =
+                serde_json::from_slice(&value).map_err(|e| bad("alert mark", e))?;
+            let combined = match self.db.get_pinned_cf(cfs.index, &target).map_err(io)? {
+                None => carried,
+                Some(existing) => {
+                    let mut mark: AlertMark =
+                        serde_json::from_slice(&existing).map_err(|e| bad("alert mark", e))?;
+                    mark.severity = mark.severity.max(carried.severity);
+                    union(&mut mark.kinds, carried.kinds);
+                    if carried.alert > mark.alert {
+                        mark.alert = carried.alert;
+                    }
+                    mark.revision = mark.revision.max(carried.revision);
+                    mark
+                }
+            };
+            let bytes = serde_json::to_vec(&combined).map_err(|e| bad("alert mark", e))?;
+            batch.put_cf(cfs.index, &target, bytes);
             if take {
                 batch.delete_cf(cfs.index, &key);
             }
@@ -319,15 +359,6 @@ fn absorb_sighting_record(incident: &mut Incident, sighting: &SightingRecord) {
     incident.last_seen = incident.last_seen.max(sighting.last_seen);
     if !incident.sources.contains(&sighting.source) {
         union(&mut incident.sources, [sighting.source.clone()]);
-    }
-}
-
-/// Appends the items of `extra` not already in `list`, keeping order.
-fn union_ordered(list: &mut Vec<String>, extra: &[String]) {
-    for item in extra {
-        if !list.contains(item) {
-            list.push(item.clone());
-        }
     }
 }
 

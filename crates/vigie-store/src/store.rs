@@ -573,6 +573,8 @@ impl Store {
         reason: Option<String>,
     ) -> Result<Triage, StoreError> {
         self.ensure_writable()?;
+        // An alert sent before a merge names the absorbed incident: decide on the survivor.
+        let incident_id = self.live_incident_id(incident_id)?;
         let incident = self
             .incident(incident_id)?
             .ok_or(StoreError::NoIncident(incident_id))?;

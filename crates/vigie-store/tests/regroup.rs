@@ -63,9 +63,13 @@ fn a_merge_moves_snapshots_sightings_and_later_reposts_into_the_survivor() {
         .unwrap()
         .unwrap();
     assert_eq!(record_b.incident, Some(a));
-    // What the recipient was told about the absorbed incident now belongs to the survivor.
+    // What the recipient was told about both is combined on the survivor: the later alert,
+    // the higher severity, every identifier kind (no "new" alert for what was sent).
     assert!(store.alert_marks(b).unwrap().is_empty());
-    assert_eq!(store.alert_marks(a).unwrap().len(), 1);
+    let marks = store.alert_marks(a).unwrap();
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].alert, rennes.alerts[0].max(nantes.alerts[0]));
+    assert!(!marks[0].kinds.is_empty());
 
     // The decision is in the audit trail of both incidents, written with custody entries.
     let trail = store.audit_entries(None, 10, None, None).unwrap();
@@ -214,4 +218,17 @@ fn impossible_regroupings_are_refused_and_write_nothing() {
     store.merge_incidents(ia, ib, "u", "reason").unwrap();
     assert!(refused(store.merge_incidents(ia, ib, "u", "reason")).contains("merged into"));
     assert!(refused(store.merge_incidents(ib, ia, "u", "reason")).contains("merged into"));
+
+    // A decision about the absorbed id (from an alert sent before the merge) lands on the
+    // survivor, which holds the content.
+    assert_eq!(store.live_incident_id(ib).unwrap(), ia);
+    store
+        .set_triage(ib, TriageState::FalsePositive, Some("old alert".into()))
+        .unwrap();
+    assert_eq!(
+        store.triage(ia).unwrap().unwrap().state,
+        TriageState::FalsePositive
+    );
+    // The tombstone keeps the state it had before the merge.
+    assert_eq!(store.triage(ib).unwrap().unwrap().state, TriageState::New);
 }
