@@ -63,6 +63,8 @@ pub(crate) struct Staged<'db> {
     /// does not change under a batch, and opening an iterator per band and document costs
     /// more than the seeks.
     index: RefCell<Option<DBRawIterator<'db>>>,
+    /// The same for the band index, in prefix mode (each seek stays within one band value).
+    band_iter: RefCell<Option<DBRawIterator<'db>>>,
     db: &'db DB,
 }
 
@@ -86,6 +88,7 @@ impl<'db> Staged<'db> {
             triage: HashMap::new(),
             marks: BTreeMap::new(),
             index: RefCell::new(None),
+            band_iter: RefCell::new(None),
             db,
         }
     }
@@ -119,6 +122,7 @@ impl Store {
             return Ok(out);
         }
         drop(staged.index);
+        drop(staged.band_iter);
         let mut batch = staged.batch;
         batch.put_cf(cfs.meta, META_NEXT_INCIDENT, u64_key(staged.next_incident));
         batch.put_cf(cfs.meta, META_NEXT_SIGHTING, u64_key(staged.next_sighting));
@@ -159,6 +163,36 @@ impl Store {
                 break;
             }
             out.push((k.to_vec(), v.to_vec()));
+            it.next();
+        }
+        it.status().map_err(io)?;
+        Ok(out)
+    }
+
+    /// The band keys of the database under `prefix` (one band value), at most `limit`, in
+    /// key order, as the database held them when the batch began.
+    fn band_range(
+        &self,
+        st: &Staged<'_>,
+        prefix: &[u8; BAND_PREFIX_LEN],
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut slot = st.band_iter.borrow_mut();
+        let it = match slot.as_mut() {
+            Some(it) => it,
+            None => slot.insert(
+                st.db
+                    .raw_iterator_cf_opt(self.bands_cf()?, crate::store::band_read_options()),
+            ),
+        };
+        let mut out = Vec::new();
+        it.seek(prefix);
+        while out.len() < limit && it.valid() {
+            let Some(k) = it.key() else { break };
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push(k.to_vec());
             it.next();
         }
         it.status().map_err(io)?;
@@ -234,9 +268,10 @@ impl Store {
                     let mut incident = incident;
                     incident::absorb_snapshot(&mut incident, &record, opened);
                     record.incident = Some(incident.id);
+                    let bands_cf = self.bands_cf()?;
                     for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
                         let key = band_index(band, value, incident.id, &hash);
-                        st.batch.put_cf(cfs.index, key, []);
+                        st.batch.put_cf(bands_cf, key, []);
                         new_bands.push(key);
                     }
                     change = Some((incident, before, opened));
@@ -541,7 +576,6 @@ impl Store {
     /// [`MAX_CANDIDATES_PER_BAND`] keys of the database and the batch together.
     pub(crate) fn staged_band_candidates(
         &self,
-        cfs: &Cfs<'_>,
         st: &Staged<'_>,
         record: &SnapshotRecord,
     ) -> Result<BTreeSet<(u64, ContentHash)>, StoreError> {
@@ -549,12 +583,11 @@ impl Store {
         for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
             let prefix = band_prefix(band, value);
             let mut keys: BTreeSet<Vec<u8>> = self
-                .index_range(cfs, st, &prefix, MAX_CANDIDATES_PER_BAND)?
+                .band_range(st, &prefix, MAX_CANDIDATES_PER_BAND)?
                 .into_iter()
-                .map(|(k, _)| k)
                 .collect();
             let mut from = [0u8; 50];
-            from[..10].copy_from_slice(&prefix);
+            from[..BAND_PREFIX_LEN].copy_from_slice(&prefix);
             for k in st
                 .bands
                 .range(from..)
@@ -589,7 +622,7 @@ impl Store {
         record: &SnapshotRecord,
     ) -> Result<Vec<NearDuplicate>, StoreError> {
         let mut out = Vec::new();
-        for (incident, snapshot) in self.staged_band_candidates(cfs, st, record)? {
+        for (incident, snapshot) in self.staged_band_candidates(st, record)? {
             let Some(other) = self.staged_snapshot_record(cfs, st, &snapshot)? else {
                 continue;
             };

@@ -10,8 +10,15 @@ pub const CF_FINDINGS: &str = "findings";
 pub const CF_SIGHTINGS: &str = "sightings";
 /// Incidents by id.
 pub const CF_INCIDENTS: &str = "incidents";
-/// Secondary indexes (entity, time, severity, LSH bands, sighting identity).
+/// Secondary indexes (entity, time, severity, sighting identity, alert marks).
 pub const CF_INDEX: &str = "index";
+/// The LSH band index of near-duplicate detection (schema 2; in `index` before). Its own
+/// family because it is most of the record path's writes and seeks: memtables hashed by band
+/// prefix and prefix bloom filters make a band that no stored content shares cost a hash
+/// lookup instead of a skip-list search and a seek in every table file.
+pub const CF_BANDS: &str = "bands";
+/// Length of the prefix the band family is hashed and filtered by: `L` ‖ band ‖ value.
+pub const BAND_PREFIX_LEN: usize = 10;
 /// Collector cursors by source id.
 pub const CF_CHECKPOINTS: &str = "checkpoints";
 /// Chain of custody by sequence number.
@@ -27,7 +34,7 @@ pub const CF_OUTBOX: &str = "outbox";
 pub const CF_TRIAGE: &str = "triage";
 
 /// Every column family, in creation order.
-pub const ALL_CFS: [&str; 12] = [
+pub const ALL_CFS: [&str; 13] = [
     CF_META,
     CF_SNAPSHOTS,
     CF_FINDINGS,
@@ -40,6 +47,7 @@ pub const ALL_CFS: [&str; 12] = [
     CF_ALERTS,
     CF_OUTBOX,
     CF_TRIAGE,
+    CF_BANDS,
 ];
 
 pub const META_SCHEMA: &[u8] = b"schema_version";
@@ -109,8 +117,8 @@ pub fn severity_index(severity: u8, incident: u64) -> [u8; 10] {
     k
 }
 
-pub fn band_prefix(band: usize, value: u64) -> [u8; 10] {
-    let mut k = [0u8; 10];
+pub fn band_prefix(band: usize, value: u64) -> [u8; BAND_PREFIX_LEN] {
+    let mut k = [0u8; BAND_PREFIX_LEN];
     k[0] = IDX_BAND;
     k[1] = band as u8;
     k[2..].copy_from_slice(&value.to_be_bytes());

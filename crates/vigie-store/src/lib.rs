@@ -56,7 +56,6 @@
 //! | `index` | `E` ‖ entity id ‖ 0 ‖ incident id | empty: incidents by entity |
 //! | | `T` ‖ last seen (ms, sign bit flipped) ‖ incident id | empty: incidents by time |
 //! | | `S` ‖ severity u8 ‖ incident id | empty: incidents by severity |
-//! | | `L` ‖ band u8 ‖ band value u64 ‖ incident id ‖ content hash | empty: near-duplicate candidates |
 //! | | `K` ‖ SHA-256(source, locator, content hash) | sighting key: repeat sightings |
 //! | | `A` ‖ incident id ‖ recipient id | [`AlertMark`]: what the recipient was last told |
 //! | | `F` ‖ alias-in-context pattern | incident id u64: a false positive's pattern |
@@ -67,6 +66,7 @@
 //! | `alerts` | alert id u64 | [`AlertRecord`] (immutable) |
 //! | `outbox` | state byte (`P` pending, `S` delivered, `D` dead) ‖ alert id | [`OutboxEntry`] |
 //! | `triage` | incident id u64 | [`Triage`] |
+//! | `bands` | `L` ‖ band u8 ‖ band value u64 ‖ incident id ‖ content hash | empty: near-duplicate candidates (in `index` before schema 2; moved when a writer opens the store) |
 //!
 //! # Example
 //!
@@ -148,7 +148,7 @@ pub use verify::VerifyReport;
 /// Column family names, for tests and tools that inspect the database directly.
 pub mod column_families {
     pub use crate::keys::{
-        ALL_CFS, CF_ALERTS, CF_CHECKPOINTS, CF_CUSTODY, CF_FINDINGS, CF_INCIDENTS, CF_INDEX,
-        CF_META, CF_OUTBOX, CF_SIGHTINGS, CF_SNAPSHOTS, CF_TIMESTAMPS, CF_TRIAGE,
+        ALL_CFS, CF_ALERTS, CF_BANDS, CF_CHECKPOINTS, CF_CUSTODY, CF_FINDINGS, CF_INCIDENTS,
+        CF_INDEX, CF_META, CF_OUTBOX, CF_SIGHTINGS, CF_SNAPSHOTS, CF_TIMESTAMPS, CF_TRIAGE,
     };
 }

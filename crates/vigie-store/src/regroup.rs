@@ -270,9 +270,10 @@ impl Store {
         incident: u64,
     ) -> Result<(), StoreError> {
         if let Some(old) = record.incident {
+            let bands_cf = self.bands_cf()?;
             for (band, value) in record.analysis.signature.bands().into_iter().enumerate() {
-                batch.delete_cf(cfs.index, band_index(band, value, old, hash));
-                batch.put_cf(cfs.index, band_index(band, value, incident, hash), []);
+                batch.delete_cf(bands_cf, band_index(band, value, old, hash));
+                batch.put_cf(bands_cf, band_index(band, value, incident, hash), []);
             }
         }
         let mut record = record.clone();

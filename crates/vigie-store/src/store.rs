@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rocksdb::{
     BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, IteratorMode,
-    Options, WriteBatch, DB,
+    MemtableFactory, Options, ReadOptions, SliceTransform, WriteBatch, DB,
 };
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
@@ -22,8 +22,9 @@ use crate::incident;
 use crate::keys::*;
 use crate::model::*;
 
-/// The schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this build writes and the newest it reads. Schema 2 moved the band index from
+/// `index` to its own family, `bands` (a writer opening a schema-1 store moves it).
+pub const SCHEMA_VERSION: u32 = 2;
 /// The RocksDB directory inside a store directory; its presence makes a directory a store.
 pub const MARKER_FILE: &str = "db";
 /// Files a fresh store directory may already hold: the repository's `storage/README.md`, and
@@ -158,8 +159,44 @@ fn cf_options() -> Options {
     o
 }
 
+/// The options of column family `name`: [`cf_options`], and for the band index a memtable
+/// hashed by band prefix with prefix bloom filters in its tables (see [`CF_BANDS`]).
+fn cf_options_for(name: &str) -> Options {
+    let mut o = cf_options();
+    if name == CF_BANDS {
+        o.set_prefix_extractor(SliceTransform::create_fixed_prefix(BAND_PREFIX_LEN));
+        o.set_memtable_factory(MemtableFactory::HashSkipList {
+            bucket_count: 1 << 20,
+            height: 4,
+            branching_factor: 4,
+        });
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(10.0, false);
+        table.set_whole_key_filtering(false);
+        o.set_block_based_table_factory(&table);
+    }
+    o
+}
+
+/// Read options for a seek within one band prefix of [`CF_BANDS`].
+pub(crate) fn band_read_options() -> ReadOptions {
+    let mut r = ReadOptions::default();
+    r.set_prefix_same_as_start(true);
+    r
+}
+
+/// Read options that see every key of a family in order, whatever its prefix extractor.
+fn total_order() -> ReadOptions {
+    let mut r = ReadOptions::default();
+    r.set_total_order_seek(true);
+    r
+}
+
 fn db_options() -> Options {
     let mut o = cf_options();
+    // The band index's hashed memtable takes one writer at a time (RocksDB groups
+    // concurrent writes instead); the store has a single writer anyway.
+    o.set_allow_concurrent_memtable_write(false);
     o.create_if_missing(true);
     o.create_missing_column_families(true);
     o.set_keep_log_file_num(4);
@@ -179,11 +216,78 @@ fn unfinished_creation(db: &DB, dir: &Path) -> Result<bool, StoreError> {
     }
     for name in ALL_CFS {
         let cf = db.cf_handle(name).ok_or_else(|| missing_cf(dir, name))?;
-        if db.iterator_cf(cf, IteratorMode::Start).next().is_some() {
+        if db
+            .iterator_cf_opt(cf, total_order(), IteratorMode::Start)
+            .next()
+            .is_some()
+        {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// The store's schema version; an error when it has none or is newer than this build.
+fn stored_schema(db: &DB, dir: &Path) -> Result<u32, StoreError> {
+    let meta = db
+        .cf_handle(CF_META)
+        .ok_or_else(|| missing_cf(dir, CF_META))?;
+    let schema = db.get_cf(meta, META_SCHEMA).map_err(io)?;
+    let schema = match schema.as_deref().map(<[u8; 4]>::try_from) {
+        Some(Ok(b)) => u32::from_be_bytes(b),
+        _ => {
+            return Err(StoreError::Corrupt {
+                path: dir.to_path_buf(),
+                detail: "no schema version: a RocksDB database, but not Vigie's".into(),
+            })
+        }
+    };
+    if schema > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            path: dir.to_path_buf(),
+            found: schema,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(schema)
+}
+
+/// Schema 1 → 2: moves the band keys from `index` to `bands`, in batches that each put and
+/// delete the same keys (a migration cut short is finished by the next open), then writes the
+/// new schema version.
+fn migrate_bands(db: &DB, dir: &Path) -> Result<(), StoreError> {
+    const CHUNK: usize = 100_000;
+    let cf = |name: &str| db.cf_handle(name).ok_or_else(|| missing_cf(dir, name));
+    let (index, bands, meta) = (cf(CF_INDEX)?, cf(CF_BANDS)?, cf(CF_META)?);
+    let mut moved = 0usize;
+    loop {
+        let mut batch = WriteBatch::default();
+        let mut n = 0;
+        let mut it = db.raw_iterator_cf_opt(index, total_order());
+        it.seek([IDX_BAND]);
+        while n < CHUNK && it.valid() {
+            let Some(k) = it.key() else { break };
+            if k.first() != Some(&IDX_BAND) {
+                break;
+            }
+            batch.put_cf(bands, k, []);
+            batch.delete_cf(index, k);
+            n += 1;
+            it.next();
+        }
+        it.status().map_err(io)?;
+        drop(it);
+        if n == 0 {
+            break;
+        }
+        db.write(batch).map_err(io)?;
+        moved += n;
+    }
+    db.put_cf(meta, META_SCHEMA, 2u32.to_be_bytes())
+        .map_err(io)?;
+    db.flush_wal(true).map_err(io)?;
+    info!(path = %dir.display(), band_keys = moved, "evidence store upgraded to schema 2 (band index in its own column family)");
+    Ok(())
 }
 
 fn directory_is_fresh(dir: &Path) -> Result<bool, StoreError> {
@@ -257,7 +361,7 @@ impl Store {
         }
         let cfs = ALL_CFS
             .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options()));
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options_for(name)));
         let db = DB::open_cf_descriptors(&db_options(), &db_path, cfs)
             .map_err(|e| open_error(dir, e))?;
         // A process killed while creating the store leaves an empty `db/` or a database
@@ -274,6 +378,8 @@ impl Store {
             .map_err(io)?;
             db.flush_wal(true).map_err(io)?;
             info!(path = %dir.display(), "created evidence store");
+        } else if stored_schema(&db, dir)? == 1 {
+            migrate_bands(&db, dir)?;
         }
         Store::finish_open(db, dir, false)
     }
@@ -301,10 +407,11 @@ impl Store {
         // A store written before a column family existed is still readable: open what it has
         // (queries that need a missing family fail with `Corrupt`, and the next writer adds it).
         let existing = DB::list_cf(&cf_options(), &db_path).map_err(|e| open_error(dir, e))?;
-        let names = ALL_CFS
+        let cfs = ALL_CFS
             .iter()
-            .filter(|name| existing.iter().any(|e| e == *name));
-        let db = DB::open_cf_for_read_only(&cf_options(), &db_path, names, false)
+            .filter(|name| existing.iter().any(|e| e == *name))
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options_for(name)));
+        let db = DB::open_cf_descriptors_read_only(&cf_options(), &db_path, cfs, false)
             .map_err(|e| open_error(dir, e))?;
         Store::finish_open(db, dir, true)
     }
@@ -313,23 +420,7 @@ impl Store {
         let meta = db
             .cf_handle(CF_META)
             .ok_or_else(|| missing_cf(dir, CF_META))?;
-        let schema = db.get_cf(meta, META_SCHEMA).map_err(io)?;
-        let schema = match schema.as_deref().map(<[u8; 4]>::try_from) {
-            Some(Ok(b)) => u32::from_be_bytes(b),
-            _ => {
-                return Err(StoreError::Corrupt {
-                    path: dir.to_path_buf(),
-                    detail: "no schema version: a RocksDB database, but not Vigie's".into(),
-                })
-            }
-        };
-        if schema > SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew {
-                path: dir.to_path_buf(),
-                found: schema,
-                supported: SCHEMA_VERSION,
-            });
-        }
+        stored_schema(&db, dir)?;
         let head = match db.get_cf(meta, META_HEAD).map_err(io)? {
             Some(v) => serde_json::from_slice(&v).map_err(|e| bad("custody head", e))?,
             None => Head {
@@ -390,6 +481,14 @@ impl Store {
             outbox: get(CF_OUTBOX)?,
             triage: get(CF_TRIAGE)?,
         })
+    }
+
+    /// The band index family. Apart from [`Store::cfs`]: a read-only open of a schema-1 store
+    /// has no such family, and only writers use it.
+    pub(crate) fn bands_cf(&self) -> Result<&ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(CF_BANDS)
+            .ok_or_else(|| missing_cf(&self.path, CF_BANDS))
     }
 
     /// A handle that other threads can use to ask whether a content is already stored.

@@ -819,6 +819,96 @@ fn a_newer_schema_is_refused() {
     assert!(err.to_string().contains("upgrade Vigie"));
 }
 
+/// Keys of one column family of a closed store, opened with `families`.
+fn keys_of(db: &DB, cf: &str) -> Vec<Vec<u8>> {
+    db.iterator_cf(db.cf_handle(cf).unwrap(), rocksdb::IteratorMode::Start)
+        .map(|kv| kv.unwrap().0.to_vec())
+        .collect()
+}
+
+#[test]
+fn a_schema_1_store_is_upgraded_and_its_moved_band_index_still_groups_reposts() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = matcher();
+    let (file, source, url) = REPOSTS[0];
+    let first = {
+        let mut store = Store::open(dir.path()).unwrap();
+        record(
+            &mut store,
+            &m,
+            &fixture(file),
+            &sighting(source, url, "2026-11-01"),
+        )
+    };
+    let (incident, _) = first.incident.expect("a sale opens an incident");
+    // Make it the store an older Vigie wrote: band keys in `index`, no `bands` family,
+    // schema 1.
+    let bands = {
+        let db = raw_db(dir.path());
+        let bands = keys_of(&db, CF_BANDS);
+        let index = db.cf_handle(CF_INDEX).unwrap();
+        for k in &bands {
+            db.put_cf(index, k, []).unwrap();
+        }
+        db.put_cf(
+            db.cf_handle(CF_META).unwrap(),
+            b"schema_version",
+            1u32.to_be_bytes(),
+        )
+        .unwrap();
+        drop(db);
+        let mut db = raw_db(dir.path());
+        db.drop_cf(CF_BANDS).unwrap();
+        bands
+    };
+    assert_eq!(bands.len(), 16, "one key per LSH band");
+    assert!(bands.iter().all(|k| k[0] == b'L' && k.len() == 50));
+
+    // Readable as it is, without upgrading it.
+    let reader = Store::open_read_only(dir.path()).unwrap();
+    assert_eq!(
+        reader.incident(incident).unwrap().unwrap().snapshots.len(),
+        1
+    );
+    drop(reader);
+
+    // A writer moves the band keys and records the new schema.
+    let mut store = Store::open(dir.path()).unwrap();
+    let (file, source, url) = REPOSTS[1];
+    let repost = record(
+        &mut store,
+        &m,
+        &fixture(file),
+        &sighting(source, url, "2026-11-02"),
+    );
+    assert_eq!(
+        repost.incident,
+        Some((incident, IncidentChange::Updated)),
+        "the repost is found through the moved band index"
+    );
+    assert!(store.verify().unwrap().ok());
+    drop(store);
+    let db = raw_db(dir.path());
+    assert!(
+        keys_of(&db, CF_INDEX).iter().all(|k| k[0] != b'L'),
+        "no band key is left in the index family"
+    );
+    let moved = keys_of(&db, CF_BANDS);
+    assert_eq!(
+        moved.len(),
+        32,
+        "the original's 16 band keys and the repost's"
+    );
+    assert!(bands.iter().all(|k| moved.contains(k)));
+    assert_eq!(
+        db.get_cf(db.cf_handle(CF_META).unwrap(), b"schema_version")
+            .unwrap()
+            .unwrap(),
+        SCHEMA_VERSION.to_be_bytes()
+    );
+    assert_eq!(SCHEMA_VERSION, 2);
+}
+
 #[test]
 fn queries_work_while_a_writer_holds_the_store() {
     let dir = tempfile::tempdir().unwrap();
