@@ -58,22 +58,37 @@ mod hex_values {
     use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    // Written and read on every stored document: no formatting machinery, no allocation
+    // per value.
     pub fn serialize<S: Serializer>(v: &[u32; SIGNATURE_LEN], s: S) -> Result<S::Ok, S::Error> {
-        let mut out = String::with_capacity(SIGNATURE_LEN * 8);
-        for x in v {
-            out.push_str(&format!("{x:08x}"));
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; SIGNATURE_LEN * 8];
+        for (x, chunk) in v.iter().zip(out.chunks_exact_mut(8)) {
+            for (i, digit) in chunk.iter_mut().enumerate() {
+                *digit = DIGITS[((x >> (28 - 4 * i)) & 0xf) as usize];
+            }
         }
-        s.serialize_str(&out)
+        // Only ASCII digits were written.
+        s.serialize_str(std::str::from_utf8(&out).map_err(serde::ser::Error::custom)?)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u32; SIGNATURE_LEN], D::Error> {
-        let s = String::deserialize(d)?;
-        if s.len() != SIGNATURE_LEN * 8 || !s.is_ascii() {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        let bytes = s.as_bytes();
+        if bytes.len() != SIGNATURE_LEN * 8 {
             return Err(D::Error::custom("a signature is 512 hex digits"));
         }
         let mut out = [0u32; SIGNATURE_LEN];
-        for (i, v) in out.iter_mut().enumerate() {
-            *v = u32::from_str_radix(&s[i * 8..i * 8 + 8], 16).map_err(D::Error::custom)?;
+        for (v, chunk) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+            for &b in chunk {
+                let digit = match b {
+                    b'0'..=b'9' => b - b'0',
+                    b'a'..=b'f' => b - b'a' + 10,
+                    b'A'..=b'F' => b - b'A' + 10,
+                    _ => return Err(D::Error::custom("a signature is 512 hex digits")),
+                };
+                *v = (*v << 4) | u32::from(digit);
+            }
         }
         Ok(out)
     }
@@ -114,6 +129,20 @@ mod tests {
         let back: Signature = serde_json::from_str(&json).unwrap();
         assert_eq!(back, a);
         assert!(serde_json::from_str::<Signature>("\"abc\"").is_err());
+        // Every digit position and value, against the standard library's formatting.
+        let mut b = Signature([0; SIGNATURE_LEN]);
+        for (i, v) in b.0.iter_mut().enumerate() {
+            *v = (i as u32).wrapping_mul(0x9e37_79b9) ^ 0x0123_4567;
+        }
+        b.0[0] = u32::MAX;
+        let expected: String = b.0.iter().map(|x| format!("{x:08x}")).collect();
+        assert_eq!(
+            serde_json::to_string(&b).unwrap(),
+            format!("\"{expected}\"")
+        );
+        let upper: Signature =
+            serde_json::from_str(&format!("\"{}\"", expected.to_uppercase())).unwrap();
+        assert_eq!(upper, b);
         let bad = format!("\"{}\"", "zz".repeat(256));
         assert!(serde_json::from_str::<Signature>(&bad).is_err());
     }

@@ -276,7 +276,7 @@ impl Store {
                     }
                     change = Some((incident, before, opened));
                 }
-                let value = serde_json::to_vec(&record).map_err(|e| bad("findings", e))?;
+                let value = crate::codec::encode_findings(&record)?;
                 st.batch.put_cf(cfs.findings, hash, value);
                 st.findings.insert(hash, record.clone());
                 (record, change)
@@ -475,9 +475,7 @@ impl Store {
             return Ok(Some(r.clone()));
         }
         match self.db.get_pinned_cf(cfs.findings, hash).map_err(io)? {
-            Some(v) => Ok(Some(
-                serde_json::from_slice(&v).map_err(|e| bad("findings", e))?,
-            )),
+            Some(v) => Ok(Some(crate::codec::decode_findings(&v)?)),
             None => Ok(None),
         }
     }

@@ -278,7 +278,7 @@ impl Store {
         }
         let mut record = record.clone();
         record.incident = Some(incident);
-        let value = serde_json::to_vec(&record).map_err(|e| bad("findings", e))?;
+        let value = crate::codec::encode_findings(&record)?;
         batch.put_cf(cfs.findings, hash, value);
         Ok(())
     }

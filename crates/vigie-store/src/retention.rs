@@ -42,8 +42,7 @@ impl Store {
             let cfs = self.cfs()?;
             for item in self.db.iterator_cf(cfs.findings, IteratorMode::Start) {
                 let (_, v) = item.map_err(io)?;
-                let record: SnapshotRecord =
-                    serde_json::from_slice(&v).map_err(|e| bad("findings", e))?;
+                let record: SnapshotRecord = crate::codec::decode_findings(&v)?;
                 if record.purged_at.is_some() {
                     continue;
                 }
@@ -66,7 +65,7 @@ impl Store {
                 let mut record = record.clone();
                 record.purged_at = Some(now);
                 batch.delete_cf(cfs.snapshots, hash);
-                let value = serde_json::to_vec(&record).map_err(|e| bad("findings", e))?;
+                let value = crate::codec::encode_findings(&record)?;
                 batch.put_cf(cfs.findings, hash, value);
                 chain.append(
                     &mut batch,

@@ -515,9 +515,7 @@ impl Store {
     ) -> Result<Option<SnapshotRecord>, StoreError> {
         let cfs = self.cfs()?;
         match self.db.get_pinned_cf(cfs.findings, hash).map_err(io)? {
-            Some(v) => Ok(Some(
-                serde_json::from_slice(&v).map_err(|e| bad("findings", e))?,
-            )),
+            Some(v) => Ok(Some(crate::codec::decode_findings(&v)?)),
             None => Ok(None),
         }
     }
@@ -743,6 +741,7 @@ impl Store {
             cfs.alerts,
             cfs.outbox,
             cfs.triage,
+            self.bands_cf()?,
         ];
         self.db
             .flush_cfs_opt(&all, &rocksdb::FlushOptions::default())

@@ -145,7 +145,7 @@ impl Store {
             let (k, v) = item.map_err(io)?;
             report.snapshots += 1;
             let key = hex::encode(&k);
-            let record: Option<SnapshotRecord> = serde_json::from_slice(&v).ok();
+            let record: Option<SnapshotRecord> = crate::codec::decode_findings(&v).ok();
             if record.is_none() {
                 report
                     .problems

@@ -568,7 +568,7 @@ fn retention_covers_binaries_the_matcher_could_not_read() {
 fn records_without_a_storage_time_fall_back_to_their_first_fetch() {
     let dir = tempfile::tempdir().unwrap();
     let m = matcher();
-    let (personal, binary) = {
+    let (personal, binary, records) = {
         let mut store = Store::open(dir.path()).unwrap();
         let personal = record(
             &mut store,
@@ -582,17 +582,28 @@ fn records_without_a_storage_time_fall_back_to_their_first_fetch() {
             b"\x00\x01binary\x02",
             &sighting("f", "b", "2026-01-01"),
         );
-        (personal, binary)
+        let records: Vec<SnapshotRecord> = [&personal, &binary]
+            .iter()
+            .map(|r| {
+                let hash = parse_hash(&r.hash).unwrap();
+                store.snapshot_record(&hash).unwrap().unwrap()
+            })
+            .collect();
+        (personal, binary, records)
     };
-    // Rewrite both findings records as an older version wrote them: no `stored_at`, no
-    // `binary` flag.
+    // Rewrite both findings records as an older version wrote them: JSON, without
+    // `stored_at` and `binary`.
     {
         let db = raw_db(dir.path());
         let cf = db.cf_handle(CF_FINDINGS).unwrap();
-        for r in [&personal, &binary] {
+        for r in &records {
             let key = parse_hash(&r.hash).unwrap();
-            let mut v: serde_json::Value =
-                serde_json::from_slice(&db.get_cf(cf, key).unwrap().unwrap()).unwrap();
+            assert_ne!(
+                db.get_cf(cf, key).unwrap().unwrap()[0],
+                b'{',
+                "written in the binary encoding"
+            );
+            let mut v = serde_json::to_value(r).unwrap();
             let o = v.as_object_mut().unwrap();
             assert!(o.remove("stored_at").is_some());
             assert!(o.remove("binary").is_some());
