@@ -1027,7 +1027,7 @@ pub struct Stats {
     pub raw_snapshots: u64,
     /// Sightings.
     pub sightings: u64,
-    /// Incidents.
+    /// Incident records, merged ones (kept as tombstones) included.
     pub incidents: u64,
     /// Custody entries.
     pub custody_entries: u64,
