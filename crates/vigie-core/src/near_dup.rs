@@ -58,8 +58,8 @@ mod hex_values {
     use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    // Written and read on every stored document: no formatting machinery, no allocation
-    // per value.
+    // Written and read on every stored document: no formatting machinery and no allocation
+    // per value (one string per signature).
     pub fn serialize<S: Serializer>(v: &[u32; SIGNATURE_LEN], s: S) -> Result<S::Ok, S::Error> {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; SIGNATURE_LEN * 8];

@@ -82,6 +82,7 @@ pub(crate) fn decode_findings(v: &[u8]) -> Result<SnapshotRecord, StoreError> {
             let [flags] = r.array::<1>()?;
             if flags & !(HAS_STORED_AT | BINARY_KNOWN | IS_BINARY | HAS_INCIDENT | HAS_PURGED_AT)
                 != 0
+                || (flags & IS_BINARY != 0 && flags & BINARY_KNOWN == 0)
             {
                 return Err(bad("findings", format!("unknown flags {flags:#04x}")));
             }
@@ -340,6 +341,10 @@ mod tests {
         }
         let mut flags = v.clone();
         flags[1 + 32 + 16] |= 0x80;
+        assert!(decode_findings(&flags).is_err());
+        // "Binary" without "known".
+        let mut flags = v.clone();
+        flags[1 + 32 + 16] &= !BINARY_KNOWN;
         assert!(decode_findings(&flags).is_err());
         assert!(decode_findings(&[7, 1, 2]).is_err());
         let mut bad_hash = findings(None, None, None, None);

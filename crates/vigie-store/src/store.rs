@@ -254,21 +254,28 @@ fn stored_schema(db: &DB, dir: &Path) -> Result<u32, StoreError> {
 
 /// Schema 1 → 2: moves the band keys from `index` to `bands`, in batches that each put and
 /// delete the same keys (a migration cut short is finished by the next open), then writes the
-/// new schema version.
+/// new schema version. One iterator for the whole walk: it reads the index as it was, so the
+/// walk never steps over the deletions of earlier batches.
 fn migrate_bands(db: &DB, dir: &Path) -> Result<(), StoreError> {
     const CHUNK: usize = 100_000;
     let cf = |name: &str| db.cf_handle(name).ok_or_else(|| missing_cf(dir, name));
     let (index, bands, meta) = (cf(CF_INDEX)?, cf(CF_BANDS)?, cf(CF_META)?);
     let mut moved = 0usize;
+    let mut it = db.raw_iterator_cf_opt(index, total_order());
+    it.seek([IDX_BAND]);
     loop {
         let mut batch = WriteBatch::default();
         let mut n = 0;
-        let mut it = db.raw_iterator_cf_opt(index, total_order());
-        it.seek([IDX_BAND]);
         while n < CHUNK && it.valid() {
             let Some(k) = it.key() else { break };
             if k.first() != Some(&IDX_BAND) {
                 break;
+            }
+            if k.len() != 50 {
+                return Err(StoreError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: format!("a band index key of {} bytes (50 expected)", k.len()),
+                });
             }
             batch.put_cf(bands, k, []);
             batch.delete_cf(index, k);
@@ -276,13 +283,13 @@ fn migrate_bands(db: &DB, dir: &Path) -> Result<(), StoreError> {
             it.next();
         }
         it.status().map_err(io)?;
-        drop(it);
         if n == 0 {
             break;
         }
         db.write(batch).map_err(io)?;
         moved += n;
     }
+    drop(it);
     db.put_cf(meta, META_SCHEMA, 2u32.to_be_bytes())
         .map_err(io)?;
     db.flush_wal(true).map_err(io)?;
@@ -378,8 +385,17 @@ impl Store {
             .map_err(io)?;
             db.flush_wal(true).map_err(io)?;
             info!(path = %dir.display(), "created evidence store");
-        } else if stored_schema(&db, dir)? == 1 {
-            migrate_bands(&db, dir)?;
+        } else {
+            match stored_schema(&db, dir)? {
+                1 => migrate_bands(&db, dir)?,
+                SCHEMA_VERSION => {}
+                other => {
+                    return Err(StoreError::Corrupt {
+                        path: dir.to_path_buf(),
+                        detail: format!("schema version {other} never existed"),
+                    })
+                }
+            }
         }
         Store::finish_open(db, dir, false)
     }

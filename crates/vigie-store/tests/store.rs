@@ -830,7 +830,7 @@ fn a_newer_schema_is_refused() {
     assert!(err.to_string().contains("upgrade Vigie"));
 }
 
-/// Keys of one column family of a closed store, opened with `families`.
+/// Keys of one column family, in order.
 fn keys_of(db: &DB, cf: &str) -> Vec<Vec<u8>> {
     db.iterator_cf(db.cf_handle(cf).unwrap(), rocksdb::IteratorMode::Start)
         .map(|kv| kv.unwrap().0.to_vec())
@@ -918,6 +918,85 @@ fn a_schema_1_store_is_upgraded_and_its_moved_band_index_still_groups_reposts() 
         SCHEMA_VERSION.to_be_bytes()
     );
     assert_eq!(SCHEMA_VERSION, 2);
+}
+
+/// A store holding both reposts' band keys (32) back in `index`, as schema 1 kept them, with
+/// the first `already_moved` of them in `bands` as a migration cut short leaves them.
+fn schema_1_store(already_moved: usize) -> (tempfile::TempDir, Vec<Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let m = matcher();
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        for (i, (file, source, url)) in REPOSTS[..2].iter().enumerate() {
+            record(
+                &mut store,
+                &m,
+                &fixture(file),
+                &sighting(source, url, &format!("2026-11-0{}", i + 1)),
+            );
+        }
+    }
+    let db = raw_db(dir.path());
+    let (index, bands) = (
+        db.cf_handle(CF_INDEX).unwrap(),
+        db.cf_handle(CF_BANDS).unwrap(),
+    );
+    let keys = keys_of(&db, CF_BANDS);
+    for (i, k) in keys.iter().enumerate() {
+        if i >= already_moved {
+            db.delete_cf(bands, k).unwrap();
+            db.put_cf(index, k, []).unwrap();
+        }
+    }
+    db.put_cf(
+        db.cf_handle(CF_META).unwrap(),
+        b"schema_version",
+        1u32.to_be_bytes(),
+    )
+    .unwrap();
+    (dir, keys)
+}
+
+#[test]
+fn a_migration_cut_short_is_finished_by_the_next_open() {
+    let (dir, keys) = schema_1_store(10);
+    assert_eq!(keys.len(), 32);
+    let mut store = Store::open(dir.path()).unwrap();
+    assert!(store.verify().unwrap().ok());
+    // The band index still groups: a third repost joins the incident of the first two.
+    let (file, source, url) = REPOSTS[2];
+    let before = store.incidents(&IncidentFilter::default()).unwrap();
+    assert_eq!(before.len(), 1);
+    let r = record(
+        &mut store,
+        &matcher(),
+        &fixture(file),
+        &sighting(source, url, "2026-11-03"),
+    );
+    assert_eq!(r.incident, Some((before[0].id, IncidentChange::Updated)));
+    drop(store);
+    let db = raw_db(dir.path());
+    assert!(keys_of(&db, CF_INDEX).iter().all(|k| k[0] != b'L'));
+    let moved = keys_of(&db, CF_BANDS);
+    assert_eq!(moved.len(), 48);
+    assert!(keys.iter().all(|k| moved.contains(k)));
+}
+
+#[test]
+fn a_schema_version_that_never_existed_is_refused() {
+    let (dir, _) = schema_1_store(0);
+    {
+        let db = raw_db(dir.path());
+        db.put_cf(
+            db.cf_handle(CF_META).unwrap(),
+            b"schema_version",
+            0u32.to_be_bytes(),
+        )
+        .unwrap();
+    }
+    let err = Store::open(dir.path()).err().unwrap();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("schema version 0"), "{err}");
 }
 
 #[test]
