@@ -19,11 +19,11 @@ input_bytes=$(du -sb "$out/posts-$count" | cut -f1)
 threads=()
 [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 
-measure() { # label, command...
+measure() { # label, command... → seconds, peak RSS (KB), CPU seconds (user + system)
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >"$out/$label.stdout"
-  read -r secs rss_kb <"$out/time.txt"
-  echo "$secs $rss_kb"
+  /usr/bin/time -f "%e %M %U %S" -o "$out/time.txt" "$@" >"$out/$label.stdout"
+  read -r secs rss_kb user sys <"$out/time.txt"
+  echo "$secs $rss_kb $(python3 -c "print($user + $sys)")"
 }
 work=$(mktemp -d /var/tmp/vigie-ingest-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -32,31 +32,33 @@ trap 'rm -rf "$work"' EXIT
   : >"$out/runs.txt"
   for run in $(seq 1 "$runs"); do
     rm -rf "$work/s"
-    read -r scan_s scan_kb < <(measure scan "$bin" scan --json "$out/posts-$count")
-    read -r ingest_s ingest_kb < <(measure ingest "$bin" --store "$work/s" ingest --json "${threads[@]}" "$out/posts-$count")
-    echo "$scan_s $scan_kb $ingest_s $ingest_kb" >>"$out/runs.txt"
+    read -r scan_s scan_kb scan_cpu < <(measure scan "$bin" scan --json "$out/posts-$count")
+    read -r ingest_s ingest_kb ingest_cpu < <(measure ingest "$bin" --store "$work/s" ingest --json "${threads[@]}" "$out/posts-$count")
+    echo "$scan_s $scan_kb $ingest_s $ingest_kb $scan_cpu $ingest_cpu" >>"$out/runs.txt"
   done
   distinct=$(tail -1 "$out/ingest.stdout" | python3 -c 'import json,sys; print(json.load(sys.stdin)["new_snapshots"])')
   disk=$(du -sb "$work/s/db" | cut -f1)
   # Flushes write level 0 uncompressed; the compression they leave is done by compactions.
   # Timed here, so that the ingest figure does not hide it.
-  read -r compact_s compact_kb < <(measure compact "$bin" --store "$work/s" evidence compact)
+  read -r compact_s compact_kb _ < <(measure compact "$bin" --store "$work/s" evidence compact)
   compacted=$(du -sb "$work/s/db" | cut -f1)
   python3 - "$count" "$input_bytes" "$distinct" "$disk" "$out/runs.txt" "$compact_s" "$compacted" <<'PY'
 import statistics, sys
 count, inp, distinct, disk = map(int, sys.argv[1:5])
 runs = [list(map(float, line.split())) for line in open(sys.argv[5])]
 compact_s, compacted = float(sys.argv[6]), int(sys.argv[7])
-for i, (scan_s, scan_kb, ing_s, ing_kb) in enumerate(runs, 1):
+# Wall time moves with the load of the host; CPU time (user + system, all threads) less so.
+for i, (scan_s, scan_kb, ing_s, ing_kb, scan_cpu, ing_cpu) in enumerate(runs, 1):
     label = f"run {i}: " if len(runs) > 1 else ""
-    print(f"{label}baseline vigie scan --json (matching only): {scan_s:.2f} s, {count/scan_s:,.0f} docs/s, peak RSS {scan_kb/1024:.0f} MB")
-    print(f"{label}vigie ingest --json (matching + store):     {ing_s:.2f} s, {count/ing_s:,.0f} docs/s, peak RSS {ing_kb/1024:.0f} MB")
+    print(f"{label}baseline vigie scan --json (matching only): {scan_s:.2f} s, {count/scan_s:,.0f} docs/s, CPU {scan_cpu:.2f} s, peak RSS {scan_kb/1024:.0f} MB")
+    print(f"{label}vigie ingest --json (matching + store):     {ing_s:.2f} s, {count/ing_s:,.0f} docs/s, CPU {ing_cpu:.2f} s, peak RSS {ing_kb/1024:.0f} MB")
     print(f"{label}ratio ingest/scan throughput: {scan_s/ing_s:.2f}")
 if len(runs) > 1:
     scan = statistics.median(r[0] for r in runs)
     ing = statistics.median(r[2] for r in runs)
     ratio = statistics.median(r[0] / r[2] for r in runs)
-    print(f"median of {len(runs)}: scan {count/scan:,.0f} docs/s, ingest {count/ing:,.0f} docs/s, ratio {ratio:.2f}")
+    cpu_ratio = statistics.median(r[4] / r[5] for r in runs)
+    print(f"median of {len(runs)}: scan {count/scan:,.0f} docs/s, ingest {count/ing:,.0f} docs/s, ratio {ratio:.2f}; CPU ratio scan/ingest {cpu_ratio:.2f}")
 print(f"distinct documents: {distinct}; store on disk after the ingest: {disk:,} bytes = {disk/distinct:,.0f} bytes per distinct document; raw input {inp:,} bytes; store/input = {disk/inp:.2f}")
 last = runs[-1]
 print(f"vigie evidence compact afterwards (the compression flushes leave to compactions): {compact_s:.2f} s; "
