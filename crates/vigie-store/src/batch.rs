@@ -65,6 +65,9 @@ pub(crate) struct Staged<'db> {
     index: RefCell<Option<DBRawIterator<'db>>>,
     /// The same for the band index, in prefix mode (each seek stays within one band value).
     band_iter: RefCell<Option<DBRawIterator<'db>>>,
+    /// Whether the index holds any false-positive pattern (looked up once per batch: only
+    /// analysts' triage writes them, never a batch).
+    pub(crate) false_positives: std::cell::Cell<Option<bool>>,
     db: &'db DB,
 }
 
@@ -89,6 +92,7 @@ impl<'db> Staged<'db> {
             marks: BTreeMap::new(),
             index: RefCell::new(None),
             band_iter: RefCell::new(None),
+            false_positives: std::cell::Cell::new(None),
             db,
         }
     }
@@ -167,6 +171,23 @@ impl Store {
         }
         it.status().map_err(io)?;
         Ok(out)
+    }
+
+    /// Whether any false-positive pattern is stored (most stores have none: then a new
+    /// incident's mentions need not be turned into patterns and looked up).
+    pub(crate) fn any_false_positive(
+        &self,
+        cfs: &Cfs<'_>,
+        st: &Staged<'_>,
+    ) -> Result<bool, StoreError> {
+        if let Some(known) = st.false_positives.get() {
+            return Ok(known);
+        }
+        let any = !self
+            .index_range(cfs, st, &[IDX_FALSE_POSITIVE], 1)?
+            .is_empty();
+        st.false_positives.set(Some(any));
+        Ok(any)
     }
 
     /// The band keys of the database under `prefix` (one band value), at most `limit`, in

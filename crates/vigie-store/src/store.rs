@@ -620,6 +620,9 @@ impl Store {
                 }));
             }
         }
+        if !self.any_false_positive(cfs, st)? {
+            return Ok(None);
+        }
         let patterns = alias_patterns(content, &record.analysis.report);
         if patterns.is_empty() {
             return Ok(None);
