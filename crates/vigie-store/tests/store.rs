@@ -295,6 +295,16 @@ fn raw_db(dir: &Path) -> DB {
     DB::open_cf_descriptors(&Options::default(), dir.join(MARKER_FILE), cfs).unwrap()
 }
 
+/// Overwrites the store's schema version, as another version of Vigie would have left it.
+fn write_schema(db: &DB, version: u32) {
+    db.put_cf(
+        db.cf_handle(CF_META).unwrap(),
+        b"schema_version",
+        version.to_be_bytes(),
+    )
+    .unwrap();
+}
+
 /// A store with a few sightings, closed, for tampering.
 fn populated() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -815,12 +825,7 @@ fn a_newer_schema_is_refused() {
     let dir = populated();
     {
         let db = raw_db(dir.path());
-        db.put_cf(
-            db.cf_handle(CF_META).unwrap(),
-            b"schema_version",
-            99u32.to_be_bytes(),
-        )
-        .unwrap();
+        write_schema(&db, 99);
     }
     let err = Store::open(dir.path()).err().unwrap();
     assert!(
@@ -861,12 +866,7 @@ fn a_schema_1_store_is_upgraded_and_its_moved_band_index_still_groups_reposts() 
         for k in &bands {
             db.put_cf(index, k, []).unwrap();
         }
-        db.put_cf(
-            db.cf_handle(CF_META).unwrap(),
-            b"schema_version",
-            1u32.to_be_bytes(),
-        )
-        .unwrap();
+        write_schema(&db, 1);
         drop(db);
         let mut db = raw_db(dir.path());
         db.drop_cf(CF_BANDS).unwrap();
@@ -948,12 +948,7 @@ fn schema_1_store(already_moved: usize) -> (tempfile::TempDir, Vec<Vec<u8>>) {
             db.put_cf(index, k, []).unwrap();
         }
     }
-    db.put_cf(
-        db.cf_handle(CF_META).unwrap(),
-        b"schema_version",
-        1u32.to_be_bytes(),
-    )
-    .unwrap();
+    write_schema(&db, 1);
     (dir, keys)
 }
 
@@ -987,12 +982,7 @@ fn a_schema_version_that_never_existed_is_refused() {
     let (dir, _) = schema_1_store(0);
     {
         let db = raw_db(dir.path());
-        db.put_cf(
-            db.cf_handle(CF_META).unwrap(),
-            b"schema_version",
-            0u32.to_be_bytes(),
-        )
-        .unwrap();
+        write_schema(&db, 0);
     }
     let err = Store::open(dir.path()).err().unwrap();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
