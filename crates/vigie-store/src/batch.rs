@@ -6,7 +6,7 @@
 //! sighting, an incident opened earlier in the batch is joined, custody entries follow each
 //! other, counters move once.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ pub(crate) struct Staged<'db> {
     pub next_alert: u64,
     findings: HashMap<ContentHash, SnapshotRecord>,
     /// Band index keys written (sorted, like the database's).
-    bands: BTreeSet<[u8; 50]>,
+    bands: BTreeSet<[u8; BAND_KEY_LEN]>,
     identities: HashMap<[u8; 33], [u8; 40]>,
     sightings: HashMap<[u8; 40], SightingRecord>,
     incidents: HashMap<u64, Incident>,
@@ -67,7 +67,7 @@ pub(crate) struct Staged<'db> {
     band_iter: RefCell<Option<DBRawIterator<'db>>>,
     /// Whether the index holds any false-positive pattern (looked up once per batch: only
     /// analysts' triage writes them, never a batch).
-    pub(crate) false_positives: std::cell::Cell<Option<bool>>,
+    false_positives: Cell<Option<bool>>,
     db: &'db DB,
 }
 
@@ -92,10 +92,32 @@ impl<'db> Staged<'db> {
             marks: BTreeMap::new(),
             index: RefCell::new(None),
             band_iter: RefCell::new(None),
-            false_positives: std::cell::Cell::new(None),
+            false_positives: Cell::new(None),
             db,
         }
     }
+}
+
+/// The entries of `it`'s family whose key starts with `prefix`, at most `limit`, in key order.
+fn entries_under(
+    it: &mut DBRawIterator<'_>,
+    prefix: &[u8],
+    limit: usize,
+) -> Result<Vec<KeyValue>, StoreError> {
+    let mut out = Vec::new();
+    it.seek(prefix);
+    while out.len() < limit && it.valid() {
+        let (Some(k), Some(v)) = (it.key(), it.value()) else {
+            break;
+        };
+        if !k.starts_with(prefix) {
+            break;
+        }
+        out.push((k.to_vec(), v.to_vec()));
+        it.next();
+    }
+    it.status().map_err(io)?;
+    Ok(out)
 }
 
 impl Store {
@@ -157,20 +179,7 @@ impl Store {
             Some(it) => it,
             None => slot.insert(st.db.raw_iterator_cf(cfs.index)),
         };
-        let mut out = Vec::new();
-        it.seek(prefix);
-        while out.len() < limit && it.valid() {
-            let (Some(k), Some(v)) = (it.key(), it.value()) else {
-                break;
-            };
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push((k.to_vec(), v.to_vec()));
-            it.next();
-        }
-        it.status().map_err(io)?;
-        Ok(out)
+        entries_under(it, prefix, limit)
     }
 
     /// Whether any false-positive pattern is stored (most stores have none: then a new
@@ -206,18 +215,10 @@ impl Store {
                     .raw_iterator_cf_opt(self.bands_cf()?, crate::store::band_read_options()),
             ),
         };
-        let mut out = Vec::new();
-        it.seek(prefix);
-        while out.len() < limit && it.valid() {
-            let Some(k) = it.key() else { break };
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push(k.to_vec());
-            it.next();
-        }
-        it.status().map_err(io)?;
-        Ok(out)
+        Ok(entries_under(it, prefix, limit)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
     }
 
     /// One item of a batch: its writes go to `st.batch`, its reads see `st`.
@@ -239,7 +240,7 @@ impl Store {
         };
         // Band keys of this item become visible to the next items only (as in one-by-one
         // recording, where they are not in the database until the item's batch is written).
-        let mut new_bands: Vec<[u8; 50]> = Vec::new();
+        let mut new_bands: Vec<[u8; BAND_KEY_LEN]> = Vec::new();
         // Computed once: grouping and suppression both look at them.
         let mut near_duplicates: Vec<NearDuplicate> = Vec::new();
 
@@ -605,7 +606,7 @@ impl Store {
                 .band_range(st, &prefix, MAX_CANDIDATES_PER_BAND)?
                 .into_iter()
                 .collect();
-            let mut from = [0u8; 50];
+            let mut from = [0u8; BAND_KEY_LEN];
             from[..BAND_PREFIX_LEN].copy_from_slice(&prefix);
             for k in st
                 .bands

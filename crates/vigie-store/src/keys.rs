@@ -19,6 +19,8 @@ pub const CF_INDEX: &str = "index";
 pub const CF_BANDS: &str = "bands";
 /// Length of the prefix the band family is hashed and filtered by: `L` ‖ band ‖ value.
 pub const BAND_PREFIX_LEN: usize = 10;
+/// Length of a band key: the prefix ‖ incident id ‖ content hash.
+pub const BAND_KEY_LEN: usize = BAND_PREFIX_LEN + 8 + 32;
 /// Collector cursors by source id.
 pub const CF_CHECKPOINTS: &str = "checkpoints";
 /// Chain of custody by sequence number.
@@ -125,8 +127,13 @@ pub fn band_prefix(band: usize, value: u64) -> [u8; BAND_PREFIX_LEN] {
     k
 }
 
-pub fn band_index(band: usize, value: u64, incident: u64, snapshot: &[u8; 32]) -> [u8; 50] {
-    let mut k = [0u8; 50];
+pub fn band_index(
+    band: usize,
+    value: u64,
+    incident: u64,
+    snapshot: &[u8; 32],
+) -> [u8; BAND_KEY_LEN] {
+    let mut k = [0u8; BAND_KEY_LEN];
     k[..10].copy_from_slice(&band_prefix(band, value));
     k[10..18].copy_from_slice(&incident.to_be_bytes());
     k[18..].copy_from_slice(snapshot);

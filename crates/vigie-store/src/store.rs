@@ -274,10 +274,13 @@ fn migrate_bands(db: &DB, dir: &Path) -> Result<(), StoreError> {
             if k.first() != Some(&IDX_BAND) {
                 break;
             }
-            if k.len() != 50 {
+            if k.len() != BAND_KEY_LEN {
                 return Err(StoreError::Corrupt {
                     path: dir.to_path_buf(),
-                    detail: format!("a band index key of {} bytes (50 expected)", k.len()),
+                    detail: format!(
+                        "a band index key of {} bytes ({BAND_KEY_LEN} expected)",
+                        k.len()
+                    ),
                 });
             }
             batch.put_cf(bands, k, []);
