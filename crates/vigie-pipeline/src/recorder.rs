@@ -406,10 +406,11 @@ impl Recorder {
         let items: Vec<BatchItem<'_>> = documents
             .iter()
             .zip(analyses)
-            .map(|(d, (_, analysis))| BatchItem {
+            .map(|(d, (hash, analysis))| BatchItem {
                 content: &d.content,
                 sighting: &d.sighting,
                 analysis: analysis.as_deref(),
+                hash: Some(*hash),
             })
             .collect();
         let recorded = store.record_batch(&items, self.policy.as_ref())?;

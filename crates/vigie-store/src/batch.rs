@@ -41,6 +41,9 @@ pub struct BatchItem<'a> {
     /// The matcher's analysis; required when the content is new to the store (and not
     /// earlier in the same batch).
     pub analysis: Option<&'a Analysis>,
+    /// [`content_hash`] of `content` when the caller has it already (the recorder computes
+    /// it to skip stored content); `None` computes it here.
+    pub hash: Option<ContentHash>,
 }
 
 /// The writes of a batch so far, and what later items must read instead of the database.
@@ -230,7 +233,17 @@ impl Store {
         policy: &dyn AlertPolicy,
     ) -> Result<Recorded, StoreError> {
         let (content, sighting) = (item.content, item.sighting);
-        let hash = content_hash(content);
+        let hash = match item.hash {
+            Some(h) => {
+                debug_assert_eq!(
+                    h,
+                    content_hash(content),
+                    "BatchItem::hash is not the content's"
+                );
+                h
+            }
+            None => content_hash(content),
+        };
         let hash_hex = hex::encode(hash);
         let existing = self.staged_snapshot_record(cfs, st, &hash)?;
         let snapshot_outcome = if existing.is_some() {
@@ -300,7 +313,6 @@ impl Store {
                 }
                 let value = crate::codec::encode_findings(&record)?;
                 st.batch.put_cf(cfs.findings, hash, value);
-                st.findings.insert(hash, record.clone());
                 (record, change)
             }
         };
@@ -475,13 +487,18 @@ impl Store {
             }
         }
         st.bands.extend(new_bands);
+        let severity = record.analysis.report.severity;
+        if snapshot_outcome == SnapshotOutcome::New {
+            // Seen by the next items of the batch (moved, not cloned: done with it here).
+            st.findings.insert(hash, record);
+        }
 
         Ok(Recorded {
             hash: hash_hex,
             snapshot: snapshot_outcome,
             sighting: sighting_outcome,
             incident: incident_result,
-            severity: record.analysis.report.severity,
+            severity,
             alerts,
             suppressed,
         })

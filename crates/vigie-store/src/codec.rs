@@ -171,10 +171,13 @@ fn is_lower_hex(s: &str) -> bool {
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     if is_lower_hex(s) {
-        if let Ok(raw) = hex::decode(s) {
+        // On the stack: two or more of these per recorded document.
+        let mut raw = [0u8; u8::MAX as usize];
+        let raw = &mut raw[..s.len() / 2];
+        if hex::decode_to_slice(s, raw).is_ok() {
             out.push(HEX);
             out.push(raw.len() as u8);
-            out.extend_from_slice(&raw);
+            out.extend_from_slice(raw);
             return;
         }
     }

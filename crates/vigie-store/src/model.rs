@@ -418,19 +418,22 @@ impl CustodyEntry {
     /// per line. Any change to a field, or moving the entry, changes it or breaks `prev`.
     pub fn compute_hash(&self) -> String {
         use sha2::{Digest, Sha256};
+        // The digest of "vigie-custody-v1\n{seq}\n{time}\n{action}\n{key}\n{object}\n{prev}\n",
+        // fed piece by piece (two or more entries per recorded document).
         let mut h = Sha256::new();
-        h.update(
-            format!(
-                "vigie-custody-v1\n{}\n{}\n{}\n{}\n{}\n{}\n",
-                self.seq,
-                self.time.0,
-                self.action.as_str(),
-                self.key,
-                self.object,
-                self.prev
-            )
-            .as_bytes(),
-        );
+        let (mut seq, mut time) = (itoa::Buffer::new(), itoa::Buffer::new());
+        for piece in [
+            "vigie-custody-v1",
+            seq.format(self.seq),
+            time.format(self.time.0),
+            self.action.as_str(),
+            &self.key,
+            &self.object,
+            &self.prev,
+        ] {
+            h.update(piece.as_bytes());
+            h.update(b"\n");
+        }
         hex::encode(h.finalize())
     }
 }
@@ -472,6 +475,26 @@ mod tests {
             message_id: 1,
         };
         assert_eq!(SourceKind::of(&msg, &[]), SourceKind::Telegram);
+    }
+
+    #[test]
+    fn custody_hash_is_the_digest_of_the_documented_text() {
+        // Stores written by every earlier version hold this digest: it must never change.
+        // Expected value from `printf 'vigie-custody-v1\n18446744073709551615\n-62135596800\n
+        // sighting_added\nkey-é\nobj\n<GENESIS>\n' | sha256sum`.
+        let e = CustodyEntry {
+            seq: u64::MAX,
+            time: Timestamp(-62135596800),
+            action: CustodyAction::SightingAdded,
+            key: "key-é".into(),
+            object: "obj".into(),
+            prev: GENESIS.into(),
+            hash: String::new(),
+        };
+        assert_eq!(
+            e.compute_hash(),
+            "507dd6e87ee93178b6d8f9f48369cc9bc451279e28703eb9fa723bac80070a2f"
+        );
     }
 
     #[test]

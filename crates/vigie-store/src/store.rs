@@ -576,6 +576,7 @@ impl Store {
             content,
             sighting,
             analysis,
+            hash: None,
         };
         self.record_batch(&[item], policy)?
             .pop()

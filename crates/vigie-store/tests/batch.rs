@@ -295,6 +295,7 @@ fn batches_record_exactly_what_one_by_one_records() {
                     content: texts[d.text].as_bytes(),
                     sighting: &d.sighting,
                     analysis: d.with_analysis.then(|| &analyses[d.text]),
+                    hash: None,
                 })
                 .collect();
             let mut hashes = HashSet::new();
@@ -348,24 +349,28 @@ fn one_batch_sees_its_own_earlier_items() {
             content: original.as_bytes(),
             sighting: &a1,
             analysis: Some(&an_original),
+            hash: None,
         },
         // The same content at the same place: a repeat, no analysis needed.
         BatchItem {
             content: original.as_bytes(),
             sighting: &a1,
             analysis: None,
+            hash: None,
         },
         // The same content elsewhere: a new sighting of a known snapshot.
         BatchItem {
             content: original.as_bytes(),
             sighting: &a2,
             analysis: None,
+            hash: None,
         },
         // A repost with another price: joins the incident opened by the first item.
         BatchItem {
             content: repost.as_bytes(),
             sighting: &a2,
             analysis: Some(&an_repost),
+            hash: None,
         },
     ];
     let r = store.record_batch(&items, &Everything).unwrap();
@@ -414,12 +419,14 @@ fn a_failing_batch_writes_nothing() {
             content: text.as_bytes(),
             sighting: &s,
             analysis: Some(&analysis),
+            hash: None,
         },
         // New content without its analysis.
         BatchItem {
             content: b"never seen before",
             sighting: &s,
             analysis: None,
+            hash: None,
         },
     ];
     let err = store.record_batch(&items, &Everything).unwrap_err();

@@ -121,6 +121,7 @@ fn record_throughput_on_the_ingest_corpus() {
                     sighting: s,
                     // Like the recorder: stored content is not matched again.
                     analysis: given.insert(hash).then(|| &analyses[&hash]),
+                    hash: Some(hash),
                 }
             })
             .collect();
