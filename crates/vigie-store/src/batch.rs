@@ -233,17 +233,12 @@ impl Store {
         policy: &dyn AlertPolicy,
     ) -> Result<Recorded, StoreError> {
         let (content, sighting) = (item.content, item.sighting);
-        let hash = match item.hash {
-            Some(h) => {
-                debug_assert_eq!(
-                    h,
-                    content_hash(content),
-                    "BatchItem::hash is not the content's"
-                );
-                h
-            }
-            None => content_hash(content),
-        };
+        let hash = item.hash.unwrap_or_else(|| content_hash(content));
+        debug_assert_eq!(
+            hash,
+            content_hash(content),
+            "BatchItem::hash is not the content's"
+        );
         let hash_hex = hex::encode(hash);
         let existing = self.staged_snapshot_record(cfs, st, &hash)?;
         let snapshot_outcome = if existing.is_some() {
